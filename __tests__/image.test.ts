@@ -1,0 +1,66 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { keycloakContainer, resourcesOf, synthStack } from "./support/synth";
+import { BUILD_ARGS, DOCKER_DIR, contextHash } from "../modules/image";
+import { KEYCLOAK_VERSION } from "../modules/constants";
+
+describe("KeycloakImage", () => {
+  const json = synthStack();
+  const imageBuild = Object.entries(resourcesOf(json, "null_resource")).find(([name]) => name.startsWith("image_build"))![1] as {
+    triggers: { image: string };
+    provisioner: { "local-exec": { command: string; environment: Record<string, string> } }[];
+  };
+  const localExec = imageBuild.provisioner[0]["local-exec"];
+
+  test("the build pushes docker/ to the stack's ECR repository with a tag of version and content hash", () => {
+    const tag = `${KEYCLOAK_VERSION}-${contextHash(DOCKER_DIR)}`;
+    expect(localExec.environment.IMAGE_TAG).toBe(tag);
+    expect(localExec.environment.REPOSITORY_URL).toMatch(/^\$\{aws_ecr_repository\..+\.repository_url\}$/);
+    expect(localExec.command).toContain("docker/build-and-push.sh");
+    expect(imageBuild.triggers.image).toBe(`${localExec.environment.REPOSITORY_URL}:${tag}`);
+  });
+
+  test("the build platform follows the task's CPU architecture and the build args come from the constants", () => {
+    expect(localExec.environment.PLATFORM).toBe("linux/amd64");
+    expect(localExec.environment).toMatchObject(BUILD_ARGS);
+    const arm = synthStack({ cpuArchitecture: "ARM64" });
+    const armBuild = Object.values(resourcesOf(arm, "null_resource")).find((r) => JSON.stringify(r).includes("build-and-push"))!;
+    expect(JSON.stringify(armBuild)).toContain("linux/arm64");
+  });
+
+  test("the task definition runs exactly the pushed tag", () => {
+    expect(keycloakContainer(json).image).toBe(imageBuild.triggers.image);
+  });
+
+  describe("the content hash", () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), "kc-docker-"));
+      cpSync(DOCKER_DIR, dir, { recursive: true });
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    test("stays the same when nothing in docker/ changes", () => {
+      expect(contextHash(dir)).toBe(contextHash(DOCKER_DIR));
+    });
+
+    test("changes when a file in docker/ changes", () => {
+      appendFileSync(join(dir, "entrypoint.sh"), "\n# changed\n");
+      expect(contextHash(dir)).not.toBe(contextHash(DOCKER_DIR));
+    });
+
+    test("changes when a file is added to docker/", () => {
+      writeFileSync(join(dir, "extra.conf"), "x=1\n");
+      expect(contextHash(dir)).not.toBe(contextHash(DOCKER_DIR));
+    });
+  });
+
+  test("a prebuilt image URI removes the build and is used as is", () => {
+    const uri = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/keycloak:26.7.3-custom";
+    const prebuilt = synthStack({ imageUri: uri });
+    expect(Object.keys(resourcesOf(prebuilt, "null_resource")).filter((n) => n.startsWith("image"))).toEqual([]);
+    expect(keycloakContainer(prebuilt).image).toBe(uri);
+    expect(JSON.stringify(prebuilt)).not.toContain("build-and-push");
+  });
+});

@@ -1,0 +1,113 @@
+import { keycloakContainer, onlyResource, onlyResourceName, resourcesOf, rulesOf, synthStack, ref, nameOf } from "./support/synth";
+import { PORTS } from "../modules/constants";
+import { readBuildOptions } from "../modules/build-options";
+
+describe("KeycloakService", () => {
+  const json = synthStack();
+  const container = keycloakContainer(json);
+  const env = Object.fromEntries(container.environment.map((e) => [e.name, e.value]));
+  const task = onlyResource(json, "aws_ecs_task_definition");
+  const service = onlyResource(json, "aws_ecs_service") as Record<string, unknown> & { depends_on: string[] };
+
+  test("the ECS cluster has Container Insights on", () => {
+    expect(onlyResource(json, "aws_ecs_cluster").setting).toEqual([{ name: "containerInsights", value: "enabled" }]);
+  });
+
+  test("the task definition is Fargate, awsvpc, 1 vCPU / 2 GB on X86_64 by default", () => {
+    expect(task).toMatchObject({ requires_compatibilities: ["FARGATE"], network_mode: "awsvpc", cpu: "1024", memory: "2048" });
+    expect(task.runtime_platform).toEqual({ operating_system_family: "LINUX", cpu_architecture: "X86_64" });
+    expect(onlyResource(synthStack({ cpuArchitecture: "ARM64", taskCpu: 2048, taskMemory: 4096 }), "aws_ecs_task_definition")).toMatchObject({
+      cpu: "2048",
+      memory: "4096",
+      runtime_platform: { cpu_architecture: "ARM64" },
+    });
+  });
+
+  test("the container exposes HTTP, management and both JGroups ports", () => {
+    expect((container.portMappings as { containerPort: number }[]).map((p) => p.containerPort)).toEqual([
+      PORTS.http, PORTS.management, PORTS.jgroups, PORTS.jgroupsFailureDetection,
+    ]);
+  });
+
+  test("Keycloak runs behind the ALB: MySQL at db.<zone>, https hostname, xforwarded headers, HTTP enabled, build options repeated", () => {
+    expect(env).toMatchObject({
+      KC_DB: "mysql",
+      KC_DB_URL: "jdbc:mysql://db.keycloak.internal:3306/keycloak?characterEncoding=UTF-8",
+      KC_PROXY_HEADERS: "xforwarded",
+      KC_HTTP_ENABLED: "true",
+      KC_HEALTH_ENABLED: "true",
+      KC_CACHE_STACK: "jdbc-ping",
+      ...readBuildOptions(),
+    });
+    expect(env.KC_HOSTNAME).toBe(`https://${ref("aws_lb", onlyResourceName(json, "aws_lb"), "dns_name")}`);
+  });
+
+  test("every credential comes from Secrets Manager through secrets, never through environment", () => {
+    const secretArn = (suffix: string) =>
+      ref("aws_secretsmanager_secret", Object.entries(resourcesOf(json, "aws_secretsmanager_secret")).find(([, s]) => String(s.name_prefix).includes(suffix))![0], "arn");
+    expect(container.secrets).toEqual([
+      { name: "KC_DB_USERNAME", valueFrom: `${secretArn("db-user")}:username::` },
+      { name: "KC_DB_PASSWORD", valueFrom: `${secretArn("db-user")}:password::` },
+      { name: "KC_BOOTSTRAP_ADMIN_USERNAME", valueFrom: `${secretArn("bootstrap-admin")}:username::` },
+      { name: "KC_BOOTSTRAP_ADMIN_PASSWORD", valueFrom: `${secretArn("bootstrap-admin")}:password::` },
+    ]);
+    expect(Object.keys(env).filter((n) => /PASSWORD|SECRET|TOKEN|USERNAME/.test(n))).toEqual([]);
+  });
+
+  test("the container health check asks readiness on the management port; root filesystem read-only with task storage for what Keycloak writes", () => {
+    expect((container.healthCheck as { command: string[] }).command.join(" ")).toContain(`http://127.0.0.1:${PORTS.management}/health/ready`);
+    expect(container.readonlyRootFilesystem).toBe(true);
+    expect((container.mountPoints as { containerPath: string }[]).map((m) => m.containerPath)).toEqual(["/opt/keycloak/data", "/tmp"]);
+    expect((task.volume as { name: string }[]).map((v) => v.name)).toEqual(["opt-keycloak-data", "tmp"]);
+    expect(container.privileged).toBe(false);
+    expect((container.logConfiguration as { logDriver: string }).logDriver).toBe("awslogs");
+  });
+
+  test("the service keeps 2 tasks with rollback on failed deployments, 100/200 %, ECS Exec and a start grace period", () => {
+    expect(service).toMatchObject({
+      desired_count: 2,
+      launch_type: "FARGATE",
+      deployment_minimum_healthy_percent: 100,
+      deployment_maximum_percent: 200,
+      deployment_circuit_breaker: { enable: true, rollback: true },
+      enable_execute_command: true,
+      health_check_grace_period_seconds: 300,
+    });
+    expect(service.load_balancer).toEqual([
+      { target_group_arn: ref("aws_lb_target_group", onlyResourceName(json, "aws_lb_target_group"), "arn"), container_name: "keycloak", container_port: PORTS.http },
+    ]);
+  });
+
+  test("the service starts only after the database setup, the image build and the HTTPS listener", () => {
+    const nulls = Object.keys(resourcesOf(json, "null_resource")).map((n) => `null_resource.${n}`);
+    expect(service.depends_on).toEqual(expect.arrayContaining(nulls));
+    expect(nulls).toHaveLength(2);
+    expect(service.depends_on.some((d) => d.startsWith("aws_lb_listener."))).toBe(true);
+  });
+
+  test("tasks take 8080 and 9000 only from the ALB and the JGroups ports only from each other", () => {
+    const sg = nameOf(json, "aws_security_group", "-keycloak");
+    const self = ref("aws_security_group", sg, "id");
+    const alb = ref("aws_security_group", nameOf(json, "aws_security_group", "-alb"), "id");
+    const ingress = rulesOf(json, sg).filter((r) => r.direction === "ingress");
+    expect(ingress.map((r) => `${r.from_port}<-${r.referenced_security_group_id}`).sort()).toEqual(
+      [`${PORTS.http}<-${alb}`, `${PORTS.management}<-${alb}`, `${PORTS.jgroups}<-${self}`, `${PORTS.jgroupsFailureDetection}<-${self}`].sort(),
+    );
+    expect(ingress.every((r) => r.cidr_ipv4 === undefined)).toBe(true);
+  });
+
+  test("autoscaling tracks CPU and ALB requests per target on the service, min = desired, max configurable", () => {
+    const custom = synthStack({ desiredCount: 3, maxCount: 6 });
+    const target = onlyResource(custom, "aws_appautoscaling_target");
+    expect(target).toMatchObject({ min_capacity: 3, max_capacity: 6, scalable_dimension: "ecs:service:DesiredCount" });
+    expect(String(target.resource_id)).toMatch(/^service\/\$\{aws_ecs_cluster\..+\.name\}\/\$\{aws_ecs_service\..+\.name\}$/);
+    const metrics = Object.values(resourcesOf(custom, "aws_appautoscaling_policy")).map(
+      (p) => (p.target_tracking_scaling_policy_configuration as { predefined_metric_specification: { predefined_metric_type: string } }).predefined_metric_specification.predefined_metric_type,
+    );
+    expect(metrics.sort()).toEqual(["ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization"]);
+  });
+
+  test("a single task is allowed only with highAvailability off", () => {
+    expect(onlyResource(synthStack({ highAvailability: false, desiredCount: 1, maxCount: 1 }), "aws_ecs_service").desired_count).toBe(1);
+  });
+});

@@ -1,0 +1,46 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { App } from "cdktf";
+import { ConfigError, loadConfig, type RawSettings } from "./modules/config";
+import { KeycloakStack } from "./modules/stack";
+
+/**
+ * Reads the configuration of each environment and instantiates its stack. Environments
+ * come from cdktf.json context `environments`; KEYCLOAK_ENVIRONMENTS (comma-separated)
+ * picks some of them.
+ */
+function main(): void {
+  // `cdktf synth` hands cdktf.json's context over in CDKTF_CONTEXT_JSON; a plain
+  // `node main.ts` (tests, benchmarks) reads the same file.
+  const context = process.env.CDKTF_CONTEXT_JSON
+    ? undefined
+    : (JSON.parse(readFileSync(join(__dirname, "cdktf.json"), "utf8")).context as Record<string, unknown>);
+  const app = new App(context ? { context } : {});
+  const shared = (app.node.tryGetContext("keycloak") ?? {}) as RawSettings;
+  const environments = (app.node.tryGetContext("environments") ?? { prod: {} }) as Record<string, RawSettings>;
+  const wanted = process.env.KEYCLOAK_ENVIRONMENTS?.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const name of wanted ?? []) {
+    if (!(name in environments)) {
+      throw new ConfigError(
+        `Invalid setting KEYCLOAK_ENVIRONMENTS: got "${name}"; allowed: ${Object.keys(environments).join(", ")} (the environments in cdktf.json context).`,
+      );
+    }
+  }
+  for (const [environment, perEnvironment] of Object.entries(environments)) {
+    if (wanted && !wanted.includes(environment)) continue;
+    const config = loadConfig({ environment, shared, perEnvironment, env: process.env });
+    new KeycloakStack(app, `keycloak-${environment}`, config);
+  }
+  app.synth();
+}
+
+try {
+  main();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    // A configuration mistake is the user's to fix: the message, not a stack trace.
+    console.error(`Configuration error: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}

@@ -1,0 +1,50 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** The setup script in this project; uploaded to the bastion by the provisioner. */
+export const SETUP_SCRIPT_PATH = join(__dirname, "keycloak-db-setup.sh");
+
+/** Where the provisioner puts the script on the bastion. */
+export const REMOTE_SCRIPT_PATH = "/tmp/keycloak-db-setup.sh";
+
+/** Everything the script needs to know; none of it is secret. */
+export interface SetupArguments {
+  readonly dbHost: string;
+  readonly dbPort: number;
+  readonly masterSecretArn: string;
+  readonly userSecretArn: string;
+  readonly adminSecretArn: string;
+  readonly region: string;
+}
+
+/** Single-quotes a value for a POSIX shell. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The commands the remote-exec provisioner runs on the bastion, in order. The integration
+ * test runs exactly these over SSH, so what is tested is what is deployed.
+ */
+export function setupCommands(args: SetupArguments): string[] {
+  const flags = [
+    ["--db-host", args.dbHost],
+    ["--db-port", String(args.dbPort)],
+    ["--master-secret-arn", args.masterSecretArn],
+    ["--user-secret-arn", args.userSecretArn],
+    ["--admin-secret-arn", args.adminSecretArn],
+    ["--region", args.region],
+  ]
+    .map(([flag, value]) => `${flag} ${shellQuote(value)}`)
+    .join(" ");
+  return [
+    // cloud-init may still be installing packages when SSH first answers.
+    "if command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null || true; fi",
+    `bash ${REMOTE_SCRIPT_PATH} ${flags}`,
+  ];
+}
+
+/** Content of the setup script: a change of it re-runs the provisioner. */
+export function setupScript(): string {
+  return readFileSync(SETUP_SCRIPT_PATH, "utf8");
+}

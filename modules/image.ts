@@ -1,0 +1,90 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { Construct } from "constructs";
+import type { ITerraformDependable } from "cdktf";
+import { Resource } from "@cdktf/provider-null/lib/resource";
+import { KEYCLOAK_VERSION, PORTS } from "./constants";
+import type { CpuArchitecture } from "./config";
+
+/** The image's build context. */
+export const DOCKER_DIR = join(__dirname, "..", "docker");
+
+/** How the stack dir (cdktf.out/stacks/<stack>) reaches the project root at deploy time. */
+const PROJECT_ROOT_FROM_STACK = "${path.module}/../../..";
+
+export interface KeycloakImageProps {
+  /** Prebuilt image; when set nothing is built. @default "" */
+  readonly imageUri: string;
+  readonly repositoryUrl: string;
+  readonly region: string;
+  /** @default "X86_64" */
+  readonly cpuArchitecture: CpuArchitecture;
+  /** Build context. @default DOCKER_DIR */
+  readonly dockerDir?: string;
+}
+
+/** Build arguments of docker/Dockerfile; the Dockerfile declares them without defaults. */
+export const BUILD_ARGS: Readonly<Record<string, string>> = {
+  KEYCLOAK_VERSION,
+  HTTP_PORT: String(PORTS.http),
+  MANAGEMENT_PORT: String(PORTS.management),
+  JGROUPS_PORT: String(PORTS.jgroups),
+  JGROUPS_FD_PORT: String(PORTS.jgroupsFailureDetection),
+};
+
+export function dockerPlatform(arch: CpuArchitecture): string {
+  return arch === "ARM64" ? "linux/arm64" : "linux/amd64";
+}
+
+/** Content hash of the build context and build arguments: same inputs, same tag. */
+export function contextHash(dir: string): string {
+  const hash = createHash("sha256");
+  const walk = (path: string): string[] =>
+    statSync(path).isDirectory()
+      ? readdirSync(path).sort().flatMap((entry) => walk(join(path, entry)))
+      : [path];
+  for (const file of walk(dir)) {
+    hash.update(relative(dir, file)).update("\0").update(readFileSync(file)).update("\0");
+  }
+  hash.update(JSON.stringify(BUILD_ARGS));
+  return hash.digest("hex").slice(0, 16);
+}
+
+/**
+ * The Keycloak image the service runs: docker/ built and pushed to ECR during deploy,
+ * tagged by content hash, or a prebuilt image from configuration.
+ */
+export class KeycloakImage extends Construct {
+  /** Image reference for the task definition. */
+  readonly imageUri: string;
+  /** The build, when there is one; the task definition waits for it. */
+  readonly build?: ITerraformDependable;
+  readonly tag?: string;
+
+  constructor(scope: Construct, id: string, props: KeycloakImageProps) {
+    super(scope, id);
+    if (props.imageUri !== "") {
+      this.imageUri = props.imageUri;
+      return;
+    }
+    this.tag = `${KEYCLOAK_VERSION}-${contextHash(props.dockerDir ?? DOCKER_DIR)}`;
+    this.imageUri = `${props.repositoryUrl}:${this.tag}`;
+    this.build = new Resource(this, "build", {
+      triggers: { image: this.imageUri },
+      provisioners: [
+        {
+          type: "local-exec",
+          command: `bash "${PROJECT_ROOT_FROM_STACK}/docker/build-and-push.sh"`,
+          environment: {
+            REPOSITORY_URL: props.repositoryUrl,
+            IMAGE_TAG: this.tag,
+            PLATFORM: dockerPlatform(props.cpuArchitecture),
+            AWS_REGION: props.region,
+            ...BUILD_ARGS,
+          },
+        },
+      ],
+    });
+  }
+}

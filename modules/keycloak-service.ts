@@ -1,0 +1,300 @@
+import { Construct } from "constructs";
+import type { ITerraformDependable } from "cdktf";
+import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
+import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
+import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
+import { DB_NAME, HEALTH_READY_PATH, KEYCLOAK_VERSION, PORTS, WRITABLE_PATHS } from "./constants";
+import { readBuildOptions } from "./build-options";
+import type { CpuArchitecture } from "./config";
+import { assumeRolePolicy, policyDocument, type Statement } from "./iam";
+
+export interface KeycloakServiceProps {
+  readonly namePrefix: string;
+  readonly region: string;
+  readonly vpcId: string;
+  /** Trusted proxies: the ALB sits somewhere in the VPC. */
+  readonly vpcCidr: string;
+  readonly subnetIds: string[];
+  /** Only in egress mode `public-ip`. @default false */
+  readonly assignPublicIp: boolean;
+  readonly albSecurityGroupId: string;
+  readonly targetGroupArn: string;
+  /** For the requests-per-target scaling metric. */
+  readonly loadBalancerArnSuffix: string;
+  readonly targetGroupArnSuffix: string;
+  readonly imageUri: string;
+  /** ECR repository the execution role may pull from; none for images outside ECR. */
+  readonly pullRepositoryArn?: string;
+  /** Public host name, Keycloak's `hostname` is https://<this>. */
+  readonly hostname: string;
+  readonly dbHost: string;
+  readonly dbPort: number;
+  readonly dbSecurityGroupId: string;
+  readonly dbUserSecretArn: string;
+  readonly adminSecretArn: string;
+  /** @default 1024 */
+  readonly cpu: number;
+  /** @default 2048 */
+  readonly memory: number;
+  /** @default "X86_64" */
+  readonly cpuArchitecture: CpuArchitecture;
+  /** @default 2 */
+  readonly desiredCount: number;
+  /** @default 4 */
+  readonly maxCount: number;
+  /** @default 60 */
+  readonly cpuTargetPercent: number;
+  /** @default 1000 */
+  readonly requestsPerTarget: number;
+  /** @default 300 */
+  readonly healthCheckGracePeriodSeconds: number;
+  /** @default 30 */
+  readonly logRetentionDays: number;
+  /** Started only after these: the database setup, the image build, the HTTPS listener. */
+  readonly dependsOn: ITerraformDependable[];
+}
+
+/** Name of the Keycloak container; the entrypoint finds its own address under it in the task metadata. */
+export const CONTAINER_NAME = "keycloak";
+
+/** Container health check: readiness on the management port, with the curl the image adds. */
+export const CONTAINER_HEALTH_COMMAND = `curl -fsS -o /dev/null http://127.0.0.1:${PORTS.management}${HEALTH_READY_PATH} || exit 1`;
+
+/** The Keycloak run-time environment (no secrets: those come through `secrets`). */
+export function keycloakEnvironment(p: Pick<KeycloakServiceProps, "hostname" | "dbHost" | "dbPort" | "vpcCidr">): Record<string, string> {
+  return {
+    ...readBuildOptions(),
+    KC_DB_URL: `jdbc:mysql://${p.dbHost}:${p.dbPort}/${DB_NAME}?characterEncoding=UTF-8`,
+    KC_HOSTNAME: `https://${p.hostname}`,
+    KC_HTTP_ENABLED: "true",
+    KC_HTTP_PORT: String(PORTS.http),
+    KC_HTTP_MANAGEMENT_PORT: String(PORTS.management),
+    KC_PROXY_HEADERS: "xforwarded",
+    KC_PROXY_TRUSTED_ADDRESSES: p.vpcCidr,
+    KC_CACHE_EMBEDDED_NETWORK_BIND_PORT: String(PORTS.jgroups),
+    KEYCLOAK_CONTAINER_NAME: CONTAINER_NAME,
+  };
+}
+
+/** ECS cluster, task definition, service, its security group and autoscaling. */
+export class KeycloakService extends Construct {
+  readonly clusterName: string;
+  readonly serviceName: string;
+  readonly securityGroupId: string;
+  readonly taskDefinitionArn: string;
+  readonly logGroupName: string;
+  readonly containerName = CONTAINER_NAME;
+
+  constructor(scope: Construct, id: string, props: KeycloakServiceProps) {
+    super(scope, id);
+    const prefix = props.namePrefix;
+
+    const cluster = new EcsCluster(this, "cluster", {
+      name: prefix,
+      setting: [{ name: "containerInsights", value: "enabled" }],
+    });
+    this.clusterName = cluster.name;
+
+    const logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/ecs/${prefix}/keycloak`,
+      retentionInDays: props.logRetentionDays,
+    });
+    this.logGroupName = logGroup.name;
+
+    const sg = this.securityGroup(props);
+    this.securityGroupId = sg.id;
+
+    const pullStatements: Statement[] = props.pullRepositoryArn
+      ? [
+          // GetAuthorizationToken has no resource-level permissions.
+          { actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
+          {
+            actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+            resources: [props.pullRepositoryArn],
+          },
+        ]
+      : [];
+    const executionRole = this.role(prefix, "execution", "Pulls the image, writes logs, reads the secrets", [
+      ...pullStatements,
+      { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroup.arn}:*`] },
+      { actions: ["secretsmanager:GetSecretValue"], resources: [props.dbUserSecretArn, props.adminSecretArn] },
+    ]);
+    const taskRole = this.role(prefix, "task", "ECS Exec sessions into Keycloak", [
+      {
+        // The SSM channels of ECS Exec have no resource-level permissions.
+        actions: [
+          "ssmmessages:CreateControlChannel",
+          "ssmmessages:CreateDataChannel",
+          "ssmmessages:OpenControlChannel",
+          "ssmmessages:OpenDataChannel",
+        ],
+        resources: ["*"],
+      },
+    ]);
+
+    const volumes = WRITABLE_PATHS.map((path) => ({ path, name: path.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "") }));
+    const container = {
+      name: CONTAINER_NAME,
+      image: props.imageUri,
+      essential: true,
+      command: ["start", "--optimized"],
+      portMappings: [PORTS.http, PORTS.management, PORTS.jgroups, PORTS.jgroupsFailureDetection].map((port) => ({
+        containerPort: port,
+        protocol: "tcp",
+      })),
+      environment: Object.entries(keycloakEnvironment(props)).map(([name, value]) => ({ name, value })),
+      secrets: [
+        { name: "KC_DB_USERNAME", valueFrom: `${props.dbUserSecretArn}:username::` },
+        { name: "KC_DB_PASSWORD", valueFrom: `${props.dbUserSecretArn}:password::` },
+        { name: "KC_BOOTSTRAP_ADMIN_USERNAME", valueFrom: `${props.adminSecretArn}:username::` },
+        { name: "KC_BOOTSTRAP_ADMIN_PASSWORD", valueFrom: `${props.adminSecretArn}:password::` },
+      ],
+      healthCheck: {
+        command: ["CMD-SHELL", CONTAINER_HEALTH_COMMAND],
+        interval: 15,
+        timeout: 5,
+        retries: 3,
+        // A first start migrates the schema; the ALB's grace period covers the rest.
+        startPeriod: 120,
+      },
+      readonlyRootFilesystem: true,
+      mountPoints: volumes.map((v) => ({ sourceVolume: v.name, containerPath: v.path, readOnly: false })),
+      privileged: false,
+      linuxParameters: { initProcessEnabled: true },
+      stopTimeout: 60,
+      ulimits: [{ name: "nofile", softLimit: 65536, hardLimit: 65536 }],
+      logConfiguration: {
+        logDriver: "awslogs",
+        options: {
+          "awslogs-group": logGroup.name,
+          "awslogs-region": props.region,
+          "awslogs-stream-prefix": "keycloak",
+        },
+      },
+      dockerLabels: { "org.keycloak.version": KEYCLOAK_VERSION },
+    };
+
+    const taskDefinition = new EcsTaskDefinition(this, "task", {
+      family: `${prefix}-keycloak`,
+      requiresCompatibilities: ["FARGATE"],
+      networkMode: "awsvpc",
+      cpu: String(props.cpu),
+      memory: String(props.memory),
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: props.cpuArchitecture },
+      executionRoleArn: executionRole.arn,
+      taskRoleArn: taskRole.arn,
+      // Task storage for the paths Keycloak writes to; the root filesystem stays read-only.
+      volume: volumes.map((v) => ({ name: v.name })),
+      containerDefinitions: JSON.stringify([container]),
+    });
+    this.taskDefinitionArn = taskDefinition.arn;
+
+    const service = new EcsService(this, "service", {
+      name: `${prefix}-keycloak`,
+      cluster: cluster.arn,
+      taskDefinition: taskDefinition.arn,
+      launchType: "FARGATE",
+      platformVersion: "1.4.0",
+      desiredCount: props.desiredCount,
+      deploymentMinimumHealthyPercent: 100,
+      deploymentMaximumPercent: 200,
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      healthCheckGracePeriodSeconds: props.healthCheckGracePeriodSeconds,
+      enableExecuteCommand: true,
+      propagateTags: "SERVICE",
+      enableEcsManagedTags: true,
+      networkConfiguration: {
+        subnets: props.subnetIds,
+        securityGroups: [sg.id],
+        assignPublicIp: props.assignPublicIp,
+      },
+      loadBalancer: [{ targetGroupArn: props.targetGroupArn, containerName: CONTAINER_NAME, containerPort: PORTS.http }],
+      // Autoscaling owns the running count after the first deploy.
+      lifecycle: { ignoreChanges: ["desired_count"] },
+      dependsOn: props.dependsOn,
+    });
+    this.serviceName = service.name;
+
+    const target = new AppautoscalingTarget(this, "scaling-target", {
+      serviceNamespace: "ecs",
+      resourceId: `service/${cluster.name}/${service.name}`,
+      scalableDimension: "ecs:service:DesiredCount",
+      minCapacity: props.desiredCount,
+      maxCapacity: props.maxCount,
+    });
+    const tracking = (name: string, metric: Record<string, string>, targetValue: number) =>
+      new AppautoscalingPolicy(this, `scale-on-${name}`, {
+        name: `${prefix}-${name}`,
+        policyType: "TargetTrackingScaling",
+        serviceNamespace: target.serviceNamespace,
+        resourceId: target.resourceId,
+        scalableDimension: target.scalableDimension,
+        targetTrackingScalingPolicyConfiguration: {
+          targetValue,
+          predefinedMetricSpecification: metric as { predefinedMetricType: string; resourceLabel?: string },
+          // Scale in slowly: every departing node hands its cache entries over.
+          scaleInCooldown: 300,
+          scaleOutCooldown: 60,
+        },
+      });
+    tracking("cpu", { predefinedMetricType: "ECSServiceAverageCPUUtilization" }, props.cpuTargetPercent);
+    tracking(
+      "requests",
+      {
+        predefinedMetricType: "ALBRequestCountPerTarget",
+        resourceLabel: `${props.loadBalancerArnSuffix}/${props.targetGroupArnSuffix}`,
+      },
+      props.requestsPerTarget,
+    );
+  }
+
+  private securityGroup(props: KeycloakServiceProps): SecurityGroup {
+    const sg = new SecurityGroup(this, "sg", {
+      name: `${props.namePrefix}-keycloak`,
+      description: "Keycloak tasks: HTTP and health from the ALB, JGroups between the tasks",
+      vpcId: props.vpcId,
+      tags: { Name: `${props.namePrefix}-keycloak` },
+    });
+    const rule = (
+      kind: "in" | "out",
+      id: string,
+      port: number,
+      description: string,
+      peer: { referencedSecurityGroupId: string } | { cidrIpv4: string },
+    ) => {
+      const args = { securityGroupId: sg.id, description, ipProtocol: "tcp", fromPort: port, toPort: port, ...peer };
+      return kind === "in"
+        ? new VpcSecurityGroupIngressRule(this, `in-${id}`, args)
+        : new VpcSecurityGroupEgressRule(this, `out-${id}`, args);
+    };
+    const alb = { referencedSecurityGroupId: props.albSecurityGroupId };
+    const self = { referencedSecurityGroupId: sg.id };
+    rule("in", "http-from-alb", PORTS.http, "Keycloak HTTP from the ALB", alb);
+    rule("in", "health-from-alb", PORTS.management, "Health checks from the ALB", alb);
+    rule("in", "jgroups", PORTS.jgroups, "JGroups data between Keycloak tasks", self);
+    rule("in", "jgroups-fd", PORTS.jgroupsFailureDetection, "JGroups failure detection between Keycloak tasks", self);
+    rule("out", "jgroups", PORTS.jgroups, "JGroups data between Keycloak tasks", self);
+    rule("out", "jgroups-fd", PORTS.jgroupsFailureDetection, "JGroups failure detection between Keycloak tasks", self);
+    rule("out", "mysql", props.dbPort, "MySQL to the Keycloak database", { referencedSecurityGroupId: props.dbSecurityGroupId });
+    rule("out", "https", 443, "HTTPS to ECR, CloudWatch Logs and Secrets Manager", { cidrIpv4: "0.0.0.0/0" });
+    return sg;
+  }
+
+  private role(prefix: string, kind: string, description: string, statements: Statement[]): IamRole {
+    const role = new IamRole(this, `${kind}-role`, {
+      namePrefix: `${prefix}-${kind}-`,
+      description,
+      assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"),
+    });
+    new IamRolePolicy(this, `${kind}-policy`, { role: role.id, policy: policyDocument(statements) });
+    return role;
+  }
+}

@@ -1,0 +1,193 @@
+import { Construct } from "constructs";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
+import { HEALTH_READY_PATH, PORTS } from "./constants";
+
+export interface LoadBalancerProps {
+  readonly namePrefix: string;
+  readonly vpcId: string;
+  readonly vpcCidr: string;
+  readonly publicSubnetIds: string[];
+  /** Who may reach 80 and 443. @default ["0.0.0.0/0"] */
+  readonly ingressCidrs: readonly string[];
+  /** Target group deregistration delay: long enough to finish requests, short enough for quick deploys. @default 30 */
+  readonly deregistrationDelaySeconds?: number;
+}
+
+/**
+ * Internet-facing ALB in the public subnets with Keycloak's target group. The HTTPS
+ * listener comes separately (HttpsListener) because the self-signed certificate is made
+ * for the ALB's own DNS name.
+ */
+export class LoadBalancer extends Construct {
+  readonly arn: string;
+  readonly arnSuffix: string;
+  readonly dnsName: string;
+  readonly zoneId: string;
+  readonly securityGroupId: string;
+  readonly targetGroupArn: string;
+  readonly targetGroupArnSuffix: string;
+  /** Port the target group health check uses: Keycloak's management port. */
+  readonly healthCheckPort: number;
+  /** The HTTP listener; it only redirects to HTTPS. */
+  readonly httpListener: LbListener;
+
+  constructor(scope: Construct, id: string, props: LoadBalancerProps) {
+    super(scope, id);
+
+    const sg = new SecurityGroup(this, "sg", {
+      name: `${props.namePrefix}-alb`,
+      description: "Keycloak ALB: HTTPS and HTTP (redirect) in, Keycloak ports out",
+      vpcId: props.vpcId,
+      tags: { Name: `${props.namePrefix}-alb` },
+    });
+    this.securityGroupId = sg.id;
+    props.ingressCidrs.forEach((cidr, i) => {
+      for (const port of [443, 80]) {
+        new VpcSecurityGroupIngressRule(this, `in-${port}-${i}`, {
+          securityGroupId: sg.id,
+          description: port === 443 ? `HTTPS from ${cidr}` : `HTTP from ${cidr}, redirected to HTTPS`,
+          ipProtocol: "tcp",
+          fromPort: port,
+          toPort: port,
+          cidrIpv4: cidr,
+        });
+      }
+    });
+    for (const [port, what] of [
+      [PORTS.http, "Keycloak HTTP"],
+      [PORTS.management, "Keycloak health checks"],
+    ] as const) {
+      new VpcSecurityGroupEgressRule(this, `out-${port}`, {
+        securityGroupId: sg.id,
+        description: `${what} to the tasks in the VPC`,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        cidrIpv4: props.vpcCidr,
+      });
+    }
+
+    const alb = new Lb(this, "alb", {
+      name: `${props.namePrefix}-alb`,
+      loadBalancerType: "application",
+      internal: false,
+      securityGroups: [sg.id],
+      subnets: props.publicSubnetIds,
+      dropInvalidHeaderFields: true,
+      enableHttp2: true,
+      idleTimeout: 60,
+      tags: { Name: `${props.namePrefix}-alb` },
+    });
+    this.arn = alb.arn;
+    this.arnSuffix = alb.arnSuffix;
+    this.dnsName = alb.dnsName;
+    this.zoneId = alb.zoneId;
+
+    this.healthCheckPort = PORTS.management;
+    const targetGroup = new LbTargetGroup(this, "keycloak", {
+      name: `${props.namePrefix}-kc`,
+      targetType: "ip",
+      protocol: "HTTP",
+      port: PORTS.http,
+      vpcId: props.vpcId,
+      deregistrationDelay: String(props.deregistrationDelaySeconds ?? 30),
+      // Keycloak answers 302 on / and 404 on /health on 8080; readiness lives on the management port.
+      healthCheck: {
+        enabled: true,
+        protocol: "HTTP",
+        port: String(this.healthCheckPort),
+        path: HEALTH_READY_PATH,
+        matcher: "200",
+        interval: 15,
+        timeout: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+      },
+      // Authentication sessions live on the node that started the login; stickiness keeps
+      // the browser there (the ALB cannot route on AUTH_SESSION_ID's node suffix).
+      stickiness: { enabled: true, type: "lb_cookie", cookieDuration: 86400 },
+      tags: { Name: `${props.namePrefix}-kc` },
+    });
+    this.targetGroupArn = targetGroup.arn;
+    this.targetGroupArnSuffix = targetGroup.arnSuffix;
+
+    this.httpListener = new LbListener(this, "http", {
+      loadBalancerArn: alb.arn,
+      port: 80,
+      protocol: "HTTP",
+      defaultAction: [
+        { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } },
+      ],
+    });
+  }
+}
+
+export interface HttpsListenerProps {
+  readonly loadBalancer: LoadBalancer;
+  readonly certificateArn: string;
+  /** ALB TLS policy. @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
+  readonly tlsPolicy: string;
+  /** When not empty, `/admin/*` answers 403 outside these CIDRs. @default [] */
+  readonly adminAllowedCidrs: readonly string[];
+  /** Route53 public zone for an alias record of `hostname`. @default "" (none) */
+  readonly hostedZoneId: string;
+  readonly hostname: string;
+}
+
+/** HTTPS listener forwarding to Keycloak, the optional admin allow-list, and the alias record. */
+export class HttpsListener extends Construct {
+  readonly listener: LbListener;
+
+  constructor(scope: Construct, id: string, props: HttpsListenerProps) {
+    super(scope, id);
+    const lb = props.loadBalancer;
+    this.listener = new LbListener(this, "https", {
+      loadBalancerArn: lb.arn,
+      port: 443,
+      protocol: "HTTPS",
+      sslPolicy: props.tlsPolicy,
+      certificateArn: props.certificateArn,
+      defaultAction: [{ type: "forward", targetGroupArn: lb.targetGroupArn }],
+    });
+
+    if (props.adminAllowedCidrs.length > 0) {
+      // Allowed sources forward (priority 10); everyone else on /admin gets 403 (priority 20).
+      new LbListenerRule(this, "admin-allowed", {
+        listenerArn: this.listener.arn,
+        priority: 10,
+        condition: [
+          { pathPattern: { values: ["/admin/*"] } },
+          { sourceIp: { values: [...props.adminAllowedCidrs] } },
+        ],
+        action: [{ type: "forward", targetGroupArn: lb.targetGroupArn }],
+      });
+      new LbListenerRule(this, "admin-denied", {
+        listenerArn: this.listener.arn,
+        priority: 20,
+        condition: [{ pathPattern: { values: ["/admin/*"] } }],
+        action: [
+          {
+            type: "fixed-response",
+            fixedResponse: { contentType: "text/plain", statusCode: "403", messageBody: "Forbidden" },
+          },
+        ],
+      });
+    }
+
+    if (props.hostedZoneId !== "") {
+      new Route53Record(this, "alias", {
+        zoneId: props.hostedZoneId,
+        name: props.hostname,
+        type: "A",
+        alias: { name: lb.dnsName, zoneId: lb.zoneId, evaluateTargetHealth: true },
+      });
+    }
+  }
+}

@@ -1,0 +1,195 @@
+import { Construct } from "constructs";
+import { Annotations, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
+import { NullProvider } from "@cdktf/provider-null/lib/provider";
+import { envVarName, type KeycloakConfig } from "./config";
+import { KEYCLOAK_VERSION } from "./constants";
+import { Network } from "./network";
+import { LoadBalancer, HttpsListener } from "./load-balancer";
+import { Certificate } from "./certificate";
+import { KeycloakSecrets } from "./secrets";
+import { Database } from "./database";
+import { Bastion } from "./bastion";
+import { DatabaseSetup } from "./database-setup";
+import { Registry } from "./registry";
+import { KeycloakImage } from "./image";
+import { KeycloakService } from "./keycloak-service";
+
+/** Highly available Keycloak on ECS Fargate: reads top to bottom like the architecture diagram. */
+export class KeycloakStack extends TerraformStack {
+  constructor(scope: Construct, id: string, config: KeycloakConfig) {
+    super(scope, id);
+    const prefix = config.namePrefix;
+    this.configureProviders(config);
+
+    const network = new Network(this, "network", { ...config, namePrefix: prefix });
+
+    const loadBalancer = new LoadBalancer(this, "load-balancer", {
+      namePrefix: prefix,
+      vpcId: network.vpcId,
+      vpcCidr: network.vpcCidr,
+      publicSubnetIds: network.publicSubnetIds,
+      ingressCidrs: config.albIngressCidrs,
+    });
+    const hostname = config.hostname !== "" ? config.hostname : loadBalancer.dnsName;
+    const certificate = new Certificate(this, "certificate", {
+      namePrefix: prefix,
+      hostname,
+      hostedZoneId: config.hostedZoneId,
+    });
+    const https = new HttpsListener(this, "https", {
+      loadBalancer,
+      certificateArn: certificate.certificateArn,
+      tlsPolicy: config.tlsPolicy,
+      adminAllowedCidrs: config.adminAllowedCidrs,
+      hostedZoneId: config.hostedZoneId,
+      hostname,
+    });
+
+    const secrets = new KeycloakSecrets(this, "secrets", { namePrefix: prefix });
+    const database = new Database(this, "database", {
+      namePrefix: prefix,
+      vpcId: network.vpcId,
+      privateSubnetIds: network.privateSubnetIds,
+      mysqlVersion: config.mysqlVersion,
+      instanceClass: config.dbInstanceClass,
+      allocatedStorageGb: config.dbAllocatedStorageGb,
+      maxAllocatedStorageGb: config.dbMaxAllocatedStorageGb,
+      multiAz: config.dbMultiAz,
+      backupRetentionDays: config.dbBackupRetentionDays,
+      throwAway: config.throwAway,
+      privateZoneName: config.privateZoneName,
+    });
+
+    const bastion = new Bastion(this, "bastion", {
+      namePrefix: prefix,
+      vpcId: network.vpcId,
+      publicSubnetIds: network.publicSubnetIds,
+      allowedCidrs: config.bastionAllowedCidrs,
+      instanceType: config.bastionInstanceType,
+      amiId: config.bastionAmiId,
+      readableSecretArns: [database.masterSecretArn],
+      writableSecretArns: [secrets.dbUserSecretArn, secrets.adminSecretArn],
+    });
+    const bastionToDb = [
+      bastion.allowTo("mysql", database.securityGroupId, database.port, "MySQL to the Keycloak database"),
+      database.allowFrom("bastion", bastion.securityGroupId, "MySQL from the bastion (database setup)"),
+    ];
+
+    const databaseSetup = new DatabaseSetup(this, "database-setup", {
+      region: config.region,
+      bastionHost: bastion.publicIp,
+      bastionUser: bastion.sshUser,
+      bastionPrivateKeyPem: bastion.privateKeyPem,
+      dbHost: database.hostName,
+      dbPort: database.port,
+      dbEndpoint: database.address,
+      masterSecretArn: database.masterSecretArn,
+      userSecretArn: secrets.dbUserSecretArn,
+      adminSecretArn: secrets.adminSecretArn,
+      dependsOn: [...database.dependables, bastion.instance, ...bastionToDb],
+    });
+
+    const registry = new Registry(this, "registry", {
+      namePrefix: prefix,
+      keepImages: config.ecrKeepImages,
+      forceDelete: config.throwAway,
+    });
+    const image = new KeycloakImage(this, "image", {
+      imageUri: config.imageUri,
+      repositoryUrl: registry.repositoryUrl,
+      region: config.region,
+      cpuArchitecture: config.cpuArchitecture,
+    });
+
+    const keycloak = new KeycloakService(this, "keycloak", {
+      namePrefix: prefix,
+      region: config.region,
+      vpcId: network.vpcId,
+      vpcCidr: network.vpcCidr,
+      subnetIds: network.taskSubnetIds,
+      assignPublicIp: network.tasksNeedPublicIp,
+      albSecurityGroupId: loadBalancer.securityGroupId,
+      targetGroupArn: loadBalancer.targetGroupArn,
+      loadBalancerArnSuffix: loadBalancer.arnSuffix,
+      targetGroupArnSuffix: loadBalancer.targetGroupArnSuffix,
+      imageUri: image.imageUri,
+      pullRepositoryArn: config.imageUri === "" ? registry.repositoryArn : undefined,
+      hostname,
+      dbHost: database.hostName,
+      dbPort: database.port,
+      dbSecurityGroupId: database.securityGroupId,
+      dbUserSecretArn: secrets.dbUserSecretArn,
+      adminSecretArn: secrets.adminSecretArn,
+      cpu: config.taskCpu,
+      memory: config.taskMemory,
+      cpuArchitecture: config.cpuArchitecture,
+      desiredCount: config.desiredCount,
+      maxCount: config.maxCount,
+      cpuTargetPercent: config.cpuTargetPercent,
+      requestsPerTarget: config.requestsPerTarget,
+      healthCheckGracePeriodSeconds: config.healthCheckGracePeriodSeconds,
+      logRetentionDays: config.logRetentionDays,
+      dependsOn: [databaseSetup.resource, https.listener, ...(image.build ? [image.build] : [])],
+    });
+    database.allowFrom("keycloak", keycloak.securityGroupId, "MySQL from the Keycloak tasks");
+
+    const output = (id: string, value: string, description: string, sensitive = false) =>
+      new TerraformOutput(this, id, { value, description, sensitive });
+    output("keycloak_url", `https://${hostname}`, "Keycloak");
+    output("admin_console_url", `https://${hostname}/admin/master/console/`, "Keycloak admin console");
+    output("alb_dns_name", loadBalancer.dnsName, "DNS name of the load balancer");
+    output("bastion_public_ip", bastion.publicIp, "Public IP of the bastion");
+    output(
+      "bastion_ssh_command",
+      `terraform output -raw bastion_private_key > bastion.pem && chmod 600 bastion.pem && ssh -i bastion.pem ${bastion.sshUser}@${bastion.publicIp}`,
+      "How to SSH to the bastion",
+    );
+    output("bastion_private_key", bastion.privateKeyPem, "Private key of the bastion (sensitive)", true);
+    output("db_endpoint", database.address, "RDS endpoint");
+    output("db_private_name", database.hostName, "Private DNS name of the database");
+    output("db_master_secret_arn", database.masterSecretArn, "RDS-managed master credentials");
+    output("keycloak_db_secret_arn", secrets.dbUserSecretArn, "Keycloak database user credentials");
+    output("keycloak_admin_secret_arn", secrets.adminSecretArn, "Keycloak bootstrap admin credentials");
+    output("ecr_repository_url", registry.repositoryUrl, "ECR repository of the Keycloak image");
+    output("keycloak_image", image.imageUri, "Image the service runs");
+    output("ecs_cluster_name", keycloak.clusterName, "ECS cluster");
+    output("ecs_service_name", keycloak.serviceName, "ECS service");
+    output("keycloak_log_group", keycloak.logGroupName, "CloudWatch log group of Keycloak");
+
+    if (config.bastionAllowedCidrs.length === 0) {
+      Annotations.of(this).addWarning(
+        `${id}: bastionAllowedCidrs (env ${envVarName("bastionAllowedCidrs")}) is empty: synth is fine for review, but plan and deploy stop until it names the deploying machine's address.`,
+      );
+    }
+  }
+
+  private configureProviders(config: KeycloakConfig): void {
+    new AwsProvider(this, "aws", {
+      region: config.region,
+      defaultTags: [
+        {
+          tags: {
+            Project: "keycloak-ha-fargate",
+            Environment: config.environment,
+            KeycloakVersion: KEYCLOAK_VERSION,
+            ManagedBy: "cdktf",
+          },
+        },
+      ],
+    });
+    new TlsProvider(this, "tls");
+    new NullProvider(this, "null");
+    if (config.stateBucket !== "") {
+      const backend = new S3Backend(this, {
+        bucket: config.stateBucket,
+        key: `keycloak/${config.environment}.tfstate`,
+        region: config.stateRegion,
+        encrypt: true,
+      });
+      // Terraform >= 1.10 locks state with a lock file in the bucket; no DynamoDB table needed.
+      backend.addOverride("use_lockfile", true);
+    }
+  }
+}

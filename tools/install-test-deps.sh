@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the integration and cluster tests start for real
+# (MariaDB, OpenSSH, haproxy, ...). Skips what is already there. Needs root.
+set -euo pipefail
+
+readonly PACKAGES=(mariadb-server openssh-server haproxy shellcheck iproute2 openssl jq curl maven)
+
+usage() {
+  echo "usage: $(basename "$0") [--help]"
+  echo "Installs with apt-get: ${PACKAGES[*]}"
+}
+
+missing_packages() {
+  local pkg
+  for pkg in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
+  done
+}
+
+main() {
+  if [[ "${1:-}" == "--help" ]]; then usage; return 0; fi
+  local missing
+  missing="$(missing_packages)"
+  if [[ -z "$missing" ]]; then
+    echo "all test packages present"
+    return 0
+  fi
+  if [[ "$(id -u)" != "0" ]]; then
+    echo "error: need root to install: $missing" >&2
+    return 1
+  fi
+  # shellcheck disable=SC2086 # one package per word is intended
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+}
+
+main "$@"
