@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { App } from "cdktf";
 import { ConfigError, loadConfig, type RawSettings } from "./modules/config";
 import { KeycloakStack } from "./modules/stack";
+import { projectPath } from "./modules/paths";
 
 /**
  * Reads the configuration of each environment and instantiates its stack. Environments
@@ -14,7 +14,7 @@ function main(): void {
   // `node main.ts` (tests, benchmarks) reads the same file.
   const context = process.env.CDKTF_CONTEXT_JSON
     ? undefined
-    : (JSON.parse(readFileSync(join(__dirname, "cdktf.json"), "utf8")).context as Record<string, unknown>);
+    : (JSON.parse(readFileSync(projectPath("cdktf.json"), "utf8")).context as Record<string, unknown>);
   const app = new App(context ? { context } : {});
   const shared = (app.node.tryGetContext("keycloak") ?? {}) as RawSettings;
   const environments = (app.node.tryGetContext("environments") ?? { prod: {} }) as Record<string, RawSettings>;

@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { BUILD_OPTIONS_FILE } from "./constants";
+import { projectPath } from "./paths";
 
 /**
  * Keycloak's build-time options from docker/keycloak-build.env, the file the Dockerfile
  * sources before `kc.sh build`. The task definition repeats them at run time so an
  * optimized start never sees a mismatch.
  */
-export function readBuildOptions(file = join(__dirname, "..", BUILD_OPTIONS_FILE)): Record<string, string> {
+export function readBuildOptions(file = projectPath(BUILD_OPTIONS_FILE)): Record<string, string> {
   const options: Record<string, string> = {};
   readFileSync(file, "utf8")
     .split("\n")

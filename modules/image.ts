@@ -5,10 +5,11 @@ import { Construct } from "constructs";
 import type { ITerraformDependable } from "cdktf";
 import { Resource } from "@cdktf/provider-null/lib/resource";
 import { KEYCLOAK_VERSION, PORTS } from "./constants";
+import { projectPath } from "./paths";
 import type { CpuArchitecture } from "./config";
 
 /** The image's build context. */
-export const DOCKER_DIR = join(__dirname, "..", "docker");
+export const DOCKER_DIR = projectPath("docker");
 
 /** How the stack dir (cdktf.out/stacks/<stack>) reaches the project root at deploy time. */
 const PROJECT_ROOT_FROM_STACK = "${path.module}/../../..";

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { projectPath } from "../paths";
 
 /** The setup script in this project; uploaded to the bastion by the provisioner. */
-export const SETUP_SCRIPT_PATH = join(__dirname, "keycloak-db-setup.sh");
+export const SETUP_SCRIPT_PATH = projectPath("modules", "database-setup", "keycloak-db-setup.sh");
 
 /** Where the provisioner puts the script on the bastion. */
 export const REMOTE_SCRIPT_PATH = "/tmp/keycloak-db-setup.sh";

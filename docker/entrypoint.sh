@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Container entrypoint: gives JGroups the task's own routable IPv4 address, then becomes kc.sh.
+# The address ends up in the JGROUPS_PING table and is what the other nodes dial, so a wrong
+# guess (a link-local or loopback address) silently splits the cluster: better to refuse to start.
+set -euo pipefail
+
+readonly SCRIPT_NAME="entrypoint.sh"
+readonly BIND_VARIABLE="KC_CACHE_EMBEDDED_NETWORK_BIND_ADDRESS"
+
+usage() {
+  cat <<EOF
+Usage: ${SCRIPT_NAME} [--entrypoint-help] [kc.sh arguments...]
+
+Sets ${BIND_VARIABLE} to this task's own IPv4 address and then runs
+'exec kc.sh <arguments>' (kc.sh from PATH), so Keycloak keeps this PID and receives SIGTERM.
+All arguments go to kc.sh unchanged; '--help' is Keycloak's, '--entrypoint-help' prints this text.
+
+Address source, first match wins:
+  1. ${BIND_VARIABLE}, when already set (passed through as given).
+  2. ECS_CONTAINER_METADATA_URI_V4, when set: Networks[0].IPv4Addresses[0] of the container named
+     \$KEYCLOAK_CONTAINER_NAME in \$ECS_CONTAINER_METADATA_URI_V4/task (else the first container with an
+     address). Retried while the endpoint does not answer; invalid JSON is an error.
+  3. The first local IPv4 address that is neither loopback nor link-local (169.254.0.0/16),
+     RFC 1918 addresses first. Read with 'ip' when installed, else from /proc/net/fib_trie.
+  Nothing found: exit 1 without starting Keycloak.
+
+Environment:
+  KEYCLOAK_CONTAINER_NAME        container name in the task definition (default: keycloak)
+  KC_METADATA_ATTEMPTS           task metadata requests before giving up (default: 10)
+  KC_METADATA_INTERVAL_SECONDS   pause between requests (default: 1)
+  KC_METADATA_TIMEOUT_SECONDS    time limit for one request (default: 2)
+EOF
+}
+
+log() {
+  printf '%s: %s\n' "${SCRIPT_NAME}" "$*" >&2
+}
+
+fail() {
+  log "error: $*"
+  exit 1
+}
+
+require_command() {
+  command -v "$1" >/dev/null 2>&1 || fail "'$1' is not on PATH; it is needed to $2"
+}
+
+require_number() {
+  local name="$1" value="$2" pattern="$3"
+  [[ "${value}" =~ ${pattern} ]] || fail "${name}='${value}' is not a valid number"
+}
+
+is_ipv4() {
+  local address="$1" octet
+  [[ "${address}" =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] || return 1
+  for octet in "${BASH_REMATCH[@]:1}"; do
+    (( 10#${octet} <= 255 )) || return 1
+  done
+}
+
+is_private_ipv4() {
+  [[ "$1" =~ ^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.) ]]
+}
+
+is_loopback_or_link_local() {
+  [[ "$1" == 127.* || "$1" == 169.254.* ]]
+}
+
+fetch_task_metadata() {
+  local url="$1" attempts="$2" interval="$3" timeout="$4" attempt body error=""
+  for (( attempt = 1; attempt <= attempts; attempt++ )); do
+    if body="$(curl --silent --show-error --fail --connect-timeout "${timeout}" --max-time "${timeout}" "${url}" 2>&1)"; then
+      printf '%s' "${body}"
+      return 0
+    fi
+    error="${body}"
+    if (( attempt < attempts )); then
+      sleep "${interval}"
+    fi
+  done
+  fail "ECS task metadata at ${url} did not answer after ${attempts} attempts (last error: ${error:-none});" \
+    "set ${BIND_VARIABLE} to the task's IPv4 address to skip the lookup"
+}
+
+# The named container's address comes first; any other container's address is the fallback
+# because in awsvpc mode all containers of a task share one network interface.
+address_from_task_metadata() {
+  local metadata="$1" container_name="$2"
+  printf '%s' "${metadata}" | jq -r --arg name "${container_name}" '
+    def address: (.Networks // [])[0].IPv4Addresses[0]? // empty;
+    (.Containers // []) as $containers
+    | ([$containers[] | select(.Name == $name) | address] + [$containers[] | address])
+    | .[0] // empty'
+}
+
+address_from_ecs() {
+  local base_url="${ECS_CONTAINER_METADATA_URI_V4%/}" attempts="${KC_METADATA_ATTEMPTS:-10}"
+  local interval="${KC_METADATA_INTERVAL_SECONDS:-1}" timeout="${KC_METADATA_TIMEOUT_SECONDS:-2}"
+  local container_name="${KEYCLOAK_CONTAINER_NAME:-keycloak}" metadata address
+  require_number KC_METADATA_ATTEMPTS "${attempts}" '^[1-9][0-9]*$'
+  require_number KC_METADATA_INTERVAL_SECONDS "${interval}" '^[0-9]+(\.[0-9]+)?$'
+  require_number KC_METADATA_TIMEOUT_SECONDS "${timeout}" '^([1-9][0-9]*(\.[0-9]+)?|0\.[0-9]*[1-9][0-9]*)$'
+  require_command curl "read the ECS task metadata"
+  require_command jq "read the ECS task metadata"
+
+  metadata="$(fetch_task_metadata "${base_url}/task" "${attempts}" "${interval}" "${timeout}")"
+  address="$(address_from_task_metadata "${metadata}" "${container_name}")" ||
+    fail "ECS task metadata at ${base_url}/task is not valid task metadata JSON"
+  [[ -n "${address}" ]] ||
+    fail "ECS task metadata at ${base_url}/task lists no container with an IPv4 address"
+  printf '%s' "${address}"
+}
+
+local_addresses_from_ip() {
+  local _index _interface _family cidr _rest
+  while read -r _index _interface _family cidr _rest; do
+    printf '%s\n' "${cidr%/*}"
+  done < <(ip -4 -o addr show)
+}
+
+# Each address the kernel owns appears in the trie as "|-- <address>" followed, among other
+# entries, by "/32 host LOCAL".
+local_addresses_from_fib_trie() {
+  local line current=""
+  while IFS= read -r line; do
+    if [[ "${line}" == *"|-- "* ]]; then
+      current="${line##* }"
+    elif [[ "${line}" == *"/32 host LOCAL"* ]]; then
+      printf '%s\n' "${current}"
+    fi
+  done </proc/net/fib_trie
+}
+
+# `ip` lists addresses per interface and is used where installed (hosts, tests); the image has no
+# iproute (Keycloak's container guide advises against extra RPMs), so there the kernel's trie serves.
+local_addresses() {
+  if command -v ip >/dev/null 2>&1; then
+    local_addresses_from_ip
+  elif [[ -r /proc/net/fib_trie ]]; then
+    local_addresses_from_fib_trie
+  fi
+}
+
+address_from_interfaces() {
+  local address first_other="" first_private=""
+  while read -r address; do
+    is_ipv4 "${address}" || continue
+    is_loopback_or_link_local "${address}" && continue
+    if is_private_ipv4 "${address}"; then
+      first_private="${first_private:-${address}}"
+    else
+      first_other="${first_other:-${address}}"
+    fi
+  done < <(local_addresses)
+  address="${first_private:-${first_other}}"
+  [[ -n "${address}" ]] ||
+    fail "no IPv4 address other than loopback or link-local found; set ${BIND_VARIABLE}" \
+      "to the address the other Keycloak nodes can reach this one on"
+  printf '%s' "${address}"
+}
+
+resolve_bind_address() {
+  local address source
+  if [[ -n "${KC_CACHE_EMBEDDED_NETWORK_BIND_ADDRESS:-}" ]]; then
+    log "JGroups bind address ${KC_CACHE_EMBEDDED_NETWORK_BIND_ADDRESS} (source: ${BIND_VARIABLE})"
+    return 0
+  fi
+  if [[ -n "${ECS_CONTAINER_METADATA_URI_V4:-}" ]]; then
+    source="ECS task metadata"
+    address="$(address_from_ecs)"
+  else
+    source="local interfaces"
+    address="$(address_from_interfaces)"
+  fi
+  is_ipv4 "${address}" || fail "${source} gave '${address}', which is not a dotted IPv4 address"
+  log "JGroups bind address ${address} (source: ${source})"
+  export KC_CACHE_EMBEDDED_NETWORK_BIND_ADDRESS="${address}"
+}
+
+main() {
+  if [[ "${1:-}" == "--entrypoint-help" ]]; then
+    usage
+    return 0
+  fi
+  resolve_bind_address
+  require_command kc.sh "start Keycloak (the image puts /opt/keycloak/bin on PATH)"
+  exec kc.sh "$@"
+}
+
+main "$@"
