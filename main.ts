@@ -28,10 +28,19 @@ function main(): void {
   }
   for (const [environment, perEnvironment] of Object.entries(environments)) {
     if (wanted && !wanted.includes(environment)) continue;
-    const config = loadConfig({ environment, shared, perEnvironment, env: process.env });
-    new KeycloakStack(app, `keycloak-${environment}`, config);
+    new KeycloakStack(app, `keycloak-${environment}`, configOf(environment, shared, perEnvironment));
   }
   app.synth();
+}
+
+/** Loads one environment's configuration; an error says which environment it is about. */
+function configOf(environment: string, shared: RawSettings, perEnvironment: RawSettings) {
+  try {
+    return loadConfig({ environment, shared, perEnvironment, env: process.env });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`[environment ${environment}] ${error.message}`);
+    throw error;
+  }
 }
 
 try {

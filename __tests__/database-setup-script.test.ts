@@ -1,0 +1,87 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import * as constants from "../modules/constants";
+import { SETUP_SCRIPT_PATH } from "../modules/database-setup/commands";
+import { resolveCommand } from "./support/command-stubs";
+
+/** Calls one function of the setup script (sourcing it defines functions without running main). */
+function callScriptFunction(jsonTool: string, call: string, input = ""): string {
+  return execFileSync("bash", ["-c", `source "$1"; JSON_TOOL="$2"; ${call}`, "bash", SETUP_SCRIPT_PATH, jsonTool], {
+    input,
+    encoding: "utf8",
+  });
+}
+
+/** The script uses jq when present, else python3 (always on Amazon Linux 2023): both must agree. */
+const JSON_TOOLS = ["jq", "python3"];
+
+describe("keycloak-db-setup.sh", () => {
+  test("keeps DB name, user, charset and collation equal to modules/constants.ts", () => {
+    const script = readFileSync(SETUP_SCRIPT_PATH, "utf8");
+    const scriptValue = (name: string) => script.match(new RegExp(`^readonly ${name}="([^"]*)"$`, "m"))?.[1];
+    expect({
+      DB_NAME: scriptValue("DB_NAME"),
+      DB_USER: scriptValue("DB_USER"),
+      DB_CHARSET: scriptValue("DB_CHARSET"),
+      DB_COLLATION: scriptValue("DB_COLLATION"),
+    }).toEqual({
+      DB_NAME: constants.DB_NAME,
+      DB_USER: constants.DB_USER,
+      DB_CHARSET: constants.DB_CHARSET,
+      DB_COLLATION: constants.DB_COLLATION,
+    });
+  });
+
+  test("--help prints the usage line and exits 0", () => {
+    const result = spawnSync("bash", [SETUP_SCRIPT_PATH, "--help"], { encoding: "utf8" });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^usage: keycloak-db-setup\.sh --db-host HOST .*--region REGION/);
+  });
+
+  test.each([
+    [["--db-host"], "--db-host needs a value"],
+    [["--db-host", "db", "--bogus", "x"], "unknown argument '--bogus'"],
+    [["--db-host", "db", "--master-secret-arn", "a", "--user-secret-arn", "b", "--admin-secret-arn", "c"], "missing --region"],
+    [["--db-host", "db", "--master-secret-arn", "a", "--user-secret-arn", "b", "--admin-secret-arn", "c", "--region", "r", "--attempts", "0"], "--attempts must be a positive integer, got '0'"],
+  ])("rejects bad arguments %j with usage or a clear message and exit 1", (args, message) => {
+    const result = spawnSync("bash", [SETUP_SCRIPT_PATH, ...args], { encoding: "utf8" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`keycloak-db-setup: error: ${message}`);
+  });
+
+  test.each(JSON_TOOLS)("reads string fields of a secret's JSON exactly with %s", (tool) => {
+    resolveCommand(tool);
+    const password = `p'"\\ $x %d\u00e9\u{1F511}\t`;
+    const secret = JSON.stringify({ username: "keycloak", password, extra: 1 });
+    expect(callScriptFunction(tool, "json_field password", secret)).toBe(password);
+    expect(callScriptFunction(tool, "json_field username", secret)).toBe("keycloak");
+    expect(() => callScriptFunction(tool, "json_field extra", secret)).toThrow();
+    expect(() => callScriptFunction(tool, "json_field password", "not json")).toThrow();
+  });
+
+  test.each(JSON_TOOLS)("writes {username, password} JSON that keeps every character, with %s", (tool) => {
+    resolveCommand(tool);
+    const password = `p'"\\ $x %d\u00e9`;
+    expect(JSON.parse(callScriptFunction(tool, 'credentials_json "keycloak"', password))).toEqual({
+      username: "keycloak",
+      password,
+    });
+  });
+
+  test("refuses a secret's password that ends in a line break instead of trimming it", () => {
+    const secret = JSON.stringify({ username: "keycloak", password: "abc\n" });
+    const result = spawnSync(
+      "bash",
+      ["-c", 'source "$1"; JSON_TOOL=jq; secret_field "$2" password pw; check_password the-arn "$pw"', "bash", SETUP_SCRIPT_PATH, secret],
+      { encoding: "utf8" },
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("error: the password in secret the-arn contains a line break");
+  });
+
+  test("generates distinct 64-character base64url passwords", () => {
+    const passwords = [1, 2, 3].map(() => callScriptFunction("jq", "generate_password"));
+    for (const password of passwords) expect(password).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(new Set(passwords).size).toBe(3);
+  });
+});

@@ -1,0 +1,38 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { randomInt } from "node:crypto";
+
+/**
+ * Additions to netns.ts for tests that run servers in a namespace: a /24 of their own and
+ * host names that resolve inside the namespace only.
+ */
+
+/**
+ * The first three octets ("198.19.42") of a /24 inside 198.18.0.0/15 that no host interface uses,
+ * so test files running in parallel do not route each other's traffic. Avoids 198.18.0.0/24, which
+ * other tests use with fixed addresses.
+ */
+export function freeTestSubnet(): string {
+  const inUse = execFileSync("ip", ["-o", "-4", "addr", "show"], { encoding: "utf8" });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const block = randomInt(1, 512);
+    const prefix = `198.${18 + Math.floor(block / 256)}.${block % 256}`;
+    if (!inUse.includes(` ${prefix}.`)) return prefix;
+  }
+  throw new Error("no free /24 in 198.18.0.0/15 after 50 tries");
+}
+
+/**
+ * Makes `names` resolve to the given addresses for processes started with `ip netns exec <namespace>`,
+ * which bind-mounts /etc/netns/<namespace>/hosts over /etc/hosts. resolv.conf names no server (the
+ * resolver then asks the namespace's own loopback), so a name missing from the file fails instead
+ * of reaching a real DNS server. Returns the removal.
+ */
+export function setNamespaceHosts(namespace: string, names: Record<string, string>): () => void {
+  const dir = `/etc/netns/${namespace}`;
+  mkdirSync(dir, { recursive: true });
+  const lines = ["127.0.0.1 localhost", ...Object.entries(names).map(([name, address]) => `${address} ${name}`)];
+  writeFileSync(`${dir}/hosts`, `${lines.join("\n")}\n`);
+  writeFileSync(`${dir}/resolv.conf`, "options attempts:1 timeout:1\n");
+  return () => rmSync(dir, { recursive: true, force: true });
+}
