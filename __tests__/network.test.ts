@@ -8,6 +8,14 @@ describe("Network", () => {
     expect(vpc).toMatchObject({ cidr_block: "10.0.0.0/16", enable_dns_hostnames: true, enable_dns_support: true });
   });
 
+  test("the VPC's default security group is managed with no rules, so it allows nothing", () => {
+    const json = synthStack();
+    const sg = onlyResource(json, "aws_default_security_group");
+    expect(sg.vpc_id).toBe(ref("aws_vpc", onlyResourceName(json, "aws_vpc"), "id"));
+    expect(sg.ingress).toBeUndefined();
+    expect(sg.egress).toBeUndefined();
+  });
+
   test("one public and one private subnet per configured zone, none overlapping", () => {
     const json = synthStack({ availabilityZones: zones });
     const subnets = Object.values(resourcesOf(json, "aws_subnet"));

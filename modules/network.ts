@@ -9,6 +9,7 @@ import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-assoc
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones";
@@ -71,6 +72,9 @@ export class Network extends Construct {
     });
     this.vpcId = vpc.id;
     this.vpcCidr = props.vpcCidr;
+    // Managed without rules, the default group allows nothing: a resource launched without
+    // a security group of its own is isolated.
+    new DefaultSecurityGroup(this, "default-sg", { vpcId: vpc.id, tags: name("default-closed") });
 
     const zoneCount = props.publicSubnetCidrs.length;
     const zones: string[] =

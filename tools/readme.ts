@@ -10,6 +10,7 @@ import { KEYCLOAK_VERSION } from "../modules/constants";
 import { projectPath } from "../modules/paths";
 import { synthStack } from "../__tests__/support/synth";
 import { architectureMermaid } from "./diagram";
+import { policyMarkdown } from "./policy-table";
 
 export const README_PATH = projectPath("README.md");
 
@@ -42,6 +43,7 @@ export function sections(): Record<string, string> {
     version: `Keycloak **${KEYCLOAK_VERSION}** (image \`quay.io/keycloak/keycloak:${KEYCLOAK_VERSION}\`, test distribution \`org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION}\`)`,
     diagram: diagram(),
     config: configTable(),
+    policy: policyMarkdown(),
   };
 }
 

@@ -1,0 +1,31 @@
+import type { RawSettings } from "../../modules/config";
+import { testConfig } from "../support/synth";
+import type { Shape } from "./rules";
+
+/** Every supported configuration shape: egress modes, certificate kinds, HA on and off, profiles. */
+export const SHAPE_SETTINGS: readonly [string, RawSettings][] = [
+  ["prod defaults", { bastionAllowedCidrs: ["198.51.100.7/32"] }],
+  ["dev profile", { profile: "dev", bastionAllowedCidrs: ["198.51.100.7/32"] }],
+  ["nat per zone, 3 zones", { natGateways: "per-az", azCount: 3 }],
+  ["public-ip egress", { egressMode: "public-ip" }],
+  ["endpoints egress", { egressMode: "endpoints" }],
+  ["custom domain, DNS-validated certificate", { hostname: "login.example.com", hostedZoneId: "Z0123456789ABC" }],
+  ["HA off, single task", { highAvailability: false, desiredCount: 1, maxCount: 1, dbMultiAz: false }],
+  ["throw-away prod", { throwAway: true }],
+  ["ARM64, prebuilt image, admin allow-list", {
+    cpuArchitecture: "ARM64", imageUri: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/keycloak:26.7.3", adminAllowedCidrs: ["198.51.100.0/24"],
+  }],
+  ["SSH from anywhere with the explicit opt-in", { bastionAllowedCidrs: ["0.0.0.0/0"], bastionAllowSshFromAnywhere: true }],
+];
+
+export function shapeOf(name: string, settings: RawSettings): Shape {
+  const c = testConfig(settings);
+  return {
+    name,
+    profile: c.profile,
+    egressMode: c.egressMode,
+    throwAway: c.throwAway,
+    highAvailability: c.highAvailability,
+    bastionAllowSshFromAnywhere: c.bastionAllowSshFromAnywhere,
+  };
+}
