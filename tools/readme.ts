@@ -11,6 +11,7 @@ import { projectPath } from "../modules/paths";
 import { synthStack } from "../__tests__/support/synth";
 import { architectureMermaid } from "./diagram";
 import { policyMarkdown } from "./policy-table";
+import { costMarkdown } from "./cost";
 
 export const README_PATH = projectPath("README.md");
 
@@ -44,6 +45,7 @@ export function sections(): Record<string, string> {
     diagram: diagram(),
     config: configTable(),
     policy: policyMarkdown(),
+    cost: costMarkdown(),
   };
 }
 
