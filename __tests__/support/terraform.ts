@@ -9,9 +9,12 @@ export const PLUGIN_MIRROR = process.env.TF_PLUGIN_MIRROR ?? "/opt/tf-plugins";
 
 const mirrored = (name: string) => existsSync(join(PLUGIN_MIRROR, "registry.terraform.io", "hashicorp", name));
 
-/** `full` when tls and null can be installed offline too, else `aws-only`. */
+/** Without a local mirror (e.g. a GitHub runner) providers come from the public registry. */
+export const USE_MIRROR = existsSync(PLUGIN_MIRROR);
+
+/** `full` when tls and null can be installed too, else `aws-only`. */
 export function validationMode(): "full" | "aws-only" {
-  return mirrored("tls") && mirrored("null") ? "full" : "aws-only";
+  return !USE_MIRROR || (mirrored("tls") && mirrored("null")) ? "full" : "aws-only";
 }
 
 /** Type-correct stand-ins for attributes of the providers that are not installable here. */
@@ -97,7 +100,7 @@ export class TerraformWorkdir {
     const cliConfig = join(this.dir, "terraform.rc");
     writeFileSync(
       cliConfig,
-      `provider_installation {\n  filesystem_mirror {\n    path = "${PLUGIN_MIRROR}"\n  }\n}\n`,
+      USE_MIRROR ? `provider_installation {\n  filesystem_mirror {\n    path = "${PLUGIN_MIRROR}"\n  }\n}\n` : "",
     );
     this.env = {
       ...process.env,
