@@ -54,8 +54,9 @@ describe("KeycloakService", () => {
     expect(Object.keys(env).filter((n) => /PASSWORD|SECRET|TOKEN|USERNAME/.test(n))).toEqual([]);
   });
 
-  test("the container health check asks readiness on the management port; root filesystem read-only with task storage for what Keycloak writes", () => {
-    expect((container.healthCheck as { command: string[] }).command.join(" ")).toContain(`http://127.0.0.1:${PORTS.management}/health/ready`);
+  test("the container health check asks liveness (not readiness) on the management port; root filesystem read-only with task storage for what Keycloak writes", () => {
+    // Readiness would let ECS replace a survivor that Keycloak's split-brain check holds back.
+    expect((container.healthCheck as { command: string[] }).command.join(" ")).toContain(`http://127.0.0.1:${PORTS.management}/health/live`);
     expect(container.readonlyRootFilesystem).toBe(true);
     expect((container.mountPoints as { containerPath: string }[]).map((m) => m.containerPath)).toEqual(["/opt/keycloak/data", "/tmp"]);
     expect((task.volume as { name: string }[]).map((v) => v.name)).toEqual(["opt-keycloak-data", "tmp"]);

@@ -23,8 +23,15 @@ export const PORTS = {
   ssh: 22,
 } as const;
 
-/** Readiness endpoint on the management port, used by the ALB and the container health check. */
+/** Readiness endpoint on the management port: the ALB's target health check. */
 export const HEALTH_READY_PATH = "/health/ready";
+
+/**
+ * Liveness endpoint on the management port: the ECS container health check. Not readiness:
+ * Keycloak's split-brain check makes a lone survivor "not ready" for a while after its peer
+ * was killed, and ECS would then replace the survivor too.
+ */
+export const HEALTH_LIVE_PATH = "/health/live";
 
 /** The database and the database user Keycloak connects as. */
 export const DB_NAME = "keycloak";

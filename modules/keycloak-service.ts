@@ -11,7 +11,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
-import { DB_NAME, HEALTH_READY_PATH, KEYCLOAK_VERSION, PORTS, WRITABLE_PATHS } from "./constants";
+import { DB_NAME, HEALTH_LIVE_PATH, KEYCLOAK_VERSION, PORTS, WRITABLE_PATHS } from "./constants";
 import { readBuildOptions } from "./build-options";
 import type { CpuArchitecture } from "./config";
 import { assumeRolePolicy, policyDocument, type Statement } from "./iam";
@@ -65,8 +65,8 @@ export interface KeycloakServiceProps {
 /** Name of the Keycloak container; the entrypoint finds its own address under it in the task metadata. */
 export const CONTAINER_NAME = "keycloak";
 
-/** Container health check: readiness on the management port, with the curl the image adds. */
-export const CONTAINER_HEALTH_COMMAND = `curl -fsS -o /dev/null http://127.0.0.1:${PORTS.management}${HEALTH_READY_PATH} || exit 1`;
+/** Container health check: liveness on the management port, with the curl the image adds. */
+export const CONTAINER_HEALTH_COMMAND = `curl -fsS -o /dev/null http://127.0.0.1:${PORTS.management}${HEALTH_LIVE_PATH} || exit 1`;
 
 /** The Keycloak run-time environment (no secrets: those come through `secrets`). */
 export function keycloakEnvironment(p: Pick<KeycloakServiceProps, "hostname" | "dbHost" | "dbPort" | "vpcCidr">): Record<string, string> {
