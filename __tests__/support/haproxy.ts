@@ -1,0 +1,192 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { HEALTH_READY_PATH, PORTS } from "../../modules/constants";
+import { resolveCommand } from "./command-stubs";
+
+/**
+ * The ALB stand-in: haproxy terminating HTTPS with a certificate made by openssl at test time (as
+ * the original made its self-signed ACM certificate), forwarding to the Keycloak nodes the way the
+ * stack's listener and target group do: X-Forwarded-For/-Proto/-Port, health check on the
+ * management port, duration-based cookie stickiness (AWSALB), and a dead target's users go to a
+ * live one.
+ */
+
+/** The cookie the ALB uses for duration-based stickiness; haproxy sets one of the same name. */
+export const STICKY_COOKIE = "AWSALB";
+
+export interface Certificate {
+  /** PEM certificate, for clients to trust. */
+  certPem: string;
+  /** Certificate and key in one file, as haproxy's `crt` wants it. */
+  bundleFile: string;
+}
+
+/** A self-signed certificate for `hostname`, with the original's steps: genrsa 2048, req, x509 -days 365. */
+export function makeCertificate(dir: string, hostname: string): Certificate {
+  const key = join(dir, "proxy.key");
+  const csr = join(dir, "proxy.csr");
+  const cert = join(dir, "proxy.crt");
+  const extensions = join(dir, "proxy.ext");
+  const openssl = resolveCommand("openssl");
+  const run = (...args: string[]) => execFileSync(openssl, args, { stdio: ["ignore", "ignore", "pipe"] });
+  run("genrsa", "-out", key, "2048");
+  run("req", "-new", "-key", key, "-out", csr, "-subj", `/CN=${hostname}`);
+  // Clients check the name against subjectAltName only.
+  writeFileSync(extensions, `subjectAltName=DNS:${hostname}\n`);
+  run("x509", "-req", "-days", "365", "-in", csr, "-signkey", key, "-out", cert, "-extfile", extensions);
+  const certPem = readFileSync(cert, "utf8");
+  const bundleFile = join(dir, "proxy.pem");
+  writeFileSync(bundleFile, certPem + readFileSync(key, "utf8"), { mode: 0o600 });
+  return { certPem, bundleFile };
+}
+
+export interface Backend {
+  /** Server name; also the value of the stickiness cookie that pins a client to it. */
+  name: string;
+  address: string;
+}
+
+export interface HaproxyOptions {
+  dir: string;
+  /** Address and port the HTTPS frontend listens on. */
+  bindAddress: string;
+  bindPort: number;
+  certificate: Certificate;
+  backends: Backend[];
+  /** @default 15_000 */
+  startTimeoutMs?: number;
+}
+
+export function haproxyConfig(options: HaproxyOptions): string {
+  const servers = options.backends.map(
+    (backend) => `  server ${backend.name} ${backend.address}:${PORTS.http} cookie ${backend.name}`,
+  );
+  return [
+    "global",
+    "  log stdout format raw local0 info",
+    `  stats socket ${join(options.dir, "admin.sock")} mode 600 level admin`,
+    "",
+    "defaults",
+    "  mode http",
+    "  log global",
+    "  option httplog",
+    "  timeout connect 2s",
+    "  timeout client 60s",
+    "  timeout server 60s",
+    "  retries 3",
+    // Redispatch on every retry, not only the last: a killed node refuses at once, and its
+    // sticky users should land on the other node without waiting out the retry pauses.
+    "  option redispatch 1",
+    "",
+    "frontend https",
+    `  bind ${options.bindAddress}:${options.bindPort} ssl crt ${options.certificate.bundleFile}`,
+    "  option forwardfor",
+    "  http-request set-header X-Forwarded-Proto https",
+    `  http-request set-header X-Forwarded-Port ${options.bindPort}`,
+    // The ALB "fails open": when no target of a group is healthy it routes to all of them.
+    // Keycloak's split-brain check can mark a lone survivor not ready (a killed coordinator
+    // leaves its JGROUPS_PING row behind), and the ALB still sends it the traffic.
+    "  use_backend keycloak_fail_open if { nbsrv(keycloak) lt 1 }",
+    "  default_backend keycloak",
+    "",
+    "backend keycloak",
+    "  balance roundrobin",
+    `  cookie ${STICKY_COOKIE} insert indirect nocache`,
+    `  option httpchk GET ${HEALTH_READY_PATH}`,
+    "  http-check expect status 200",
+    `  default-server check port ${PORTS.management} inter 1s fall 2 rise 2`,
+    ...servers,
+    "",
+    "backend keycloak_fail_open",
+    "  balance roundrobin",
+    `  cookie ${STICKY_COOKIE} insert indirect nocache`,
+    ...servers,
+    "",
+  ].join("\n");
+}
+
+export class Haproxy {
+  private constructor(
+    private readonly process: ChildProcess,
+    readonly configFile: string,
+    readonly logFile: string,
+    private readonly socket: string,
+  ) {}
+
+  static async start(options: HaproxyOptions): Promise<Haproxy> {
+    const configFile = join(options.dir, "haproxy.cfg");
+    const logFile = join(options.dir, "haproxy.log");
+    writeFileSync(configFile, haproxyConfig(options));
+    const haproxy = resolveCommand("haproxy");
+    execFileSync(haproxy, ["-c", "-q", "-f", configFile], { stdio: ["ignore", "pipe", "pipe"] });
+    const log = openSync(logFile, "a");
+    const child = spawn(haproxy, ["-db", "-f", configFile], { detached: true, stdio: ["ignore", log, log] });
+    closeSync(log);
+    const proxy = new Haproxy(child, configFile, logFile, join(options.dir, "admin.sock"));
+    const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
+    while (!(await canConnect(options.bindAddress, options.bindPort))) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        proxy.kill();
+        throw new Error(`haproxy did not listen on ${options.bindAddress}:${options.bindPort}:\n${readFileSync(logFile, "utf8")}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return proxy;
+  }
+
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
+  /** Health-check state of each server ("UP", "DOWN", ...), from the admin socket. */
+  async serverStates(): Promise<Record<string, string>> {
+    const csv = await adminCommand(this.socket, "show stat");
+    const [header, ...rows] = csv.replace(/^# /, "").trim().split("\n");
+    const columns = header.split(",");
+    const states: Record<string, string> = {};
+    for (const row of rows) {
+      const cells = row.split(",");
+      const record = Object.fromEntries(columns.map((column, i) => [column, cells[i]]));
+      if (record.pxname === "keycloak" && record.svname !== "BACKEND") states[record.svname] = record.status;
+    }
+    return states;
+  }
+
+  kill(): void {
+    if (this.process.pid === undefined || this.process.exitCode !== null || this.process.signalCode !== null) return;
+    try {
+      process.kill(-this.process.pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 1_000 });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+function adminCommand(socketPath: string, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const socket = connect({ path: socketPath });
+    socket.setEncoding("utf8");
+    socket.once("connect", () => socket.end(`${command}\n`));
+    socket.on("data", (chunk: string) => (output += chunk));
+    socket.once("end", () => resolve(output));
+    socket.once("error", reject);
+  });
+}

@@ -1,0 +1,110 @@
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BUILD_OPTIONS_FILE, KEYCLOAK_VERSION } from "../../modules/constants";
+import { readBuildOptions } from "../../modules/build-options";
+
+/**
+ * The Keycloak server distribution for tests that run Keycloak without Docker: fetched from Maven
+ * Central (tools/fetch-keycloak-dist.sh), unpacked into the git-ignored `.cache/keycloak/<version>`
+ * and built once with the build options the Dockerfile uses (docker/keycloak-build.env), so the
+ * test starts the same optimized server the image holds. The build is cached under a key of the
+ * version and the options: a change to either builds again, anything else reuses it.
+ */
+
+export const REPO_ROOT = join(__dirname, "..", "..");
+/** Keycloak 26 runs on Java 17, 21 and 25; the machines and CI have Temurin 25 here. */
+export const JAVA_HOME = process.env.KEYCLOAK_TEST_JAVA_HOME ?? "/usr/lib/jvm/temurin-25-jdk-amd64";
+
+const CACHE_ROOT = join(REPO_ROOT, ".cache", "keycloak");
+const FETCH_SCRIPT = join(REPO_ROOT, "tools", "fetch-keycloak-dist.sh");
+const COMPLETE_MARKER = ".build-complete.json";
+const BUILD_TIMEOUT_MS = 10 * 60_000;
+const FETCH_TIMEOUT_MS = 10 * 60_000;
+
+export interface KeycloakDist {
+  version: string;
+  /** The built distribution (read-only for callers: nodes get their own copy, see `nodeHome`). */
+  home: string;
+  /** The options it was built with. */
+  buildOptions: Record<string, string>;
+  /** False when a cached build was reused. */
+  built: boolean;
+  buildSeconds: number;
+}
+
+/** Cache key of a build: the version plus every option, order-independent. */
+export function buildKey(version: string, options: Record<string, string>): string {
+  const canonical = Object.keys(options)
+    .sort()
+    .map((name) => `${name}=${options[name]}`)
+    .join("\n");
+  return createHash("sha256").update(`${version}\n${canonical}`).digest("hex").slice(0, 16);
+}
+
+function tarball(version: string): string {
+  const dir = join(CACHE_ROOT, version);
+  const file = join(dir, `keycloak-quarkus-dist-${version}.tar.gz`);
+  if (!existsSync(file)) {
+    execFileSync("bash", [FETCH_SCRIPT, "--version", version, "--output-dir", dir], {
+      stdio: ["ignore", "ignore", "pipe"],
+      timeout: FETCH_TIMEOUT_MS,
+    });
+  }
+  return file;
+}
+
+/**
+ * The built distribution for `version` with the project's build options, each of `overrides`
+ * replacing the option of the same name. Builds it when the cache has no build for that key.
+ */
+export function keycloakDist(overrides: Record<string, string> = {}, version = KEYCLOAK_VERSION): KeycloakDist {
+  const buildOptions = { ...readBuildOptions(join(REPO_ROOT, BUILD_OPTIONS_FILE)), ...overrides };
+  const buildDir = join(CACHE_ROOT, version, `build-${buildKey(version, buildOptions)}`);
+  const home = join(buildDir, `keycloak-${version}`);
+  if (existsSync(join(buildDir, COMPLETE_MARKER))) {
+    return { version, home, buildOptions, built: false, buildSeconds: 0 };
+  }
+  const started = Date.now();
+  const archive = tarball(version);
+  // Built next to the final place and renamed at the end, so an interrupted build is never reused.
+  const staging = `${buildDir}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  try {
+    execFileSync("tar", ["-xzf", archive, "-C", staging], { stdio: ["ignore", "ignore", "pipe"] });
+    execFileSync(join(staging, `keycloak-${version}`, "bin", "kc.sh"), ["build"], {
+      // Only the build options and Java: an option in the caller's environment must not leak in.
+      env: { PATH: "/usr/bin:/bin", JAVA_HOME, HOME: staging, ...buildOptions },
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: BUILD_TIMEOUT_MS,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    writeFileSync(join(staging, COMPLETE_MARKER), JSON.stringify({ version, buildOptions }, null, 2));
+    rmSync(buildDir, { recursive: true, force: true });
+    renameSync(staging, buildDir);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    const failure = error as { stdout?: Buffer; stderr?: Buffer; message: string };
+    const output = `${failure.stdout?.toString() ?? ""}${failure.stderr?.toString() ?? ""}`.split("\n").slice(-30).join("\n");
+    throw new Error(`building Keycloak ${version} with ${JSON.stringify(buildOptions)} failed: ${failure.message}\n${output}`);
+  }
+  return { version, home, buildOptions, built: true, buildSeconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * A node's own Keycloak home under `dir`, as each container has its own /opt/keycloak: hard links
+ * to the built distribution (cheap; an optimized start writes nothing there) and an empty `data`
+ * directory, recreated on every call like a replacement task's fresh storage.
+ */
+export function nodeHome(dist: KeycloakDist, dir: string): string {
+  const home = join(dir, `keycloak-${dist.version}`);
+  if (!existsSync(home)) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync("cp", ["-al", dist.home, home], { stdio: ["ignore", "ignore", "pipe"] });
+  }
+  rmSync(join(home, "data"), { recursive: true, force: true });
+  mkdirSync(join(home, "data"));
+  return home;
+}
