@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveCommand } from "./command-stubs";
 
@@ -47,10 +47,14 @@ export class SecretsManagerStub {
     mkdirSync(this.binDir, { recursive: true });
     mkdirSync(this.stateDir, { recursive: true });
     const wrapper = join(this.binDir, "aws");
+    // The stub is copied next to its wrapper: a caller may not see the repository (the sshd
+    // stand-in gives its sessions a private /tmp, and CI may clone the repository there).
+    const stub = join(this.binDir, "aws-secretsmanager-stub.py");
+    copyFileSync(STUB_SOURCE, stub);
     // Absolute interpreter: the stub must not depend on the PATH of the session that calls it.
     writeFileSync(
       wrapper,
-      `#!/bin/sh\nAWS_STUB_STATE_DIR='${this.stateDir}' exec ${resolvePython()} '${STUB_SOURCE}' "$@"\n`,
+      `#!/bin/sh\nAWS_STUB_STATE_DIR='${this.stateDir}' exec ${resolvePython()} '${stub}' "$@"\n`,
     );
     chmodSync(wrapper, 0o755);
   }
