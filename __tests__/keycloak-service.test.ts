@@ -64,19 +64,26 @@ describe("KeycloakService", () => {
     expect((container.logConfiguration as { logDriver: string }).logDriver).toBe("awslogs");
   });
 
-  test("the service keeps 2 tasks with rollback on failed deployments, 100/200 %, ECS Exec and a start grace period", () => {
+  test("the service keeps 2 tasks with rollback on failed deployments, 100/200 % and a start grace period, without ECS Exec", () => {
     expect(service).toMatchObject({
       desired_count: 2,
       launch_type: "FARGATE",
       deployment_minimum_healthy_percent: 100,
       deployment_maximum_percent: 200,
       deployment_circuit_breaker: { enable: true, rollback: true },
-      enable_execute_command: true,
+      enable_execute_command: false,
       health_check_grace_period_seconds: 300,
     });
     expect(service.load_balancer).toEqual([
       { target_group_arn: ref("aws_lb_target_group", onlyResourceName(json, "aws_lb_target_group"), "arn"), container_name: "keycloak", container_port: PORTS.http },
     ]);
+  });
+
+  test("the container gets no AWS credentials: no task role, and no policy grants ECS Exec's SSM channels", () => {
+    expect(task.task_role_arn).toBeUndefined();
+    const policies = Object.values(resourcesOf(json, "aws_iam_role_policy")).map((p) => String(p.policy));
+    expect(policies.length).toBeGreaterThan(0);
+    for (const policy of policies) expect(policy).not.toContain("ssmmessages:");
   });
 
   test("the service starts only after the database setup, the image build and the HTTPS listener", () => {

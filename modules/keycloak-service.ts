@@ -127,19 +127,6 @@ export class KeycloakService extends Construct {
       { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroup.arn}:*`] },
       { actions: ["secretsmanager:GetSecretValue"], resources: [props.dbUserSecretArn, props.adminSecretArn] },
     ]);
-    const taskRole = this.role(prefix, "task", "ECS Exec sessions into Keycloak", [
-      {
-        // The SSM channels of ECS Exec have no resource-level permissions.
-        actions: [
-          "ssmmessages:CreateControlChannel",
-          "ssmmessages:CreateDataChannel",
-          "ssmmessages:OpenControlChannel",
-          "ssmmessages:OpenDataChannel",
-        ],
-        resources: ["*"],
-      },
-    ]);
-
     const volumes = WRITABLE_PATHS.map((path) => ({ path, name: path.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "") }));
     const container = {
       name: CONTAINER_NAME,
@@ -190,7 +177,8 @@ export class KeycloakService extends Construct {
       memory: String(props.memory),
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: props.cpuArchitecture },
       executionRoleArn: executionRole.arn,
-      taskRoleArn: taskRole.arn,
+      // No task role: Keycloak calls no AWS API, so the container gets no AWS credentials at all.
+      // ECS Exec is off for the same reason and because it needs a writable root filesystem.
       // Task storage for the paths Keycloak writes to; the root filesystem stays read-only.
       volume: volumes.map((v) => ({ name: v.name })),
       containerDefinitions: JSON.stringify([container]),
@@ -208,7 +196,7 @@ export class KeycloakService extends Construct {
       deploymentMaximumPercent: 200,
       deploymentCircuitBreaker: { enable: true, rollback: true },
       healthCheckGracePeriodSeconds: props.healthCheckGracePeriodSeconds,
-      enableExecuteCommand: true,
+      enableExecuteCommand: false,
       propagateTags: "SERVICE",
       enableEcsManagedTags: true,
       networkConfiguration: {

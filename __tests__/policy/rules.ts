@@ -359,8 +359,8 @@ export const RULES: readonly Rule[] = [
   {
     id: "ECS_SEPARATE_ROLES",
     checkov: "CKV_AWS_249",
-    rationale: "The execution role (pull, logs, secrets) and the task role (ECS Exec) are different.",
-    check: forEach("aws_ecs_task_definition", (r) => (!r.task_role_arn || r.task_role_arn === r.execution_role_arn) && "execution and task role are the same"),
+    rationale: "The execution role (pull, logs, secrets) is never the task role; the stack gives the container no task role at all.",
+    check: forEach("aws_ecs_task_definition", (r) => r.task_role_arn !== undefined && r.task_role_arn === r.execution_role_arn && "execution and task role are the same"),
     bad: one("aws_ecs_task_definition", { task_role_arn: "a", execution_role_arn: "a" }),
   },
   {
