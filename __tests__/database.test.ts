@@ -19,6 +19,12 @@ describe("Database", () => {
     });
   });
 
+  test("backups and maintenance run in the configured UTC windows, by default backups 02:00-03:00 daily and maintenance after them on Sunday", () => {
+    expect(db).toMatchObject({ backup_window: "02:00-03:00", maintenance_window: "sun:03:30-sun:04:30" });
+    const custom = synthStack({ dbBackupWindow: "22:00-22:30", dbMaintenanceWindow: "Wed:01:00-Wed:02:00" });
+    expect(onlyResource(custom, "aws_db_instance")).toMatchObject({ backup_window: "22:00-22:30", maintenance_window: "wed:01:00-wed:02:00" });
+  });
+
   test("the master password is managed by RDS in Secrets Manager and appears nowhere in the configuration", () => {
     expect(db.manage_master_user_password).toBe(true);
     expect(db.password).toBeUndefined();

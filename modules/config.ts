@@ -1,4 +1,13 @@
 import { DB_HOST_LABEL } from "./constants";
+import {
+  dailyMinutes,
+  MIN_WINDOW_MINUTES,
+  parseDailyWindow,
+  parseWeeklyWindow,
+  weeklyMinutes,
+  windowsOverlap,
+  type Window,
+} from "./rds-windows";
 
 /**
  * The one configuration object of the stack: every setting with its default, its
@@ -90,6 +99,8 @@ export interface KeycloakConfig {
   readonly dbMaxAllocatedStorageGb: number;
   readonly dbMultiAz: boolean;
   readonly dbBackupRetentionDays: number;
+  readonly dbBackupWindow: string;
+  readonly dbMaintenanceWindow: string;
   readonly throwAway: boolean;
   readonly privateZoneName: string;
   readonly bastionAllowedCidrs: readonly string[];
@@ -199,6 +210,17 @@ export function parseCidr(text: string): { base: number; prefix: number } | unde
 }
 
 const isCidr = (s: string) => parseCidr(s) !== undefined;
+
+/** An RDS window in lowercase, as RDS reports it back (so plans show no spurious diff). */
+const rdsWindow =
+  (parse: (text: string) => Window | undefined, minutes: (w: Window) => number) =>
+  (raw: Raw, fail: (extra?: string) => never): string => {
+    const text = asString(raw, fail).toLowerCase();
+    const window = parse(text);
+    if (!window) return fail();
+    if (minutes(window) < MIN_WINDOW_MINUTES) fail(`${minutes(window)} minutes long`);
+    return text;
+  };
 
 function cidrRange(cidr: string): [number, number] {
   const { base, prefix } = parseCidr(cidr)!;
@@ -417,6 +439,20 @@ export const SETTINGS = [
     allowed: "integer 7 to 35",
     default: 7,
     parse: integer(7, 35),
+  }),
+  setting({
+    key: "dbBackupWindow",
+    doc: "Daily UTC window for automated backups (I/O may pause briefly on single-AZ).",
+    allowed: `hh24:mi-hh24:mi (UTC), at least ${MIN_WINDOW_MINUTES} minutes, not overlapping dbMaintenanceWindow`,
+    default: "02:00-03:00",
+    parse: rdsWindow(parseDailyWindow, dailyMinutes),
+  }),
+  setting({
+    key: "dbMaintenanceWindow",
+    doc: "Weekly UTC window for RDS maintenance (minor version upgrades, patches; Multi-AZ fails over to the standby).",
+    allowed: `ddd:hh24:mi-ddd:hh24:mi (UTC, ddd one of mon..sun), at least ${MIN_WINDOW_MINUTES} minutes, not overlapping dbBackupWindow`,
+    default: "sun:03:30-sun:04:30",
+    parse: rdsWindow(parseWeeklyWindow, weeklyMinutes),
   }),
   setting({
     key: "throwAway",
@@ -729,6 +765,9 @@ function validateTogether(c: KeycloakConfig, origin: (key: SettingKey) => string
     fail("desiredCount", c.desiredCount, "2 or more while highAvailability is true (set highAvailability false for one task)");
   }
   if (c.maxCount < c.desiredCount) fail("maxCount", c.maxCount, `at least desiredCount (${c.desiredCount})`);
+  if (windowsOverlap(parseDailyWindow(c.dbBackupWindow)!, parseWeeklyWindow(c.dbMaintenanceWindow)!)) {
+    fail("dbBackupWindow", c.dbBackupWindow, `a window that does not overlap dbMaintenanceWindow (${c.dbMaintenanceWindow})`);
+  }
   if (c.dbMaxAllocatedStorageGb < c.dbAllocatedStorageGb) {
     fail("dbMaxAllocatedStorageGb", c.dbMaxAllocatedStorageGb, `at least dbAllocatedStorageGb (${c.dbAllocatedStorageGb})`);
   }

@@ -26,6 +26,10 @@ export interface DatabaseProps {
   readonly multiAz: boolean;
   /** @default 7 */
   readonly backupRetentionDays: number;
+  /** Daily UTC backup window, `hh24:mi-hh24:mi`. @default "02:00-03:00" */
+  readonly backupWindow: string;
+  /** Weekly UTC maintenance window, `ddd:hh24:mi-ddd:hh24:mi`. @default "sun:03:30-sun:04:30" */
+  readonly maintenanceWindow: string;
   /** No deletion protection and no final snapshot. @default false */
   readonly throwAway: boolean;
   /** Private hosted zone; the database is reachable as `db.<zone>`. @default "keycloak.internal" */
@@ -105,6 +109,8 @@ export class Database extends Construct {
       publiclyAccessible: false,
       multiAz: props.multiAz,
       backupRetentionPeriod: props.backupRetentionDays,
+      backupWindow: props.backupWindow,
+      maintenanceWindow: props.maintenanceWindow,
       copyTagsToSnapshot: true,
       autoMinorVersionUpgrade: true,
       // Major upgrades are a deliberate change of mysqlVersion, never a surprise.

@@ -47,6 +47,11 @@ const CASES: readonly BadCase[] = [
   { name: "zones of another region", context: { availabilityZones: ["us-east-1a", "us-east-1b"] }, expect: ["availabilityZones", "us-east-1a", "zones of region eu-west-1"] },
   { name: "boolean that is not true or false", env: { KEYCLOAK_DB_MULTI_AZ: "yes" }, expect: ["dbMultiAz (env KEYCLOAK_DB_MULTI_AZ)", '"yes"', "true, false"] },
   { name: "backups shorter than a week", context: { dbBackupRetentionDays: 3 }, expect: ["dbBackupRetentionDays", "got 3", "integer 7 to 35"] },
+  { name: "backup window that is not hh24:mi-hh24:mi", env: { KEYCLOAK_DB_BACKUP_WINDOW: "2:00-3:00" }, expect: ["dbBackupWindow (env KEYCLOAK_DB_BACKUP_WINDOW)", '"2:00-3:00"', "hh24:mi-hh24:mi (UTC)"] },
+  { name: "backup window shorter than 30 minutes", context: { dbBackupWindow: "23:50-00:10" }, expect: ["dbBackupWindow (cdktf.json context environments.prod.dbBackupWindow)", '"23:50-00:10" (20 minutes long)', "at least 30 minutes"] },
+  { name: "maintenance window with an unknown day", env: { KEYCLOAK_DB_MAINTENANCE_WINDOW: "sun:03:30-mo:04:30" }, expect: ["dbMaintenanceWindow (env KEYCLOAK_DB_MAINTENANCE_WINDOW)", '"sun:03:30-mo:04:30"', "ddd one of mon..sun"] },
+  { name: "maintenance window shorter than 30 minutes", context: { dbMaintenanceWindow: "sat:23:45-sun:00:05" }, expect: ["dbMaintenanceWindow", '"sat:23:45-sun:00:05" (20 minutes long)', "at least 30 minutes"] },
+  { name: "backup window overlapping the maintenance window", env: { KEYCLOAK_DB_BACKUP_WINDOW: "04:00-05:00" }, expect: ["dbBackupWindow (env KEYCLOAK_DB_BACKUP_WINDOW)", '"04:00-05:00"', "does not overlap dbMaintenanceWindow (sun:03:30-sun:04:30)"] },
   { name: "unknown setting in cdktf.json", context: { egresMode: "nat" }, expect: ['Unknown setting "egresMode"', "environments.prod", "allowed are profile, region"] },
 ];
 
