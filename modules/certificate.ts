@@ -6,6 +6,28 @@ import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { PrivateKey } from "@cdktf/provider-tls/lib/private-key";
 import { SelfSignedCert } from "@cdktf/provider-tls/lib/self-signed-cert";
 
+/** Life of the self-signed certificate: one year, as the original's `openssl x509 -days 365`. */
+export const SELF_SIGNED_VALIDITY_HOURS = 8760;
+/** Terraform replaces the self-signed certificate when an apply runs within this time before it expires. */
+export const SELF_SIGNED_EARLY_RENEWAL_HOURS = 720;
+
+const HOUR_MS = 3_600_000;
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * What an operator must know about the self-signed certificate's life, for a deploy made at
+ * `now`: nobody renews it unless an apply runs inside the renewal window.
+ */
+export function selfSignedRenewalNotice(stack: string, now: Date, validityHours = SELF_SIGNED_VALIDITY_HOURS): string {
+  const expires = now.getTime() + validityHours * HOUR_MS;
+  const renewFrom = expires - SELF_SIGNED_EARLY_RENEWAL_HOURS * HOUR_MS;
+  return (
+    `${stack}: the self-signed certificate is valid ${validityHours / 24} days from the apply that creates it ` +
+    `(deployed today: until ${isoDay(expires)}) and is renewed only by an apply in its last ${SELF_SIGNED_EARLY_RENEWAL_HOURS / 24} days ` +
+    `(from ${isoDay(renewFrom)}). \`terraform output -raw certificate_expires_at\` shows the deployed date; run \`cdktf deploy ${stack}\` in that window.`
+  );
+}
+
 export interface CertificateProps {
   readonly namePrefix: string;
   /** Host name the certificate is for (may be a token, e.g. the ALB's DNS name). */
@@ -16,7 +38,7 @@ export interface CertificateProps {
    * @default ""
    */
   readonly hostedZoneId: string;
-  /** Validity of the self-signed certificate. @default 8760 (one year, as the original's openssl call) */
+  /** Validity of the self-signed certificate. @default SELF_SIGNED_VALIDITY_HOURS (one year) */
   readonly validityHours?: number;
 }
 
@@ -24,8 +46,10 @@ export interface CertificateProps {
 export class Certificate extends Construct {
   /** ARN to put on the HTTPS listener; in DNS mode only once validation has passed. */
   readonly certificateArn: string;
-  /** Whether browsers will trust it out of the box. */
+  /** Whether browsers will trust it out of the box (and ACM renews it by itself). */
   readonly publiclyTrusted: boolean;
+  /** When the certificate expires (RFC 3339), known after apply. */
+  readonly expiresAt: string;
 
   constructor(scope: Construct, id: string, props: CertificateProps) {
     super(scope, id);
@@ -39,8 +63,8 @@ export class Certificate extends Construct {
         // browsers match the subject alternative name anyway.
         subject: [{ commonName: props.namePrefix, organization: "Keycloak on Fargate" }],
         dnsNames: [props.hostname],
-        validityPeriodHours: props.validityHours ?? 8760,
-        earlyRenewalHours: 720,
+        validityPeriodHours: props.validityHours ?? SELF_SIGNED_VALIDITY_HOURS,
+        earlyRenewalHours: SELF_SIGNED_EARLY_RENEWAL_HOURS,
         allowedUses: ["key_encipherment", "digital_signature", "server_auth"],
       });
       const imported = new AcmCertificate(this, "imported", {
@@ -50,6 +74,7 @@ export class Certificate extends Construct {
         lifecycle: { createBeforeDestroy: true },
       });
       this.certificateArn = imported.arn;
+      this.expiresAt = cert.validityEndTime;
       return;
     }
 
@@ -73,5 +98,6 @@ export class Certificate extends Construct {
       validationRecordFqdns: [record.fqdn],
     });
     this.certificateArn = validation.certificateArn;
+    this.expiresAt = cert.notAfter;
   }
 }

@@ -7,7 +7,7 @@ import { envVarName, type KeycloakConfig } from "./config";
 import { KEYCLOAK_VERSION } from "./constants";
 import { Network } from "./network";
 import { LoadBalancer, HttpsListener } from "./load-balancer";
-import { Certificate } from "./certificate";
+import { Certificate, selfSignedRenewalNotice } from "./certificate";
 import { KeycloakSecrets } from "./secrets";
 import { Database } from "./database";
 import { Bastion } from "./bastion";
@@ -58,6 +58,8 @@ export class KeycloakStack extends TerraformStack {
       maxAllocatedStorageGb: config.dbMaxAllocatedStorageGb,
       multiAz: config.dbMultiAz,
       backupRetentionDays: config.dbBackupRetentionDays,
+      backupWindow: config.dbBackupWindow,
+      maintenanceWindow: config.dbMaintenanceWindow,
       throwAway: config.throwAway,
       privateZoneName: config.privateZoneName,
     });
@@ -139,6 +141,7 @@ export class KeycloakStack extends TerraformStack {
       new TerraformOutput(this, id, { value, description, sensitive });
     output("keycloak_url", `https://${hostname}`, "Keycloak");
     output("admin_console_url", `https://${hostname}/admin/master/console/`, "Keycloak admin console");
+    output("certificate_expires_at", certificate.expiresAt, "When the HTTPS certificate expires (a self-signed one is renewed only by an apply in its last 30 days)");
     output("alb_dns_name", loadBalancer.dnsName, "DNS name of the load balancer");
     output("bastion_public_ip", bastion.publicIp, "Public IP of the bastion");
     output(
@@ -158,9 +161,23 @@ export class KeycloakStack extends TerraformStack {
     output("ecs_service_name", keycloak.serviceName, "ECS service");
     output("keycloak_log_group", keycloak.logGroupName, "CloudWatch log group of Keycloak");
 
+    this.warnAboutCertificate(id, config, certificate);
     if (config.bastionAllowedCidrs.length === 0) {
       Annotations.of(this).addWarning(
         `${id}: bastionAllowedCidrs (env ${envVarName("bastionAllowedCidrs")}) is empty: synth is fine for review, but plan and deploy stop until it names the deploying machine's address.`,
+      );
+    }
+  }
+
+  /** A self-signed certificate is the original's design, but it has a life nobody watches. */
+  private warnAboutCertificate(id: string, config: KeycloakConfig, certificate: Certificate): void {
+    if (certificate.publiclyTrusted) return;
+    Annotations.of(this).addWarning(selfSignedRenewalNotice(id, new Date()));
+    if (config.profile === "prod") {
+      Annotations.of(this).addWarning(
+        `${id}: the prod profile serves a self-signed certificate, so every browser and client must be told to trust it. ` +
+          `For a publicly trusted certificate that ACM renews by itself, set hostname (env ${envVarName("hostname")}) ` +
+          `and hostedZoneId (env ${envVarName("hostedZoneId")}).`,
       );
     }
   }
