@@ -8,6 +8,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { HEALTH_READY_PATH, PORTS } from "./constants";
+import { TASK_LIFECYCLE } from "./task-lifecycle";
 
 export interface LoadBalancerProps {
   readonly namePrefix: string;
@@ -16,8 +17,6 @@ export interface LoadBalancerProps {
   readonly publicSubnetIds: string[];
   /** Who may reach 80 and 443. @default ["0.0.0.0/0"] */
   readonly ingressCidrs: readonly string[];
-  /** Target group deregistration delay: long enough to finish requests, short enough for quick deploys. @default 30 */
-  readonly deregistrationDelaySeconds?: number;
 }
 
 /**
@@ -97,7 +96,8 @@ export class LoadBalancer extends Construct {
       protocol: "HTTP",
       port: PORTS.http,
       vpcId: props.vpcId,
-      deregistrationDelay: String(props.deregistrationDelaySeconds ?? 30),
+      // Draining, health check: the stop chain in task-lifecycle.ts depends on these timings.
+      deregistrationDelay: String(TASK_LIFECYCLE.deregistrationDelaySeconds),
       // Keycloak answers 302 on / and 404 on /health on 8080; readiness lives on the management port.
       healthCheck: {
         enabled: true,
@@ -105,10 +105,10 @@ export class LoadBalancer extends Construct {
         port: String(this.healthCheckPort),
         path: HEALTH_READY_PATH,
         matcher: "200",
-        interval: 15,
-        timeout: 5,
-        healthyThreshold: 2,
-        unhealthyThreshold: 3,
+        interval: TASK_LIFECYCLE.targetHealthCheck.intervalSeconds,
+        timeout: TASK_LIFECYCLE.targetHealthCheck.timeoutSeconds,
+        healthyThreshold: TASK_LIFECYCLE.targetHealthCheck.healthyThreshold,
+        unhealthyThreshold: TASK_LIFECYCLE.targetHealthCheck.unhealthyThreshold,
       },
       // Authentication sessions live on the node that started the login; stickiness keeps
       // the browser there (the ALB cannot route on AUTH_SESSION_ID's node suffix).

@@ -22,6 +22,7 @@ const PLACEHOLDERS: Record<string, string> = {
   private_key_pem: "-----BEGIN RSA PRIVATE KEY-----\nPLACEHOLDER\n-----END RSA PRIVATE KEY-----\n",
   public_key_openssh: "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDplaceholder placeholder\n",
   cert_pem: "-----BEGIN CERTIFICATE-----\nPLACEHOLDER\n-----END CERTIFICATE-----\n",
+  validity_end_time: "2027-11-29T00:00:00Z",
   id: "placeholder-id",
 };
 

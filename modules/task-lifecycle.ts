@@ -1,0 +1,104 @@
+/**
+ * The timings of a Keycloak task's life behind the ALB, in one place: the target group's health
+ * check and deregistration delay, the container's stop timeout and health check, and Keycloak's
+ * own shutdown phases all come from here, so the chain that makes a stop lossless cannot drift.
+ *
+ * How ECS stops a service task (deploy, scale-in, `stop-task`): the target is deregistered and
+ * drains (no new requests, in-flight ones finish) for the deregistration delay -> SIGTERM ->
+ * Keycloak's shutdown delay (readiness down, keep-alive connections drained) -> its shutdown
+ * timeout (running requests finish, distributed caches hand their entries over) -> the JVM
+ * exits; only if that takes longer than the stop timeout does SIGKILL cut it short.
+ */
+
+export interface HealthCheckTimings {
+  readonly intervalSeconds: number;
+  readonly timeoutSeconds: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+}
+
+export interface TaskLifecycle {
+  /** The ALB's target health check on Keycloak's readiness. */
+  readonly targetHealthCheck: HealthCheckTimings;
+  /** How long a deregistered target drains before ECS sends SIGTERM. */
+  readonly deregistrationDelaySeconds: number;
+  /** Keycloak `shutdown-delay`: pre-shutdown phase for the load balancer and keep-alives. */
+  readonly shutdownDelaySeconds: number;
+  /** Keycloak `shutdown-timeout`: running requests finish, caches settle. */
+  readonly shutdownTimeoutSeconds: number;
+  /** Time the JVM needs after Keycloak's shutdown to exit (flush logs, close the pool). */
+  readonly exitMarginSeconds: number;
+  /** The container's stopTimeout: SIGTERM to SIGKILL. */
+  readonly stopTimeoutSeconds: number;
+  /** The container health check (liveness) and the grace period its first failures get. */
+  readonly containerHealthCheck: { intervalSeconds: number; timeoutSeconds: number; retries: number; startPeriodSeconds: number };
+}
+
+/** Fargate refuses a container stopTimeout above this. */
+export const FARGATE_MAX_STOP_TIMEOUT_SECONDS = 120;
+
+export const TASK_LIFECYCLE: TaskLifecycle = {
+  targetHealthCheck: { intervalSeconds: 15, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
+  deregistrationDelaySeconds: 30,
+  shutdownDelaySeconds: 5,
+  shutdownTimeoutSeconds: 30,
+  exitMarginSeconds: 10,
+  stopTimeoutSeconds: 60,
+  containerHealthCheck: { intervalSeconds: 15, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 120 },
+};
+
+/** How long the ALB may keep sending requests to a task that crashed (SIGKILL, no draining). */
+export function crashErrorWindowSeconds(t: TaskLifecycle = TASK_LIFECYCLE): number {
+  const h = t.targetHealthCheck;
+  return h.unhealthyThreshold * h.intervalSeconds + h.timeoutSeconds;
+}
+
+/**
+ * Every link of the stop chain that is broken, in words; empty when a graceful stop loses
+ * nothing. `gracePeriodSeconds` is the service's health check grace period.
+ */
+export function stopChainViolations(t: TaskLifecycle, gracePeriodSeconds: number): string[] {
+  const problems: string[] = [];
+  const shutdown = t.shutdownDelaySeconds + t.shutdownTimeoutSeconds + t.exitMarginSeconds;
+  if (shutdown > t.stopTimeoutSeconds) {
+    problems.push(
+      `shutdown delay ${t.shutdownDelaySeconds} s + shutdown timeout ${t.shutdownTimeoutSeconds} s + exit margin ${t.exitMarginSeconds} s exceed the stop timeout ${t.stopTimeoutSeconds} s: SIGKILL would cut the cache handover short`,
+    );
+  }
+  if (t.stopTimeoutSeconds > FARGATE_MAX_STOP_TIMEOUT_SECONDS) {
+    problems.push(`stop timeout ${t.stopTimeoutSeconds} s is above Fargate's maximum of ${FARGATE_MAX_STOP_TIMEOUT_SECONDS} s`);
+  }
+  if (t.shutdownDelaySeconds < 1) {
+    problems.push("shutdown delay below 1 s: keep-alive connections opened just before SIGTERM would be reset");
+  }
+  if (t.deregistrationDelaySeconds < t.targetHealthCheck.intervalSeconds) {
+    problems.push(
+      `deregistration delay ${t.deregistrationDelaySeconds} s is shorter than one health check interval (${t.targetHealthCheck.intervalSeconds} s): requests in flight when draining starts may be cut`,
+    );
+  }
+  const h = t.targetHealthCheck;
+  if (h.timeoutSeconds >= h.intervalSeconds) {
+    problems.push(`health check timeout ${h.timeoutSeconds} s must be shorter than its interval ${h.intervalSeconds} s (the ALB refuses it)`);
+  }
+  const c = t.containerHealthCheck;
+  if (c.startPeriodSeconds > gracePeriodSeconds) {
+    problems.push(
+      `the container health check's start period ${c.startPeriodSeconds} s is longer than the service's grace period ${gracePeriodSeconds} s: the ALB would count a starting task unhealthy first`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * The service's deployment maximum: exactly one task above the desired count (ECS rounds
+ * `desired x maximum %` down), so a deploy replaces one task at a time and each departing node
+ * hands its cache entries to the others.
+ */
+export function oneAtATimeMaximumPercent(desiredCount: number): number {
+  return 100 + Math.ceil(100 / desiredCount);
+}
+
+/** Tasks ECS runs above `runningCount` during a deploy with the given maximum percent. */
+export function deploySurge(runningCount: number, maximumPercent: number): number {
+  return Math.floor((runningCount * maximumPercent) / 100) - runningCount;
+}
