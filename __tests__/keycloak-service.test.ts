@@ -1,6 +1,7 @@
 import { keycloakContainer, onlyResource, onlyResourceName, resourcesOf, rulesOf, synthStack, ref, nameOf } from "./support/synth";
 import { PORTS } from "../modules/constants";
 import { readBuildOptions } from "../modules/build-options";
+import { TASK_LIFECYCLE } from "../modules/task-lifecycle";
 
 describe("KeycloakService", () => {
   const json = synthStack();
@@ -64,12 +65,12 @@ describe("KeycloakService", () => {
     expect((container.logConfiguration as { logDriver: string }).logDriver).toBe("awslogs");
   });
 
-  test("the service keeps 2 tasks with rollback on failed deployments, 100/200 % and a start grace period, without ECS Exec", () => {
+  test("the service keeps 2 tasks with rollback on failed deployments, deploys one extra task at a time (100/150 %) and has a start grace period, without ECS Exec", () => {
     expect(service).toMatchObject({
       desired_count: 2,
       launch_type: "FARGATE",
       deployment_minimum_healthy_percent: 100,
-      deployment_maximum_percent: 200,
+      deployment_maximum_percent: 150,
       deployment_circuit_breaker: { enable: true, rollback: true },
       enable_execute_command: false,
       health_check_grace_period_seconds: 300,
@@ -104,15 +105,21 @@ describe("KeycloakService", () => {
     expect(ingress.every((r) => r.cidr_ipv4 === undefined)).toBe(true);
   });
 
-  test("autoscaling tracks CPU and ALB requests per target on the service, min = desired, max configurable", () => {
-    const custom = synthStack({ desiredCount: 3, maxCount: 6 });
-    const target = onlyResource(custom, "aws_appautoscaling_target");
-    expect(target).toMatchObject({ min_capacity: 3, max_capacity: 6, scalable_dimension: "ecs:service:DesiredCount" });
-    expect(String(target.resource_id)).toMatch(/^service\/\$\{aws_ecs_cluster\..+\.name\}\/\$\{aws_ecs_service\..+\.name\}$/);
-    const metrics = Object.values(resourcesOf(custom, "aws_appautoscaling_policy")).map(
-      (p) => (p.target_tracking_scaling_policy_configuration as { predefined_metric_specification: { predefined_metric_type: string } }).predefined_metric_specification.predefined_metric_type,
-    );
-    expect(metrics.sort()).toEqual(["ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization"]);
+  test("a deploy of 3 tasks also adds only one task at a time", () => {
+    expect(onlyResource(synthStack({ desiredCount: 3, maxCount: 3 }), "aws_ecs_service").deployment_maximum_percent).toBe(134);
+  });
+
+  test("Keycloak gets a fixed-size database pool of dbPoolMaxSize and the shutdown delay and timeout of the stop chain", () => {
+    expect(env).toMatchObject({
+      KC_DB_POOL_INITIAL_SIZE: "20",
+      KC_DB_POOL_MIN_SIZE: "20",
+      KC_DB_POOL_MAX_SIZE: "20",
+      KC_SHUTDOWN_DELAY: `${TASK_LIFECYCLE.shutdownDelaySeconds}s`,
+      KC_SHUTDOWN_TIMEOUT: `${TASK_LIFECYCLE.shutdownTimeoutSeconds}s`,
+    });
+    expect(container.stopTimeout).toBe(TASK_LIFECYCLE.stopTimeoutSeconds);
+    const custom = keycloakContainer(synthStack({ dbPoolMaxSize: 12 }));
+    expect(custom.environment).toEqual(expect.arrayContaining([{ name: "KC_DB_POOL_MAX_SIZE", value: "12" }]));
   });
 
   test("a single task is allowed only with highAvailability off", () => {

@@ -8,6 +8,8 @@ import {
   windowsOverlap,
   type Window,
 } from "./rds-windows";
+import { connectionDemand, instanceMemoryGib, maxConnections, RESERVED_CONNECTIONS } from "./database-capacity";
+import { deploySurge, oneAtATimeMaximumPercent, TASK_LIFECYCLE } from "./task-lifecycle";
 
 /**
  * The one configuration object of the stack: every setting with its default, its
@@ -99,6 +101,7 @@ export interface KeycloakConfig {
   readonly dbMaxAllocatedStorageGb: number;
   readonly dbMultiAz: boolean;
   readonly dbBackupRetentionDays: number;
+  readonly dbPoolMaxSize: number;
   readonly dbBackupWindow: string;
   readonly dbMaintenanceWindow: string;
   readonly throwAway: boolean;
@@ -409,6 +412,8 @@ export const SETTINGS = [
       const text = asString(raw, fail);
       const m = /^db\.([a-z0-9]+)\.([a-z0-9]+)$/.exec(text);
       if (!m || !(MYSQL_INSTANCE_FAMILIES as readonly string[]).includes(m[1])) fail();
+      // The connection budget below needs the class's memory.
+      if (instanceMemoryGib(text) === undefined) fail("a size of that family we know the memory of: micro/small/medium (t families), large, xlarge, 2xlarge ... 48xlarge");
       return text;
     },
   }),
@@ -439,6 +444,13 @@ export const SETTINGS = [
     allowed: "integer 7 to 35",
     default: 7,
     parse: integer(7, 35),
+  }),
+  setting({
+    key: "dbPoolMaxSize",
+    doc: `Keycloak's database connection pool per task (fixed size: initial = min = max). (maxCount + a deploy's surge) x this + ${RESERVED_CONNECTIONS} reserved must fit the class's max_connections (RDS: memory / 12582880).`,
+    allowed: "integer 5 to 500, fitting dbInstanceClass's max_connections",
+    default: 20,
+    parse: integer(5, 500),
   }),
   setting({
     key: "dbBackupWindow",
@@ -558,9 +570,9 @@ export const SETTINGS = [
   setting({
     key: "healthCheckGracePeriodSeconds",
     doc: "Time a new task gets to start (and migrate the schema) before health checks count.",
-    allowed: "integer 60 to 3600",
+    allowed: `integer ${TASK_LIFECYCLE.containerHealthCheck.startPeriodSeconds} (the container health check's start period) to 3600`,
     default: 300,
-    parse: integer(60, 3600),
+    parse: integer(TASK_LIFECYCLE.containerHealthCheck.startPeriodSeconds, 3600),
   }),
   setting({
     key: "logRetentionDays",
@@ -767,6 +779,19 @@ function validateTogether(c: KeycloakConfig, origin: (key: SettingKey) => string
   if (c.maxCount < c.desiredCount) fail("maxCount", c.maxCount, `at least desiredCount (${c.desiredCount})`);
   if (windowsOverlap(parseDailyWindow(c.dbBackupWindow)!, parseWeeklyWindow(c.dbMaintenanceWindow)!)) {
     fail("dbBackupWindow", c.dbBackupWindow, `a window that does not overlap dbMaintenanceWindow (${c.dbMaintenanceWindow})`);
+  }
+  const connections = maxConnections(instanceMemoryGib(c.dbInstanceClass)!);
+  const surge = deploySurge(c.maxCount, oneAtATimeMaximumPercent(c.desiredCount));
+  const demand = connectionDemand(c.maxCount, surge, c.dbPoolMaxSize);
+  if (demand.total > connections) {
+    const fits = Math.floor((connections - RESERVED_CONNECTIONS) / demand.tasks);
+    fail(
+      "dbPoolMaxSize",
+      c.dbPoolMaxSize,
+      `at most ${fits} with dbInstanceClass ${c.dbInstanceClass} (max_connections about ${connections}) and up to ${demand.tasks} tasks ` +
+        `(maxCount ${c.maxCount} + deploy surge ${surge}): ${demand.tasks} x ${c.dbPoolMaxSize} + ${RESERVED_CONNECTIONS} reserved = ${demand.total} > ${connections}; ` +
+        "lower dbPoolMaxSize or maxCount, or choose a larger dbInstanceClass",
+    );
   }
   if (c.dbMaxAllocatedStorageGb < c.dbAllocatedStorageGb) {
     fail("dbMaxAllocatedStorageGb", c.dbMaxAllocatedStorageGb, `at least dbAllocatedStorageGb (${c.dbAllocatedStorageGb})`);

@@ -9,12 +9,11 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
-import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
 import { DB_NAME, HEALTH_LIVE_PATH, KEYCLOAK_VERSION, PORTS, WRITABLE_PATHS } from "./constants";
 import { readBuildOptions } from "./build-options";
 import type { CpuArchitecture } from "./config";
 import { assumeRolePolicy, policyDocument, type Statement } from "./iam";
+import { oneAtATimeMaximumPercent, TASK_LIFECYCLE } from "./task-lifecycle";
 
 export interface KeycloakServiceProps {
   readonly namePrefix: string;
@@ -27,9 +26,6 @@ export interface KeycloakServiceProps {
   readonly assignPublicIp: boolean;
   readonly albSecurityGroupId: string;
   readonly targetGroupArn: string;
-  /** For the requests-per-target scaling metric. */
-  readonly loadBalancerArnSuffix: string;
-  readonly targetGroupArnSuffix: string;
   readonly imageUri: string;
   /** ECR repository the execution role may pull from; none for images outside ECR. */
   readonly pullRepositoryArn?: string;
@@ -48,14 +44,10 @@ export interface KeycloakServiceProps {
   readonly cpuArchitecture: CpuArchitecture;
   /** @default 2 */
   readonly desiredCount: number;
-  /** @default 4 */
-  readonly maxCount: number;
-  /** @default 60 */
-  readonly cpuTargetPercent: number;
-  /** @default 1000 */
-  readonly requestsPerTarget: number;
   /** @default 300 */
   readonly healthCheckGracePeriodSeconds: number;
+  /** Database connections per task (fixed pool). @default 20 */
+  readonly dbPoolMaxSize: number;
   /** @default 30 */
   readonly logRetentionDays: number;
   /** Started only after these: the database setup, the image build, the HTTPS listener. */
@@ -69,7 +61,9 @@ export const CONTAINER_NAME = "keycloak";
 export const CONTAINER_HEALTH_COMMAND = `curl -fsS -o /dev/null http://127.0.0.1:${PORTS.management}${HEALTH_LIVE_PATH} || exit 1`;
 
 /** The Keycloak run-time environment (no secrets: those come through `secrets`). */
-export function keycloakEnvironment(p: Pick<KeycloakServiceProps, "hostname" | "dbHost" | "dbPort" | "vpcCidr">): Record<string, string> {
+export function keycloakEnvironment(
+  p: Pick<KeycloakServiceProps, "hostname" | "dbHost" | "dbPort" | "vpcCidr" | "dbPoolMaxSize">,
+): Record<string, string> {
   return {
     ...readBuildOptions(),
     KC_DB_URL: `jdbc:mysql://${p.dbHost}:${p.dbPort}/${DB_NAME}?characterEncoding=UTF-8`,
@@ -80,11 +74,17 @@ export function keycloakEnvironment(p: Pick<KeycloakServiceProps, "hostname" | "
     KC_PROXY_HEADERS: "xforwarded",
     KC_PROXY_TRUSTED_ADDRESSES: p.vpcCidr,
     KC_CACHE_EMBEDDED_NETWORK_BIND_PORT: String(PORTS.jgroups),
+    // A fixed-size pool: no connection churn under load, and the budget checked in config.ts holds.
+    KC_DB_POOL_INITIAL_SIZE: String(p.dbPoolMaxSize),
+    KC_DB_POOL_MIN_SIZE: String(p.dbPoolMaxSize),
+    KC_DB_POOL_MAX_SIZE: String(p.dbPoolMaxSize),
+    KC_SHUTDOWN_DELAY: `${TASK_LIFECYCLE.shutdownDelaySeconds}s`,
+    KC_SHUTDOWN_TIMEOUT: `${TASK_LIFECYCLE.shutdownTimeoutSeconds}s`,
     KEYCLOAK_CONTAINER_NAME: CONTAINER_NAME,
   };
 }
 
-/** ECS cluster, task definition, service, its security group and autoscaling. */
+/** ECS cluster, task definition, service and its security group. */
 export class KeycloakService extends Construct {
   readonly clusterName: string;
   readonly serviceName: string;
@@ -146,17 +146,17 @@ export class KeycloakService extends Construct {
       ],
       healthCheck: {
         command: ["CMD-SHELL", CONTAINER_HEALTH_COMMAND],
-        interval: 15,
-        timeout: 5,
-        retries: 3,
+        interval: TASK_LIFECYCLE.containerHealthCheck.intervalSeconds,
+        timeout: TASK_LIFECYCLE.containerHealthCheck.timeoutSeconds,
+        retries: TASK_LIFECYCLE.containerHealthCheck.retries,
         // A first start migrates the schema; the ALB's grace period covers the rest.
-        startPeriod: 120,
+        startPeriod: TASK_LIFECYCLE.containerHealthCheck.startPeriodSeconds,
       },
       readonlyRootFilesystem: true,
       mountPoints: volumes.map((v) => ({ sourceVolume: v.name, containerPath: v.path, readOnly: false })),
       privileged: false,
       linuxParameters: { initProcessEnabled: true },
-      stopTimeout: 60,
+      stopTimeout: TASK_LIFECYCLE.stopTimeoutSeconds,
       ulimits: [{ name: "nofile", softLimit: 65536, hardLimit: 65536 }],
       logConfiguration: {
         logDriver: "awslogs",
@@ -192,8 +192,9 @@ export class KeycloakService extends Construct {
       launchType: "FARGATE",
       platformVersion: "1.4.0",
       desiredCount: props.desiredCount,
+      // One new task at a time next to all the old ones: each departing node hands its cache over.
       deploymentMinimumHealthyPercent: 100,
-      deploymentMaximumPercent: 200,
+      deploymentMaximumPercent: oneAtATimeMaximumPercent(props.desiredCount),
       deploymentCircuitBreaker: { enable: true, rollback: true },
       healthCheckGracePeriodSeconds: props.healthCheckGracePeriodSeconds,
       enableExecuteCommand: false,
@@ -205,43 +206,11 @@ export class KeycloakService extends Construct {
         assignPublicIp: props.assignPublicIp,
       },
       loadBalancer: [{ targetGroupArn: props.targetGroupArn, containerName: CONTAINER_NAME, containerPort: PORTS.http }],
-      // Autoscaling owns the running count after the first deploy.
+      // Autoscaling (autoscaling.ts) owns the running count after the first deploy.
       lifecycle: { ignoreChanges: ["desired_count"] },
       dependsOn: props.dependsOn,
     });
     this.serviceName = service.name;
-
-    const target = new AppautoscalingTarget(this, "scaling-target", {
-      serviceNamespace: "ecs",
-      resourceId: `service/${cluster.name}/${service.name}`,
-      scalableDimension: "ecs:service:DesiredCount",
-      minCapacity: props.desiredCount,
-      maxCapacity: props.maxCount,
-    });
-    const tracking = (name: string, metric: Record<string, string>, targetValue: number) =>
-      new AppautoscalingPolicy(this, `scale-on-${name}`, {
-        name: `${prefix}-${name}`,
-        policyType: "TargetTrackingScaling",
-        serviceNamespace: target.serviceNamespace,
-        resourceId: target.resourceId,
-        scalableDimension: target.scalableDimension,
-        targetTrackingScalingPolicyConfiguration: {
-          targetValue,
-          predefinedMetricSpecification: metric as { predefinedMetricType: string; resourceLabel?: string },
-          // Scale in slowly: every departing node hands its cache entries over.
-          scaleInCooldown: 300,
-          scaleOutCooldown: 60,
-        },
-      });
-    tracking("cpu", { predefinedMetricType: "ECSServiceAverageCPUUtilization" }, props.cpuTargetPercent);
-    tracking(
-      "requests",
-      {
-        predefinedMetricType: "ALBRequestCountPerTarget",
-        resourceLabel: `${props.loadBalancerArnSuffix}/${props.targetGroupArnSuffix}`,
-      },
-      props.requestsPerTarget,
-    );
   }
 
   private securityGroup(props: KeycloakServiceProps): SecurityGroup {

@@ -15,6 +15,7 @@ import { DatabaseSetup } from "./database-setup";
 import { Registry } from "./registry";
 import { KeycloakImage } from "./image";
 import { KeycloakService } from "./keycloak-service";
+import { ServiceAutoscaling } from "./autoscaling";
 
 /** Highly available Keycloak on ECS Fargate: reads top to bottom like the architecture diagram. */
 export class KeycloakStack extends TerraformStack {
@@ -114,8 +115,6 @@ export class KeycloakStack extends TerraformStack {
       assignPublicIp: network.tasksNeedPublicIp,
       albSecurityGroupId: loadBalancer.securityGroupId,
       targetGroupArn: loadBalancer.targetGroupArn,
-      loadBalancerArnSuffix: loadBalancer.arnSuffix,
-      targetGroupArnSuffix: loadBalancer.targetGroupArnSuffix,
       imageUri: image.imageUri,
       pullRepositoryArn: config.imageUri === "" ? registry.repositoryArn : undefined,
       hostname,
@@ -128,14 +127,23 @@ export class KeycloakStack extends TerraformStack {
       memory: config.taskMemory,
       cpuArchitecture: config.cpuArchitecture,
       desiredCount: config.desiredCount,
-      maxCount: config.maxCount,
-      cpuTargetPercent: config.cpuTargetPercent,
-      requestsPerTarget: config.requestsPerTarget,
       healthCheckGracePeriodSeconds: config.healthCheckGracePeriodSeconds,
+      dbPoolMaxSize: config.dbPoolMaxSize,
       logRetentionDays: config.logRetentionDays,
       dependsOn: [databaseSetup.resource, https.listener, ...(image.build ? [image.build] : [])],
     });
     database.allowFrom("keycloak", keycloak.securityGroupId, "MySQL from the Keycloak tasks");
+    new ServiceAutoscaling(this, "autoscaling", {
+      namePrefix: prefix,
+      clusterName: keycloak.clusterName,
+      serviceName: keycloak.serviceName,
+      loadBalancerArnSuffix: loadBalancer.arnSuffix,
+      targetGroupArnSuffix: loadBalancer.targetGroupArnSuffix,
+      minCount: config.desiredCount,
+      maxCount: config.maxCount,
+      cpuTargetPercent: config.cpuTargetPercent,
+      requestsPerTarget: config.requestsPerTarget,
+    });
 
     const output = (id: string, value: string, description: string, sensitive = false) =>
       new TerraformOutput(this, id, { value, description, sensitive });

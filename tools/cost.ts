@@ -32,7 +32,7 @@ export function costLines(json: TerraformJson): CostLine[] {
   const priced = new Set([
     "aws_ecs_service", "aws_ecs_cluster", "aws_lb", "aws_nat_gateway", "aws_eip", "aws_vpc_endpoint", "aws_db_instance",
     "aws_instance", "aws_secretsmanager_secret", "aws_route53_zone", "aws_cloudwatch_log_group", "aws_flow_log",
-    "aws_ecr_repository", "aws_appautoscaling_policy",
+    "aws_ecr_repository", "aws_appautoscaling_policy", "aws_cloudwatch_metric_alarm",
   ]);
   const unknown = Object.keys(json.resource ?? {}).filter((t) => !priced.has(t) && !FREE_TYPES.has(t));
   if (unknown.length > 0) throw new Error(`no price for resource types: ${unknown.join(", ")} (add them to tools/cost.ts)`);
@@ -87,8 +87,14 @@ export function costLines(json: TerraformJson): CostLine[] {
   add(`Route53 private zone x${all(json, "aws_route53_zone").length}`, all(json, "aws_route53_zone").length * PRICES.hostedZoneMonth.usd);
   add(`CloudWatch Logs: Keycloak ~${ASSUMPTIONS.keycloakLogGbPerMonth} GB`, ASSUMPTIONS.keycloakLogGbPerMonth * PRICES.logsIngestGb.usd);
   add(`VPC flow logs ~${ASSUMPTIONS.flowLogGbPerMonth} GB`, all(json, "aws_flow_log").length * ASSUMPTIONS.flowLogGbPerMonth * PRICES.vendedLogsIngestGb.usd);
-  const alarms = all(json, "aws_appautoscaling_policy").length * 2;
-  add(`Autoscaling alarms x${alarms}`, alarms * PRICES.alarmMonth.usd);
+  // Target tracking makes its own high and low alarms; a metric math alarm is billed per metric in it.
+  const trackingAlarms = all(json, "aws_appautoscaling_policy").filter((p) => p.policy_type === "TargetTrackingScaling").length * 2;
+  const alarmMetrics = all(json, "aws_cloudwatch_metric_alarm").reduce(
+    (n, a) => n + (Array.isArray(a.metric_query) ? (a.metric_query as Res[]).filter((q) => q.metric !== undefined).length : 1),
+    0,
+  );
+  const alarms = trackingAlarms + alarmMetrics;
+  add(`Alarms: ${alarms} alarm metrics (autoscaling)`, alarms * PRICES.alarmMonth.usd);
   add(`ECR ~${ASSUMPTIONS.imageGb} GB`, all(json, "aws_ecr_repository").length * ASSUMPTIONS.imageGb * PRICES.ecrGbMonth.usd);
   return lines;
 }

@@ -52,6 +52,11 @@ const CASES: readonly BadCase[] = [
   { name: "maintenance window with an unknown day", env: { KEYCLOAK_DB_MAINTENANCE_WINDOW: "sun:03:30-mo:04:30" }, expect: ["dbMaintenanceWindow (env KEYCLOAK_DB_MAINTENANCE_WINDOW)", '"sun:03:30-mo:04:30"', "ddd one of mon..sun"] },
   { name: "maintenance window shorter than 30 minutes", context: { dbMaintenanceWindow: "sat:23:45-sun:00:05" }, expect: ["dbMaintenanceWindow", '"sat:23:45-sun:00:05" (20 minutes long)', "at least 30 minutes"] },
   { name: "backup window overlapping the maintenance window", env: { KEYCLOAK_DB_BACKUP_WINDOW: "04:00-05:00" }, expect: ["dbBackupWindow (env KEYCLOAK_DB_BACKUP_WINDOW)", '"04:00-05:00"', "does not overlap dbMaintenanceWindow (sun:03:30-sun:04:30)"] },
+  { name: "database pool that overflows max_connections at maxCount plus the deploy surge", env: { KEYCLOAK_DB_POOL_MAX_SIZE: "40" }, expect: ["dbPoolMaxSize (env KEYCLOAK_DB_POOL_MAX_SIZE)", "got 40", "at most 23 with dbInstanceClass db.t4g.small (max_connections about 153) and up to 6 tasks (maxCount 4 + deploy surge 2): 6 x 40 + 10 reserved = 250 > 153"] },
+  { name: "more tasks than a small database class can serve with the default pool", context: { maxCount: 10 }, expect: ["dbPoolMaxSize (default)", "got 20", "at most 9 with dbInstanceClass db.t4g.small", "(maxCount 10 + deploy surge 5)"] },
+  { name: "dev's micro database with a larger pool", env: { KEYCLOAK_PROFILE: "dev", KEYCLOAK_DB_POOL_MAX_SIZE: "25" }, expect: ["dbPoolMaxSize (env KEYCLOAK_DB_POOL_MAX_SIZE)", "db.t4g.micro (max_connections about 76)", "3 x 25 + 10 reserved = 85 > 76"] },
+  { name: "DB class of a size whose memory is unknown", env: { KEYCLOAK_DB_INSTANCE_CLASS: "db.m6g.small" }, expect: ["dbInstanceClass (env KEYCLOAK_DB_INSTANCE_CLASS)", '"db.m6g.small"', "a size of that family we know the memory of"] },
+  { name: "grace period shorter than the container health check's start period", env: { KEYCLOAK_HEALTH_CHECK_GRACE_PERIOD_SECONDS: "90" }, expect: ["healthCheckGracePeriodSeconds (env KEYCLOAK_HEALTH_CHECK_GRACE_PERIOD_SECONDS)", '"90"', "integer 120 (the container health check's start period) to 3600"] },
   { name: "unknown setting in cdktf.json", context: { egresMode: "nat" }, expect: ['Unknown setting "egresMode"', "environments.prod", "allowed are profile, region"] },
 ];
 
