@@ -82,6 +82,16 @@ describe("plan sanitizer", () => {
     expect(text(plan)).toContain('"arn":"arn"');
   });
 
+  test("planned values also lose what the resource change marks sensitive: Terraform's sensitive_values omits schema-sensitive attributes", () => {
+    const plan = sanitized({
+      planned_values: { root_module: { resources: [{ address: "aws_acm_certificate.c", values: { private_key: KEY, arn: "arn" }, sensitive_values: { tags: {} } }] } },
+      resource_changes: [{ address: "aws_acm_certificate.c", change: { actions: ["create"], before: null, after: { private_key: KEY }, after_sensitive: { private_key: true } } }],
+      configuration: { root_module: { resources: [{ address: "aws_acm_certificate.c", expressions: { private_key: { constant_value: KEY } } }] } },
+    });
+    expect(text(plan)).not.toContain("PRIVATE KEY");
+    expect(text(plan)).toContain('"arn":"arn"');
+  });
+
   test("a literal given to a sensitive argument loses its constant_value in the configuration, for every instance", () => {
     const plan = sanitized({
       planned_values: {

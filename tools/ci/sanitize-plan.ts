@@ -57,13 +57,25 @@ function redactChange(change: Json): Json {
 
 const redactResourceChange = (rc: Json): Json => (isObject(rc) ? { ...rc, change: redactChange(rc.change) } : rc);
 
-/** planned_values' module tree: resource values through sensitive_values, sensitive outputs emptied. */
-function redactModule(module: Json): Json {
+/**
+ * Sensitivity of a planned resource. Terraform's `sensitive_values` in planned_values leaves
+ * out attributes the provider schema marks sensitive (an ACM certificate's private_key);
+ * the resource change's `after_sensitive` has them, so both count.
+ */
+type PlannedMasks = (resource: JsonObject) => Json;
+
+function plannedMasks(plan: JsonObject): PlannedMasks {
+  const after = new Map(objects(plan.resource_changes).map((rc) => [String(rc.address), isObject(rc.change) ? rc.change.after_sensitive : undefined]));
+  return (resource) => unionMask(resource.sensitive_values, after.get(String(resource.address)));
+}
+
+/** planned_values' module tree: resource values through their masks. */
+function redactModule(module: Json, masks: PlannedMasks): Json {
   if (!isObject(module)) return module;
   return {
     ...module,
-    resources: objects(module.resources).map((r) => ({ ...r, values: redact(r.values ?? null, r.sensitive_values) })),
-    ...(module.child_modules === undefined ? {} : { child_modules: list(module.child_modules).map(redactModule) }),
+    resources: objects(module.resources).map((r) => ({ ...r, values: redact(r.values ?? null, masks(r)) })),
+    ...(module.child_modules === undefined ? {} : { child_modules: list(module.child_modules).map((m) => redactModule(m, masks)) }),
   };
 }
 
@@ -73,13 +85,13 @@ function redactOutputs(outputs: Json | undefined): Json {
 }
 
 /** Sensitivity of each resource in planned_values, by its configuration address (instance keys merged). */
-function masksByConfigAddress(module: Json, into = new Map<string, Json>()): Map<string, Json> {
+function masksByConfigAddress(module: Json, masks: PlannedMasks, into = new Map<string, Json>()): Map<string, Json> {
   if (!isObject(module)) return into;
   for (const r of objects(module.resources)) {
     const address = String(r.address).replace(/\[[^\]]*\]$/, "").replace(/\[[^\]]*\](?=\.)/g, "");
-    into.set(address, unionMask(into.get(address), r.sensitive_values));
+    into.set(address, unionMask(into.get(address), masks(r)));
   }
-  list(module.child_modules).forEach((m) => masksByConfigAddress(m, into));
+  list(module.child_modules).forEach((m) => masksByConfigAddress(m, masks, into));
   return into;
 }
 
@@ -159,14 +171,15 @@ const SECTIONS: Record<string, (value: Json, plan: JsonObject) => Json> = {
   relevant_attributes: (v) => v,
   checks: (v) => v,
   variables: (v, plan) => redactVariables(v, plan.configuration),
-  planned_values: (v) => (isObject(v) ? { ...v, outputs: redactOutputs(v.outputs), root_module: redactModule(v.root_module ?? null) } : v),
+  planned_values: (v, plan) =>
+    isObject(v) ? { ...v, outputs: redactOutputs(v.outputs), root_module: redactModule(v.root_module ?? null, plannedMasks(plan)) } : v,
   resource_changes: (v) => list(v).map(redactResourceChange),
   resource_drift: (v) => list(v).map(redactResourceChange),
   output_changes: (v) => (isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, c]) => [k, redactChange(c)])) : v),
   configuration: (v, plan) => {
     if (!isObject(v)) return v;
     const planned = isObject(plan.planned_values) ? plan.planned_values.root_module : undefined;
-    return { ...v, root_module: redactConfigModule(v.root_module ?? null, masksByConfigAddress(planned ?? null), "") };
+    return { ...v, root_module: redactConfigModule(v.root_module ?? null, masksByConfigAddress(planned ?? null, plannedMasks(plan)), "") };
   },
 };
 
