@@ -6,7 +6,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OFFLINE_SETTINGS, synthStack, type TerraformJson } from "./support/synth";
 import {
+  PLUGIN_MIRROR,
   TerraformWorkdir,
+  VALIDATION_MODE_ENV,
+  expectedValidationMode,
   managedResourceCount,
   offlineAwsProvider,
   validationMode,
@@ -25,18 +28,24 @@ const prepare = (settings: RawSettings): TerraformJson => {
 let work: TerraformWorkdir;
 
 beforeAll(() => {
-  // Tells the reader of the CI log which validation ran.
-  console.log(
-    mode === "full"
-      ? "terraform validation mode: full (aws, tls and null providers installed)"
-      : "terraform validation mode: aws-only (tls/null not installable offline: their resources are removed and references replaced by typed placeholders)",
-  );
   work = new TerraformWorkdir(prepare({}));
   const init = work.run("init", "-input=false", "-backend=false", "-no-color");
   if (init.status !== 0) throw new Error(`terraform init failed:\n${init.stdout}\n${init.stderr}`);
 });
 
 afterAll(() => work?.dispose());
+
+test(`terraform validation runs in the mode this machine declares (${VALIDATION_MODE_ENV}, default full)`, () => {
+  const expected = expectedValidationMode();
+  if (mode === expected) return;
+  throw new Error(
+    mode === "aws-only"
+      ? `terraform validation mode is aws-only, expected ${expected}: the tls and null providers are not in ${PLUGIN_MIRROR}, so their resources would be removed ` +
+          `and references replaced by placeholders. Put them in the mirror, or accept the weaker check by declaring ${VALIDATION_MODE_ENV}=aws-only (as .ci/run does).`
+      : `terraform validation mode is full, but ${VALIDATION_MODE_ENV}=${expected} was declared: this machine now validates every provider; ` +
+          `declare ${VALIDATION_MODE_ENV}=full (in .ci/run) to keep the stronger check.`,
+  );
+});
 
 const use = (json: TerraformJson) => writeFileSync(join(work.dir, "main.tf.json"), JSON.stringify(json, null, 2));
 

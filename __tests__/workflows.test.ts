@@ -32,6 +32,22 @@ describe("users' CI workflows", () => {
     for (const step of ["npm test", "npx cdktf synth", "tools/ci/plan-stack.sh", "upload-artifact", "createComment", "checkov"]) expect(pr).toContain(step);
   });
 
+  test("the plan job publishes only plan-stack.sh's output directory: the artifact, the PR comment and checkov read from it", () => {
+    const outDir = /- run: bash tools\/ci\/plan-stack\.sh \$\{\{ matrix\.stack \}\} (.+)\n/.exec(pr)?.[1];
+    expect(outDir).toBe("plan-output/${{ matrix.stack }}");
+    expect(/uses: actions\/upload-artifact@v4\n\s+with:\n\s+name: .+\n\s+path: (.+)\n/.exec(pr)?.[1]).toBe(outDir);
+    expect(pr).toContain("fs.readFileSync(`plan-output/${process.env.STACK}/plan.txt`");
+    expect(pr).toContain(`-f ${outDir}/plan.json`);
+    // Any other terraform command in a step could write the unsanitized plan next to it.
+    expect(pr.match(/^\s*(- run: )?terraform /gm)).toBeNull();
+  });
+
+  test("the test job installs terraform and declares the full validation the runner can do", () => {
+    const testJob = pr.split("\n  plan:\n")[0];
+    expect(testJob).toContain("uses: hashicorp/setup-terraform@v3");
+    expect(testJob).toContain("TERRAFORM_VALIDATION_MODE: full");
+  });
+
   test("deploying prod waits for approval through the production environment", () => {
     expect(deploy).toContain("environment: production");
     expect(deploy).toContain("npx cdktf deploy keycloak-prod --auto-approve");

@@ -12,9 +12,29 @@ const mirrored = (name: string) => existsSync(join(PLUGIN_MIRROR, "registry.terr
 /** Without a local mirror (e.g. a GitHub runner) providers come from the public registry. */
 export const USE_MIRROR = existsSync(PLUGIN_MIRROR);
 
+export type ValidationMode = "full" | "aws-only";
+const MODES: readonly ValidationMode[] = ["full", "aws-only"];
+
 /** `full` when tls and null can be installed too, else `aws-only`. */
-export function validationMode(): "full" | "aws-only" {
+export function validationMode(): ValidationMode {
   return !USE_MIRROR || (mirrored("tls") && mirrored("null")) ? "full" : "aws-only";
+}
+
+/** Where a machine states which validation it expects (`.ci/run` does). */
+export const VALIDATION_MODE_ENV = "TERRAFORM_VALIDATION_MODE";
+
+/**
+ * The validation mode this machine is expected to run: the declared one, else `full`. The
+ * weaker `aws-only` is never chosen silently: a machine whose mirror lacks tls/null must
+ * declare it, and a machine that declared it fails once it could do more.
+ */
+export function expectedValidationMode(env: NodeJS.ProcessEnv = process.env): ValidationMode {
+  const declared = env[VALIDATION_MODE_ENV];
+  if (declared === undefined || declared === "") return "full";
+  if (!(MODES as readonly string[]).includes(declared)) {
+    throw new Error(`${VALIDATION_MODE_ENV}=${declared} is not a validation mode; allowed: ${MODES.join(", ")}`);
+  }
+  return declared as ValidationMode;
 }
 
 /** Type-correct stand-ins for attributes of the providers that are not installable here. */
@@ -64,7 +84,11 @@ export function withoutUnavailableProviders(json: TerraformJson): TerraformJson 
   return result;
 }
 
-/** Provider settings that keep the aws provider away from any AWS endpoint during plan. */
+/**
+ * Provider settings that keep the aws provider away from any AWS endpoint during plan. The
+ * fake credentials come from the environment (`offlineTerraformEnv`), not the configuration,
+ * so a plan JSON holds no access key a secret scan would rightly report.
+ */
 export function offlineAwsProvider(json: TerraformJson): TerraformJson {
   const copy = JSON.parse(JSON.stringify(json)) as TerraformJson;
   const aws = (copy.provider?.aws ?? [{}]) as Record<string, unknown>[];
@@ -72,8 +96,6 @@ export function offlineAwsProvider(json: TerraformJson): TerraformJson {
     ...copy.provider,
     aws: aws.map((p) => ({
       ...p,
-      access_key: "AKIAOFFLINEPLANNING0",
-      secret_key: "offline-planning-only",
       skip_credentials_validation: true,
       skip_requesting_account_id: true,
       skip_metadata_api_check: true,
@@ -91,6 +113,31 @@ export interface TerraformRun {
   readonly stderr: string;
 }
 
+/**
+ * Environment for terraform runs that stay on this machine: a CLI config (written into
+ * `dir`) that installs providers only from the mirror, fake credentials, and with a mirror
+ * an HTTP(S) proxy on a closed loopback port, so a call that would leave the machine fails
+ * here instead.
+ */
+export function offlineTerraformEnv(dir: string): NodeJS.ProcessEnv {
+  const cliConfig = join(dir, "terraform.rc");
+  writeFileSync(
+    cliConfig,
+    USE_MIRROR ? `provider_installation {\n  filesystem_mirror {\n    path = "${PLUGIN_MIRROR}"\n  }\n}\n` : "",
+  );
+  const noNetwork = USE_MIRROR ? { HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9", NO_PROXY: "" } : {};
+  return {
+    ...process.env,
+    ...noNetwork,
+    TF_CLI_CONFIG_FILE: cliConfig,
+    TF_IN_AUTOMATION: "1",
+    CHECKPOINT_DISABLE: "1",
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_ACCESS_KEY_ID: "offline-planning-only",
+    AWS_SECRET_ACCESS_KEY: "offline-planning-only",
+  };
+}
+
 /** A working directory with the JSON and a CLI config that installs only from the mirror. */
 export class TerraformWorkdir {
   readonly dir = mkdtempSync(join(tmpdir(), "kc-tf-"));
@@ -98,20 +145,7 @@ export class TerraformWorkdir {
 
   constructor(json: TerraformJson) {
     writeFileSync(join(this.dir, "main.tf.json"), JSON.stringify(json, null, 2));
-    const cliConfig = join(this.dir, "terraform.rc");
-    writeFileSync(
-      cliConfig,
-      USE_MIRROR ? `provider_installation {\n  filesystem_mirror {\n    path = "${PLUGIN_MIRROR}"\n  }\n}\n` : "",
-    );
-    this.env = {
-      ...process.env,
-      TF_CLI_CONFIG_FILE: cliConfig,
-      TF_IN_AUTOMATION: "1",
-      CHECKPOINT_DISABLE: "1",
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_ACCESS_KEY_ID: "AKIAOFFLINEPLANNING0",
-      AWS_SECRET_ACCESS_KEY: "offline-planning-only",
-    };
+    this.env = offlineTerraformEnv(this.dir);
   }
 
   run(...args: string[]): TerraformRun {
