@@ -1,4 +1,4 @@
-import type { RawSettings } from "../../modules/config";
+import type { KeycloakConfig, RawSettings } from "../../modules/config";
 import { testConfig } from "../support/synth";
 import type { Shape } from "./rules";
 
@@ -19,7 +19,11 @@ export const SHAPE_SETTINGS: readonly [string, RawSettings][] = [
 ];
 
 export function shapeOf(name: string, settings: RawSettings): Shape {
-  const c = testConfig(settings);
+  return shapeOfConfig(name, testConfig(settings));
+}
+
+/** The shape of a loaded configuration. */
+export function shapeOfConfig(name: string, c: KeycloakConfig): Shape {
   return {
     name,
     profile: c.profile,
