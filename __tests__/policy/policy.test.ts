@@ -1,10 +1,9 @@
-import { synthStack } from "../support/synth";
 import { RULES, type Rule, type Violation } from "./rules";
 import { EXCEPTIONS } from "./exceptions";
-import { SHAPE_SETTINGS, shapeOf } from "./shapes";
+import { policyStacks } from "./shapes";
 import { mutate, type Mutation } from "./mutation";
 
-const stacks = SHAPE_SETTINGS.map(([name, settings]) => ({ shape: shapeOf(name, settings), json: synthStack(settings) }));
+const stacks = policyStacks();
 const usedExceptions = new Set<number>();
 
 function stackOf(m: Mutation) {
