@@ -23,6 +23,8 @@ module.exports = {
       "modules/bastion.ts:38-40",
       "modules/keycloak-service.ts:72-85",
     ],
+    // Only the test files that import the mutated file: a diagram mutant need not synth the service tests.
+    relatedTestsOnly: true,
     tests: ["cost.test.ts", "readme.test.ts", "database-setup.test.ts", "image.test.ts", "bastion.test.ts", "keycloak-service.test.ts"],
   },
 };

@@ -12,7 +12,7 @@ Object.assign(process.env, area.env ?? {});
 module.exports = {
   packageManager: "npm",
   testRunner: "jest",
-  jest: { projectType: "custom", configFile: "stryker/jest.config.cjs", enableFindRelatedTests: false },
+  jest: { projectType: "custom", configFile: "stryker/jest.config.cjs", enableFindRelatedTests: area.relatedTestsOnly ?? false },
   checkers: ["typescript"],
   tsconfigFile: "tsconfig.json",
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },

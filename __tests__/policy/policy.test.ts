@@ -39,6 +39,11 @@ describe("policy rules", () => {
     expect(mutated.now).not.toEqual(mutated.was);
     expect(before).toEqual([]);
     expect(after).not.toEqual([]);
+    // A violation says what is wrong, on a resource of the stack.
+    for (const v of after) {
+      expect(v.message.trim().length).toBeGreaterThan(4);
+      expect(Object.keys(mutated.after.resource?.[v.resource.split(".")[0]] ?? {})).toContain(v.resource.split(".").slice(1).join("."));
+    }
   });
 
   test.each(cases((r) => r.accepts))("%s stays quiet when %s", (_id, _clause, rule, m) => {

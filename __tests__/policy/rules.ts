@@ -101,6 +101,12 @@ const httpListener = (r: Res) => r.protocol === "HTTP";
 const httpsListener = (r: Res) => r.protocol === "HTTPS";
 const CONTAINER = ["container_definitions", 0] as const;
 const envName = (name: string, clause: string) => change("aws_ecs_task_definition", [...CONTAINER, "environment", 0, "name"], name, clause);
+/** A second, otherwise well-behaved container with `field` set to `value`: every container is checked, not just the first. */
+const sidecar = (field: string, value: unknown, clause: string) =>
+  change("aws_ecs_task_definition", ["container_definitions", 1], {
+    name: "sidecar", image: "public.ecr.aws/docker/library/busybox:1", essential: false, readonlyRootFilesystem: true, privileged: false,
+    logConfiguration: { logDriver: "awslogs" }, [field]: value,
+  }, clause);
 
 export const SECRET_NAME = /(^|_)(PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIALS?)(_|$)/i;
 const OPEN_CIDRS = new Set(["0.0.0.0/0", "::/0"]);
@@ -144,6 +150,7 @@ export const RULES: readonly Rule[] = [
       change("aws_lb_listener", ["default_action", 0, "type"], "forward", "HTTP forwarded", { pick: httpListener }),
       change("aws_lb_listener", ["default_action", 0, "redirect", "protocol"], "HTTP", "redirect to plain HTTP", { pick: httpListener }),
       change("aws_lb_listener", ["default_action", 0, "redirect", "status_code"], "HTTP_302", "temporary 302 redirect", { pick: httpListener }),
+      change("aws_lb_listener", ["default_action", 0, "redirect"], REMOVED, "a redirect action without its target", { pick: httpListener }),
       change("aws_lb_listener", ["default_action", 1], { type: "fixed-response" }, "a second action", { pick: httpListener }),
       change("aws_lb_listener", ["protocol"], "HTTP", "the forwarding listener on plain HTTP", { pick: httpsListener }),
     ],
@@ -182,7 +189,8 @@ export const RULES: readonly Rule[] = [
       change("aws_vpc_security_group_ingress_rule", ["cidr_ipv6"], "::/0", "database open to the IPv6 internet", { pick: named("in-keycloak") }),
       change("aws_vpc_security_group_ingress_rule", ["security_group_id"], (_r: Res, json: TerraformJson) => idRefs(json, "aws_security_group").find(([n]) => n.includes("keycloak"))![1],
         "the ALB's open 443 rule moved to the Keycloak group", { pick: named("in-443") }),
-      change("aws_vpc_security_group_ingress_rule", ["to_port"], 8080, "the ALB's open 80 widened to a range", { pick: named("in-80") }),
+      change("aws_vpc_security_group_ingress_rule", ["to_port"], 8080, "the ALB's open 80 widened up to a range", { pick: named("in-80") }),
+      change("aws_vpc_security_group_ingress_rule", ["from_port"], 0, "the ALB's open 443 widened down to a range", { pick: named("in-443") }),
       change("aws_vpc_security_group_ingress_rule", ["ip_protocol"], "-1", "the ALB's open 443 rule made all-traffic (every port)", { pick: named("in-443") }),
       change("aws_vpc_security_group_ingress_rule", ["to_port"], 23, "opted-in SSH widened beyond 22", { pick: named("ssh-in"), shape: "SSH from anywhere with the explicit opt-in" }),
     ],
@@ -462,6 +470,7 @@ export const RULES: readonly Rule[] = [
     bad: [
       change("aws_ecs_task_definition", [...CONTAINER, "readonlyRootFilesystem"], false, "writable root"),
       change("aws_ecs_task_definition", [...CONTAINER, "readonlyRootFilesystem"], REMOVED, "root left to the default (writable)"),
+      sidecar("readonlyRootFilesystem", false, "a second container with a writable root"),
     ],
   },
   {
@@ -469,7 +478,10 @@ export const RULES: readonly Rule[] = [
     checkov: { id: "CKV_AWS_334", source: "resource/aws/ECSContainerPrivilege.py" },
     rationale: "No container runs privileged.",
     check: forEach("aws_ecs_task_definition", (r, _shape, resource) => containers(r, resource).some((c) => c.privileged === true) && "privileged container"),
-    bad: [change("aws_ecs_task_definition", [...CONTAINER, "privileged"], true, "privileged container")],
+    bad: [
+      change("aws_ecs_task_definition", [...CONTAINER, "privileged"], true, "privileged container"),
+      sidecar("privileged", true, "a privileged second container"),
+    ],
   },
   {
     id: "ECS_LOGGING",
@@ -479,6 +491,7 @@ export const RULES: readonly Rule[] = [
     bad: [
       change("aws_ecs_task_definition", [...CONTAINER, "logConfiguration", "logDriver"], "json-file", "logs stay on the task"),
       change("aws_ecs_task_definition", [...CONTAINER, "logConfiguration"], REMOVED, "no log configuration"),
+      sidecar("logConfiguration", { logDriver: "json-file" }, "a second container that logs locally"),
     ],
   },
   {
@@ -505,6 +518,7 @@ export const RULES: readonly Rule[] = [
       change("aws_ecs_cluster", ["setting", 0, "value"], "disabled", "insights disabled"),
       change("aws_ecs_cluster", ["setting", 0, "name"], "otherSetting", "no insights setting"),
     ],
+    accepts: [change("aws_ecs_cluster", ["setting", 1], { name: "otherSetting", value: "x" }, "another cluster setting next to insights")],
   },
   {
     id: "ECS_ROLLBACK_ON_FAILED_DEPLOY",
@@ -534,6 +548,7 @@ export const RULES: readonly Rule[] = [
     bad: [
       change("aws_iam_role_policy", ["policy", "Statement", 0, "Action"], "*", "every action on every resource", { pick: named("execution-policy") }),
       change("aws_iam_role_policy", ["policy", "Statement", 0, "Action", 0], "ecr:*", "every ECR action on every resource", { pick: named("execution-policy") }),
+      change("aws_iam_role_policy", ["policy", "Statement", 0, "Action", 1], "*", "a * added next to a specific action", { pick: named("execution-policy") }),
       change("aws_iam_policy", [], { policy: JSON.stringify({ Statement: { Effect: "Allow", Action: "*", Resource: "*" } }) }, "a managed policy with a single * statement"),
     ],
     accepts: [
@@ -552,8 +567,13 @@ export const RULES: readonly Rule[] = [
   },
   {
     id: "NO_LITERAL_SECRET_VERSIONS",
-    rationale: "Terraform never holds Keycloak's passwords: no secret version with a literal value.",
-    check: forEach("aws_secretsmanager_secret_version", (r) => r.secret_string !== undefined && "secret value in Terraform"),
-    bad: [change("aws_secretsmanager_secret_version", [], { secret_id: "x", secret_string: "{\"password\":\"x\"}" }, "a secret version with its value")],
+    rationale: "Terraform never holds Keycloak's passwords: no secret version with a literal value (not even a write-only one: it is in the code).",
+    check: forEach("aws_secretsmanager_secret_version", (r) =>
+      ["secret_string", "secret_binary", "secret_string_wo"].some((field) => r[field] !== undefined) && "secret value in Terraform"),
+    bad: [
+      change("aws_secretsmanager_secret_version", [], { secret_id: "x", secret_string: "{\"password\":\"x\"}" }, "a secret version with its value"),
+      change("aws_secretsmanager_secret_version", [], { secret_id: "x", secret_binary: "aHVudGVyMg==" }, "a binary secret version"),
+      change("aws_secretsmanager_secret_version", [], { secret_id: "x", secret_string_wo: "hunter2", secret_string_wo_version: 1 }, "a write-only secret version"),
+    ],
   },
 ];
