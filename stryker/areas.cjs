@@ -3,7 +3,7 @@
 module.exports = {
   config: {
     mutate: ["modules/config.ts"],
-    tests: ["config.test.ts", "config/bad-input.test.ts"],
+    tests: ["config.test.ts", "config/bad-input.test.ts", "config/boundaries.test.ts"],
   },
   policy: {
     mutate: ["__tests__/policy/rules.ts"],
