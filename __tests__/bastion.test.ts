@@ -6,8 +6,9 @@ describe("Bastion", () => {
   const instance = onlyResource(json, "aws_instance");
 
   test("Amazon Linux 2023 comes from the public SSM parameter for the instance's architecture", () => {
-    const param = Object.values(json.data?.aws_ssm_parameter ?? {})[0] as { name: string };
+    const [paramName, param] = Object.entries(json.data?.aws_ssm_parameter ?? {})[0] as [string, { name: string }];
     expect(param.name).toBe("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64");
+    expect(instance.ami).toBe(`\${data.aws_ssm_parameter.${paramName}.insecure_value}`);
     const x86 = synthStack({ bastionInstanceType: "t3.micro" });
     expect((Object.values(x86.data?.aws_ssm_parameter ?? {})[0] as { name: string }).name).toMatch(/x86_64$/);
   });

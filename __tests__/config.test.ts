@@ -1,9 +1,15 @@
-import { ConfigError, SETTINGS, envVarName, loadConfig, cidrSubnet, PROFILE_PRESETS } from "../modules/config";
+import { ConfigError, SETTINGS, envVarName, loadConfig, cidrSubnet } from "../modules/config";
 
 describe("config", () => {
   test("every setting has its env var KEYCLOAK_<UPPER_SNAKE>, a doc line and an allowed-values text", () => {
     expect(envVarName("bastionAllowedCidrs")).toBe("KEYCLOAK_BASTION_ALLOWED_CIDRS");
+    expect(envVarName("azCount")).toBe("KEYCLOAK_AZ_COUNT");
     for (const s of SETTINGS) {
+      const name = envVarName(s.key);
+      // Upper snake case: one underscore before each capital of the key, and nothing else changed.
+      expect(name).toMatch(/^KEYCLOAK_[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/);
+      expect(name.slice("KEYCLOAK_".length).split("_").join("")).toBe(s.key.toUpperCase());
+      expect(name.split("_").length - 2).toBe(s.key.replace(/[^A-Z]/g, "").length);
       expect(s.doc.length).toBeGreaterThan(10);
       expect(s.allowed.length).toBeGreaterThan(0);
     }
@@ -25,9 +31,12 @@ describe("config", () => {
     expect(cidrSubnet("10.0.0.0/24", 28, 8)).toBe("10.0.0.128/28");
   });
 
-  test("the dev profile is cheap and disposable", () => {
+  test("the dev profile is cheap and disposable: no NAT, single-AZ micro database, throw-away, no flow logs, half-vCPU tasks, 7-day logs", () => {
     const c = loadConfig({ environment: "dev", perEnvironment: { profile: "dev" }, env: {} });
-    expect(c).toMatchObject(PROFILE_PRESETS.dev);
+    expect(c).toMatchObject({
+      egressMode: "public-ip", dbMultiAz: false, dbInstanceClass: "db.t4g.micro", throwAway: true, flowLogs: false,
+      taskCpu: 512, taskMemory: 2048, logRetentionDays: 7, maxCount: 2,
+    });
   });
 
   test("precedence: default < profile < shared context < environment context < environment variable", () => {

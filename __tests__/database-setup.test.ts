@@ -1,6 +1,7 @@
 import { onlyResource, onlyResourceName, resourcesOf, synthStack, ref } from "./support/synth";
 import { REMOTE_SCRIPT_PATH, setupCommands, setupScript, shellQuote } from "../modules/database-setup/commands";
-import { escapeTerraformTemplate } from "../modules/database-setup";
+import { readFileSync } from "node:fs";
+import { projectPath } from "../modules/paths";
 import { createHash } from "node:crypto";
 
 describe("DatabaseSetup", () => {
@@ -24,7 +25,12 @@ describe("DatabaseSetup", () => {
   test("uploads the project's setup script unchanged (Terraform template syntax escaped) and runs the commands of setupCommands", () => {
     const file = setup.provisioner[0].file!;
     expect(file.destination).toBe(REMOTE_SCRIPT_PATH);
-    expect(file.content).toBe(escapeTerraformTemplate(setupScript()));
+    // Terraform reads `${` and `%{` in a string as template syntax; `$${` and `%%{` are their escapes.
+    const script = readFileSync(projectPath("modules", "database-setup", "keycloak-db-setup.sh"), "utf8");
+    expect(script).toMatch(/\$\{/);
+    expect(file.content!).not.toMatch(/(^|[^$])\$\{/);
+    expect(file.content!).not.toMatch(/(^|[^%])%\{/);
+    expect(file.content!.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{")).toBe(script);
     const inline = setup.provisioner[1]["remote-exec"].inline!;
     expect(inline[0]).toContain("cloud-init status --wait");
     expect(inline[1]).toMatch(/^bash \/tmp\/keycloak-db-setup\.sh --db-host 'db\.keycloak\.internal' --db-port '3306' --master-secret-arn '\$\{aws_db_instance\..+\.master_user_secret\[0\]\.secret_arn\}' --user-secret-arn '\$\{aws_secretsmanager_secret\..+\.arn\}' --admin-secret-arn '\$\{aws_secretsmanager_secret\..+\.arn\}' --region 'eu-west-1'$/);

@@ -30,10 +30,10 @@ describe("Database", () => {
     expect(db.password).toBeUndefined();
   });
 
-  test("deletion protection and a final snapshot are on by default", () => {
+  test("deletion protection and a final snapshot named <prefix>-db-final are on by default", () => {
     expect(db.deletion_protection).toBe(true);
     expect(db.skip_final_snapshot).toBe(false);
-    expect(db.final_snapshot_identifier).toBeDefined();
+    expect(db.final_snapshot_identifier).toBe("keycloak-test-db-final");
   });
 
   test("the throw-away switch removes deletion protection and the final snapshot", () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join, posix, relative, resolve } from "node:path";
-import { BUILD_OPTIONS_FILE, KEYCLOAK_VERSION, PORTS, WRITABLE_PATHS } from "../modules/constants";
+import { BUILD_OPTIONS_FILE, KEYCLOAK_VERSION, WRITABLE_PATHS } from "../modules/constants";
+import { resourcesOf, synthStack } from "./support/synth";
 import { BinDir, resolveCommand } from "./support/command-stubs";
 import {
   argDeclarations,
@@ -48,18 +49,27 @@ function stageNamed(name: string): Stage {
 const tempDirs = new TempDirs();
 afterAll(() => tempDirs.removeAll());
 
-/** Build inputs as Terraform passes them: the values from modules/constants.ts. */
-const BUILD_ENV = {
-  REPOSITORY_URL: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/keycloak",
-  IMAGE_TAG: `${KEYCLOAK_VERSION}-1`,
-  PLATFORM: "linux/arm64",
-  AWS_REGION: "eu-west-1",
-  KEYCLOAK_VERSION,
-  HTTP_PORT: String(PORTS.http),
-  MANAGEMENT_PORT: String(PORTS.management),
-  JGROUPS_PORT: String(PORTS.jgroups),
-  JGROUPS_FD_PORT: String(PORTS.jgroupsFailureDetection),
-};
+const REPOSITORY_URL = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/keycloak";
+
+/**
+ * Build inputs exactly as Terraform passes them: the local-exec environment of the
+ * synthesized image build (ARM64 stack), with the one reference Terraform resolves at
+ * apply time, the repository URL, replaced by a concrete one.
+ */
+function synthesizedBuildEnvironment(): Record<string, string> {
+  const build = Object.entries(resourcesOf(synthStack({ cpuArchitecture: "ARM64" }), "null_resource")).find(([name]) => name.startsWith("image_build"));
+  if (!build) throw new Error("the synthesized stack has no image build");
+  const environment = (build[1] as { provisioner: { "local-exec": { environment: Record<string, string> } }[] }).provisioner[0]["local-exec"].environment;
+  if (!/^\$\{aws_ecr_repository\.[^}]+\.repository_url\}$/.test(environment.REPOSITORY_URL)) {
+    throw new Error(`REPOSITORY_URL is not the repository's reference: ${environment.REPOSITORY_URL}`);
+  }
+  const resolved = { ...environment, REPOSITORY_URL };
+  const unresolved = Object.entries(resolved).filter(([, value]) => value.includes("${"));
+  if (unresolved.length > 0) throw new Error(`unresolved Terraform references in the build environment: ${JSON.stringify(unresolved)}`);
+  return resolved;
+}
+
+const BUILD_ENV = synthesizedBuildEnvironment();
 
 type AwsBehaviour = "image-missing" | "image-present" | "access-denied";
 
@@ -250,7 +260,7 @@ describe("Dockerfile", () => {
 });
 
 describe("build-and-push.sh", () => {
-  test("passes exactly the Dockerfile's build args, with the values it was given", async () => {
+  test("passes exactly the Dockerfile's build args, with the values Terraform gives it", async () => {
     const { result, docker } = await runBuildScript({});
     expect(result.code).toBe(0);
     const build = docker.find((call) => call[0] === "build")!;

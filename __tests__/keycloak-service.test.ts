@@ -91,7 +91,9 @@ describe("KeycloakService", () => {
     const nulls = Object.keys(resourcesOf(json, "null_resource")).map((n) => `null_resource.${n}`);
     expect(service.depends_on).toEqual(expect.arrayContaining(nulls));
     expect(nulls).toHaveLength(2);
-    expect(service.depends_on.some((d) => d.startsWith("aws_lb_listener."))).toBe(true);
+    const https = Object.entries(resourcesOf(json, "aws_lb_listener")).filter(([, l]) => l.protocol === "HTTPS").map(([n]) => `aws_lb_listener.${n}`);
+    expect(https).toHaveLength(1);
+    expect(service.depends_on).toContain(https[0]);
   });
 
   test("tasks take 8080 and 9000 only from the ALB and the JGroups ports only from each other", () => {

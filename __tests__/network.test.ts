@@ -49,9 +49,20 @@ describe("Network", () => {
 
   test("nat egress: one NAT gateway by default and every private subnet routes through it", () => {
     const json = synthStack({ egressMode: "nat" });
-    const nat = onlyResourceName(json, "aws_nat_gateway");
-    const natRoutes = Object.values(resourcesOf(json, "aws_route")).filter((r) => r.nat_gateway_id === ref("aws_nat_gateway", nat, "id"));
-    expect(natRoutes).toHaveLength(2);
+    const nat = ref("aws_nat_gateway", onlyResourceName(json, "aws_nat_gateway"), "id");
+    const privateSubnets = Object.entries(resourcesOf(json, "aws_subnet"))
+      .filter(([, s]) => String((s.tags as Record<string, string>).Name).includes("-private-"))
+      .map(([name]) => ref("aws_subnet", name, "id"));
+    expect(privateSubnets).toHaveLength(2);
+    const natTables = Object.values(resourcesOf(json, "aws_route"))
+      .filter((r) => r.nat_gateway_id === nat && r.destination_cidr_block === "0.0.0.0/0")
+      .map((r) => r.route_table_id);
+    const tableOf = (subnet: string) =>
+      Object.values(resourcesOf(json, "aws_route_table_association")).filter((a) => a.subnet_id === subnet).map((a) => a.route_table_id);
+    for (const subnet of privateSubnets) {
+      expect(tableOf(subnet)).toHaveLength(1);
+      expect(natTables).toContain(tableOf(subnet)[0]);
+    }
   });
 
   test("nat egress per zone: one NAT gateway and elastic IP per zone", () => {

@@ -5,13 +5,27 @@ import { SETTINGS, envVarName } from "../modules/config";
 describe("README", () => {
   const readme = readFileSync(README_PATH, "utf8");
 
+  const generated = sections();
+
   test("every generated section matches the code (run `npm run docs` after changing it)", () => {
-    expect(renderReadme(readme)).toBe(readme);
+    expect(renderReadme(readme, generated)).toBe(readme);
   });
 
-  test("the configuration table lists every setting with its env var", () => {
-    const table = sections().config;
+  test("the committed README's configuration table lists every setting with its env var", () => {
+    const table = readme.split("<!-- generated:config -->")[1].split("<!-- /generated:config -->")[0];
+    expect(table).toContain("| `bastionAllowedCidrs` | `KEYCLOAK_BASTION_ALLOWED_CIDRS` |");
     for (const s of SETTINGS) expect(table).toContain(`| \`${s.key}\` | \`${envVarName(s.key)}\` |`);
+  });
+
+  test.each([
+    ["a setting row removed", (text: string) => text.replace(/^\| `azCount` .*\n/m, "")],
+    ["a policy rule's text edited", (text: string) => text.replace("| `RDS_ENCRYPTED` |", "| `RDS_ENCRYPTED_MAYBE` |")],
+    ["the Keycloak version changed", (text: string) => text.replace(/Keycloak \*\*[0-9.]+\*\*/, "Keycloak **1.0.0**")],
+  ])("a README with %s fails the generated-section check", (_what, tamper) => {
+    const tampered = tamper(readme);
+    expect(tampered).not.toBe(readme);
+    expect(renderReadme(tampered, generated)).not.toBe(tampered);
+    expect(renderReadme(tampered, generated)).toBe(readme);
   });
 
   test("the quick start is exactly two commands, and CI runs the README's test command", () => {

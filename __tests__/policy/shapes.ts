@@ -1,5 +1,6 @@
-import type { RawSettings } from "../../modules/config";
-import { testConfig } from "../support/synth";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import type { KeycloakConfig, RawSettings } from "../../modules/config";
+import { synthStack, testConfig, type TerraformJson } from "../support/synth";
 import type { Shape } from "./rules";
 
 /** Every supported configuration shape: egress modes, certificate kinds, HA on and off, profiles. */
@@ -19,7 +20,11 @@ export const SHAPE_SETTINGS: readonly [string, RawSettings][] = [
 ];
 
 export function shapeOf(name: string, settings: RawSettings): Shape {
-  const c = testConfig(settings);
+  return shapeOfConfig(name, testConfig(settings));
+}
+
+/** The shape of a loaded configuration. */
+export function shapeOfConfig(name: string, c: KeycloakConfig): Shape {
   return {
     name,
     profile: c.profile,
@@ -28,4 +33,17 @@ export function shapeOf(name: string, settings: RawSettings): Shape {
     highAvailability: c.highAvailability,
     bastionAllowSshFromAnywhere: c.bastionAllowSshFromAnywhere,
   };
+}
+
+/**
+ * The synthesized stack of every shape. With POLICY_STACKS_CACHE naming a file they are
+ * synthesized once and read back from it: the mutation benchmark sets it for the policy
+ * area, where the stacks do not depend on the rules it mutates and a synth per mutant
+ * would cost most of the run.
+ */
+export function policyStacks(cache = process.env.POLICY_STACKS_CACHE): { shape: Shape; json: TerraformJson }[] {
+  if (cache && existsSync(cache)) return JSON.parse(readFileSync(cache, "utf8"));
+  const stacks = SHAPE_SETTINGS.map(([name, settings]) => ({ shape: shapeOf(name, settings), json: synthStack(settings) }));
+  if (cache) writeFileSync(cache, JSON.stringify(stacks));
+  return stacks;
 }

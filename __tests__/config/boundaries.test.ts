@@ -1,0 +1,117 @@
+/**
+ * The edges of what the configuration accepts: each range's first and last value pass and
+ * the next one out is refused, lists and booleans in every form they may come in, and the
+ * CIDR arithmetic the subnet defaults rest on.
+ */
+import { ConfigError, cidrSubnet, dbHostName, loadConfig, parseCidr, type RawSettings } from "../../modules/config";
+
+const load = (perEnvironment: RawSettings = {}, env: Record<string, string> = {}) =>
+  loadConfig({ environment: "prod", perEnvironment, env, warn: () => undefined });
+const refused = (perEnvironment: RawSettings, env: Record<string, string> = {}) => {
+  expect(() => load(perEnvironment, env)).toThrow(ConfigError);
+};
+
+describe("configuration boundaries", () => {
+  test.each([
+    ["azCount", 2, 3],
+    ["dbBackupRetentionDays", 7, 35],
+    ["cpuTargetPercent", 10, 90],
+    ["requestsPerTarget", 10, 100000],
+    ["healthCheckGracePeriodSeconds", 60, 3600],
+    ["ecrKeepImages", 1, 1000],
+    ["dbMaxAllocatedStorageGb", 20, 65536],
+  ] as const)("%s accepts %d and %d and refuses one beyond either end", (key, min, max) => {
+    const base: RawSettings = key === "dbMaxAllocatedStorageGb" ? { dbAllocatedStorageGb: 20 } : {};
+    expect(load({ ...base, [key]: min })[key]).toBe(min);
+    expect(load({ ...base, [key]: String(max) })[key]).toBe(max);
+    refused({ ...base, [key]: min - 1 });
+    refused({ ...base, [key]: max + 1 });
+  });
+
+  test("integers: a sign, a fraction or an exponent is refused; surrounding blanks are not", () => {
+    expect(load({}, { KEYCLOAK_ECR_KEEP_IMAGES: " 12 " }).ecrKeepImages).toBe(12);
+    for (const bad of ["+5", "5.0", "1e2", "", " "]) refused({ ecrKeepImages: bad });
+    refused({ ecrKeepImages: [5] });
+  });
+
+  test("booleans: true and false in any case, as text or as JSON booleans; anything else is refused", () => {
+    expect(load({}, { KEYCLOAK_FLOW_LOGS: "FALSE" }).flowLogs).toBe(false);
+    expect(load({ flowLogs: " True " }).flowLogs).toBe(true);
+    expect(load({ flowLogs: false }).flowLogs).toBe(false);
+    for (const bad of ["1", "no", 0]) refused({ flowLogs: bad });
+  });
+
+  test("lists: comma-separated text with blanks and empty items, or JSON arrays of strings", () => {
+    expect(load({}, { KEYCLOAK_ALB_INGRESS_CIDRS: " 198.51.100.0/24 ,, 203.0.113.0/24, " }).albIngressCidrs).toEqual(["198.51.100.0/24", "203.0.113.0/24"]);
+    expect(load({ albIngressCidrs: [" 198.51.100.0/24 "] }).albIngressCidrs).toEqual(["198.51.100.0/24"]);
+    refused({ albIngressCidrs: [24] });
+    refused({ albIngressCidrs: 24 });
+  });
+
+  test("text settings take numbers as text and refuse objects", () => {
+    expect(load({ hostedZoneId: "Z0123456789ABC", hostname: "login.example.com" }).hostedZoneId).toBe("Z0123456789ABC");
+    expect(load({ mysqlVersion: 8.4 }).mysqlVersion).toBe("8.4");
+    refused({ region: { name: "eu-west-1" } });
+  });
+
+  test("admin CIDRs: four are accepted, five are refused (an ALB rule condition holds five values with the path)", () => {
+    const cidrs = ["198.51.100.0/24", "203.0.113.0/24", "192.0.2.0/24", "198.18.0.0/15", "100.64.0.0/10"];
+    expect(load({ adminAllowedCidrs: cidrs.slice(0, 4) }).adminAllowedCidrs).toHaveLength(4);
+    refused({ adminAllowedCidrs: cidrs });
+  });
+
+  test("counts: the maximum may equal the desired count; storage growth may equal the initial size", () => {
+    expect(load({ desiredCount: 3, maxCount: 3 }).maxCount).toBe(3);
+    expect(load({ dbAllocatedStorageGb: 50, dbMaxAllocatedStorageGb: 50 }).dbMaxAllocatedStorageGb).toBe(50);
+    refused({ dbAllocatedStorageGb: 50, dbMaxAllocatedStorageGb: 49 });
+    expect(load({ highAvailability: false, desiredCount: 1, maxCount: 1 }).desiredCount).toBe(1);
+  });
+
+  test("zones: two or three distinct zones of the region", () => {
+    expect(load({ availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }).publicSubnetCidrs).toEqual(["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"]);
+    refused({ availabilityZones: ["eu-west-1a"] });
+    refused({ availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c", "eu-west-1d"] });
+    refused({ availabilityZones: ["eu-west-1a", "eu-west-1a"] });
+  });
+
+  test("subnets: /28 is the smallest accepted, and a subnet may end exactly where the VPC ends", () => {
+    const c = load({ vpcCidr: "10.0.0.0/24", publicSubnetCidrs: ["10.0.0.0/28", "10.0.0.16/28"], privateSubnetCidrs: ["10.0.0.128/28", "10.0.0.240/28"] });
+    expect(c.privateSubnetCidrs).toEqual(["10.0.0.128/28", "10.0.0.240/28"]);
+    refused({ vpcCidr: "10.0.0.0/24", publicSubnetCidrs: ["10.0.0.0/29", "10.0.0.16/28"], privateSubnetCidrs: ["10.0.0.128/28", "10.0.0.240/28"] });
+    refused({ publicSubnetCidrs: ["10.0.0.0/20", "10.0.16.0/20"], privateSubnetCidrs: ["10.0.16.0/24", "10.0.144.0/20"] });
+  });
+
+  test("a /24 VPC gets /28 default subnets; a /16 gets /20", () => {
+    const small = load({ vpcCidr: "10.0.0.0/24" });
+    expect(small.publicSubnetCidrs).toEqual(["10.0.0.0/28", "10.0.0.16/28"]);
+    expect(small.privateSubnetCidrs).toEqual(["10.0.0.128/28", "10.0.0.144/28"]);
+    refused({ vpcCidr: "10.0.0.0/15" });
+    refused({ vpcCidr: "10.0.0.0/25" });
+  });
+
+  test("parseCidr reads every address, prefix 0 to 32, and refuses host bits and out-of-range parts", () => {
+    expect(parseCidr("0.0.0.0/0")).toEqual({ base: 0, prefix: 0 });
+    expect(parseCidr("255.255.255.255/32")).toEqual({ base: 4294967295, prefix: 32 });
+    expect(parseCidr("10.1.2.0/24")).toEqual({ base: (10 << 24) + (1 << 16) + (2 << 8), prefix: 24 });
+    for (const bad of ["256.0.0.0/8", "10.0.0.0/33", "10.0.0.1/24", "10.0.0/24", "10.0.0.0"]) expect(parseCidr(bad)).toBeUndefined();
+  });
+
+  test("cidrSubnet counts subnets from the VPC's base, across octets", () => {
+    expect(cidrSubnet("192.168.0.0/16", 24, 255)).toBe("192.168.255.0/24");
+    expect(cidrSubnet("10.0.0.0/8", 20, 17)).toBe("10.1.16.0/20");
+  });
+
+  test("SSH from anywhere: any /0 among the bastion CIDRs needs the opt-in", () => {
+    refused({ bastionAllowedCidrs: ["198.51.100.7/32", "0.0.0.0/0"] });
+    expect(load({ bastionAllowedCidrs: ["0.0.0.0/0"], bastionAllowSshFromAnywhere: true }).bastionAllowedCidrs).toEqual(["0.0.0.0/0"]);
+  });
+
+  test("the database's private name is db.<privateZoneName>", () => {
+    expect(dbHostName(load({ privateZoneName: "db-zone.internal" }))).toBe("db.db-zone.internal");
+  });
+
+  test("an environment name is 1-16 lowercase letters, digits or hyphens, starting with a letter", () => {
+    expect(loadConfig({ environment: "a234567890123456", env: {} }).environment).toBe("a234567890123456");
+    for (const bad of ["a2345678901234567", "1dev", "Dev", ""]) expect(() => loadConfig({ environment: bad, env: {} })).toThrow(/Invalid environment name/);
+  });
+});

@@ -1,0 +1,15 @@
+// Jest for one mutation area (MUTATION_AREA): the unit project's settings, only the area's tests.
+const { projects } = require("../jest.config");
+const areas = require("./areas.cjs");
+
+const area = areas[process.env.MUTATION_AREA];
+if (!area) throw new Error(`MUTATION_AREA must be one of ${Object.keys(areas).join(", ")}`);
+const unit = projects.find((p) => p.displayName === "unit");
+
+module.exports = {
+  ...unit,
+  rootDir: "..",
+  displayName: undefined,
+  testPathIgnorePatterns: ["/node_modules/"],
+  testMatch: area.tests.map((file) => `<rootDir>/__tests__/${file}`),
+};
