@@ -51,6 +51,7 @@ describe("Certificate", () => {
     expect(notice).toContain("last 30 days (from 2027-10-30)");
     expect(notice).toContain("terraform output -raw certificate_expires_at");
     expect(notice).toContain("cdktf deploy keycloak-prod");
+    expect(notice).toContain("certificate-expiry alarm");
   });
 
   test("synth warns about the self-signed certificate's renewal, and in the prod profile that clients must trust it and which settings give a public one", () => {

@@ -24,7 +24,7 @@ export function selfSignedRenewalNotice(stack: string, now: Date, validityHours 
   return (
     `${stack}: the self-signed certificate is valid ${validityHours / 24} days from the apply that creates it ` +
     `(deployed today: until ${isoDay(expires)}) and is renewed only by an apply in its last ${SELF_SIGNED_EARLY_RENEWAL_HOURS / 24} days ` +
-    `(from ${isoDay(renewFrom)}). \`terraform output -raw certificate_expires_at\` shows the deployed date; run \`cdktf deploy ${stack}\` in that window.`
+    `(from ${isoDay(renewFrom)}). \`terraform output -raw certificate_expires_at\` shows the deployed date; run \`cdktf deploy ${stack}\` in that window (the certificate-expiry alarm tells the alarm topic when it opens).`
   );
 }
 

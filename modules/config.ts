@@ -122,6 +122,13 @@ export interface KeycloakConfig {
   readonly logRetentionDays: number;
   readonly imageUri: string;
   readonly ecrKeepImages: number;
+  readonly alarmEmails: readonly string[];
+  readonly alarm5xxPerMinute: number;
+  readonly alarmResponseTimeP99Seconds: number;
+  readonly alarmUtilizationPercent: number;
+  readonly alarmDbFreeStorageGb: number;
+  readonly alarmDbFreeMemoryMb: number;
+  readonly alarmDbConnectionsPercent: number;
   readonly stateBucket: string;
   readonly stateRegion: string;
 }
@@ -252,6 +259,7 @@ export function cidrSubnet(cidr: string, newPrefix: number, index: number): stri
   return `${formatIp(base + index * 2 ** (32 - newPrefix))}/${newPrefix}`;
 }
 
+const EMAIL = /^[^\s@,]+@[a-z0-9-]+(\.[a-z0-9-]+)+$/i;
 const DNS_NAME = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/;
 const AZ_NAME = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
@@ -599,6 +607,55 @@ export const SETTINGS = [
     parse: integer(1, 1000),
   }),
   setting({
+    key: "alarmEmails",
+    doc: "E-mail addresses subscribed to the alarm topic (each gets a confirmation mail). Empty: subscribe your own endpoint to the `alarm_topic_arn` output.",
+    allowed: "e-mail addresses (comma-separated in the env var)",
+    default: [],
+    parse: list((s) => EMAIL.test(s)),
+  }),
+  setting({
+    key: "alarm5xxPerMinute",
+    doc: "5xx answers per minute (from the ALB itself, or from Keycloak) that raise an alarm when they last 5 minutes.",
+    allowed: "integer 1 to 100000",
+    default: 10,
+    parse: integer(1, 100000),
+  }),
+  setting({
+    key: "alarmResponseTimeP99Seconds",
+    doc: "Alarm when the slowest 1 % of requests take this long for 10 minutes.",
+    allowed: "integer 1 to 60",
+    default: 2,
+    parse: integer(1, 60),
+  }),
+  setting({
+    key: "alarmUtilizationPercent",
+    doc: "Alarm when task CPU, task memory or database CPU stay at or above this for 10 minutes.",
+    allowed: "integer 50 to 100",
+    default: 85,
+    parse: integer(50, 100),
+  }),
+  setting({
+    key: "alarmDbFreeStorageGb",
+    doc: "Alarm when the database has less free storage than this.",
+    allowed: "integer 1 to 1000, below dbMaxAllocatedStorageGb",
+    default: 2,
+    parse: integer(1, 1000),
+  }),
+  setting({
+    key: "alarmDbFreeMemoryMb",
+    doc: "Alarm when the database has less freeable memory than this.",
+    allowed: "integer 16 to 65536",
+    default: 128,
+    parse: integer(16, 65536),
+  }),
+  setting({
+    key: "alarmDbConnectionsPercent",
+    doc: "Alarm when database connections reach this share of the class's max_connections.",
+    allowed: "integer 50 to 100",
+    default: 80,
+    parse: integer(50, 100),
+  }),
+  setting({
     key: "stateBucket",
     doc: "S3 bucket for remote state (key `keycloak/<environment>.tfstate`, encrypted, S3 lock file). Empty: local state.",
     allowed: "empty or an S3 bucket name",
@@ -792,6 +849,9 @@ function validateTogether(c: KeycloakConfig, origin: (key: SettingKey) => string
         `(maxCount ${c.maxCount} + deploy surge ${surge}): ${demand.tasks} x ${c.dbPoolMaxSize} + ${RESERVED_CONNECTIONS} reserved = ${demand.total} > ${connections}; ` +
         "lower dbPoolMaxSize or maxCount, or choose a larger dbInstanceClass",
     );
+  }
+  if (c.alarmDbFreeStorageGb >= c.dbMaxAllocatedStorageGb) {
+    fail("alarmDbFreeStorageGb", c.alarmDbFreeStorageGb, `less than dbMaxAllocatedStorageGb (${c.dbMaxAllocatedStorageGb})`);
   }
   if (c.dbMaxAllocatedStorageGb < c.dbAllocatedStorageGb) {
     fail("dbMaxAllocatedStorageGb", c.dbMaxAllocatedStorageGb, `at least dbAllocatedStorageGb (${c.dbAllocatedStorageGb})`);

@@ -7,7 +7,7 @@ import { envVarName, type KeycloakConfig } from "./config";
 import { KEYCLOAK_VERSION } from "./constants";
 import { Network } from "./network";
 import { LoadBalancer, HttpsListener } from "./load-balancer";
-import { Certificate, selfSignedRenewalNotice } from "./certificate";
+import { Certificate, SELF_SIGNED_EARLY_RENEWAL_HOURS, selfSignedRenewalNotice } from "./certificate";
 import { KeycloakSecrets } from "./secrets";
 import { Database } from "./database";
 import { Bastion } from "./bastion";
@@ -16,6 +16,8 @@ import { Registry } from "./registry";
 import { KeycloakImage } from "./image";
 import { KeycloakService } from "./keycloak-service";
 import { ServiceAutoscaling } from "./autoscaling";
+import { Monitoring } from "./monitoring";
+import { instanceMemoryGib, maxConnections } from "./database-capacity";
 
 /** Highly available Keycloak on ECS Fargate: reads top to bottom like the architecture diagram. */
 export class KeycloakStack extends TerraformStack {
@@ -145,11 +147,39 @@ export class KeycloakStack extends TerraformStack {
       requestsPerTarget: config.requestsPerTarget,
     });
 
+    const monitoring = new Monitoring(this, "monitoring", {
+      namePrefix: prefix,
+      region: config.region,
+      alarmEmails: config.alarmEmails,
+      resources: {
+        loadBalancerArnSuffix: loadBalancer.arnSuffix,
+        targetGroupArnSuffix: loadBalancer.targetGroupArnSuffix,
+        clusterName: keycloak.clusterName,
+        serviceName: keycloak.serviceName,
+        dbInstanceIdentifier: database.instanceIdentifier,
+        certificateArn: certificate.certificateArn,
+      },
+      thresholds: {
+        desiredCount: config.desiredCount,
+        http5xxPerMinute: config.alarm5xxPerMinute,
+        responseTimeP99Seconds: config.alarmResponseTimeP99Seconds,
+        utilizationPercent: config.alarmUtilizationPercent,
+        dbFreeStorageGb: config.alarmDbFreeStorageGb,
+        dbFreeMemoryMb: config.alarmDbFreeMemoryMb,
+        dbConnectionsPercent: config.alarmDbConnectionsPercent,
+        dbMaxConnections: maxConnections(instanceMemoryGib(config.dbInstanceClass)!),
+        // The self-signed certificate's renewal window opens then; ACM renews its own 60 days ahead.
+        certificateDays: SELF_SIGNED_EARLY_RENEWAL_HOURS / 24,
+      },
+    });
+
     const output = (id: string, value: string, description: string, sensitive = false) =>
       new TerraformOutput(this, id, { value, description, sensitive });
     output("keycloak_url", `https://${hostname}`, "Keycloak");
     output("admin_console_url", `https://${hostname}/admin/master/console/`, "Keycloak admin console");
     output("certificate_expires_at", certificate.expiresAt, "When the HTTPS certificate expires (a self-signed one is renewed only by an apply in its last 30 days)");
+    output("alarm_topic_arn", monitoring.topicArn, "SNS topic of every alarm: subscribe your pager or chat here");
+    output("dashboard_url", `https://${config.region}.console.aws.amazon.com/cloudwatch/home?region=${config.region}#dashboards/dashboard/${monitoring.dashboardName}`, "CloudWatch dashboard of the alarms");
     output("alb_dns_name", loadBalancer.dnsName, "DNS name of the load balancer");
     output("bastion_public_ip", bastion.publicIp, "Public IP of the bastion");
     output(

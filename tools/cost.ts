@@ -15,7 +15,7 @@ export const FREE_TYPES = new Set([
   "aws_lb_listener", "aws_lb_listener_rule", "aws_lb_target_group", "aws_route", "aws_route53_record",
   "aws_route_table", "aws_route_table_association", "aws_security_group", "aws_subnet", "aws_vpc",
   "aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule", "null_resource",
-  "tls_private_key", "tls_self_signed_cert",
+  "tls_private_key", "tls_self_signed_cert", "aws_sns_topic", "aws_sns_topic_subscription",
 ]);
 
 export interface CostLine {
@@ -32,7 +32,7 @@ export function costLines(json: TerraformJson): CostLine[] {
   const priced = new Set([
     "aws_ecs_service", "aws_ecs_cluster", "aws_lb", "aws_nat_gateway", "aws_eip", "aws_vpc_endpoint", "aws_db_instance",
     "aws_instance", "aws_secretsmanager_secret", "aws_route53_zone", "aws_cloudwatch_log_group", "aws_flow_log",
-    "aws_ecr_repository", "aws_appautoscaling_policy", "aws_cloudwatch_metric_alarm",
+    "aws_ecr_repository", "aws_appautoscaling_policy", "aws_cloudwatch_metric_alarm", "aws_cloudwatch_dashboard",
   ]);
   const unknown = Object.keys(json.resource ?? {}).filter((t) => !priced.has(t) && !FREE_TYPES.has(t));
   if (unknown.length > 0) throw new Error(`no price for resource types: ${unknown.join(", ")} (add them to tools/cost.ts)`);
@@ -94,7 +94,9 @@ export function costLines(json: TerraformJson): CostLine[] {
     0,
   );
   const alarms = trackingAlarms + alarmMetrics;
-  add(`Alarms: ${alarms} alarm metrics (autoscaling)`, alarms * PRICES.alarmMonth.usd);
+  add(`Alarms: ${alarms} alarm metrics (autoscaling, monitoring)`, alarms * PRICES.alarmMonth.usd);
+  const dashboards = all(json, "aws_cloudwatch_dashboard").length;
+  add(`CloudWatch dashboard x${dashboards}`, dashboards * PRICES.dashboardMonth.usd);
   add(`ECR ~${ASSUMPTIONS.imageGb} GB`, all(json, "aws_ecr_repository").length * ASSUMPTIONS.imageGb * PRICES.ecrGbMonth.usd);
   return lines;
 }

@@ -45,6 +45,7 @@ export const PRICES = {
   vendedLogsIngestGb: { usd: 0.5, unit: "GB ingested (vended: flow logs)", source: CLOUDWATCH },
   customMetricMonth: { usd: 0.3, unit: "metric-month", source: CLOUDWATCH },
   alarmMonth: { usd: 0.1, unit: "alarm-month", source: CLOUDWATCH },
+  dashboardMonth: { usd: 3, unit: "dashboard-month (beyond the 3 free ones)", source: CLOUDWATCH },
   ecrGbMonth: { usd: 0.1, unit: "GB-month", source: ECR },
 } satisfies Record<string, Price>;
 

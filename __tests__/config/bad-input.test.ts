@@ -57,6 +57,8 @@ const CASES: readonly BadCase[] = [
   { name: "dev's micro database with a larger pool", env: { KEYCLOAK_PROFILE: "dev", KEYCLOAK_DB_POOL_MAX_SIZE: "25" }, expect: ["dbPoolMaxSize (env KEYCLOAK_DB_POOL_MAX_SIZE)", "db.t4g.micro (max_connections about 76)", "3 x 25 + 10 reserved = 85 > 76"] },
   { name: "DB class of a size whose memory is unknown", env: { KEYCLOAK_DB_INSTANCE_CLASS: "db.m6g.small" }, expect: ["dbInstanceClass (env KEYCLOAK_DB_INSTANCE_CLASS)", '"db.m6g.small"', "a size of that family we know the memory of"] },
   { name: "grace period shorter than the container health check's start period", env: { KEYCLOAK_HEALTH_CHECK_GRACE_PERIOD_SECONDS: "90" }, expect: ["healthCheckGracePeriodSeconds (env KEYCLOAK_HEALTH_CHECK_GRACE_PERIOD_SECONDS)", '"90"', "integer 120 (the container health check's start period) to 3600"] },
+  { name: "alarm e-mail that is no address", env: { KEYCLOAK_ALARM_EMAILS: "ops@example.com,oncall" }, expect: ["alarmEmails (env KEYCLOAK_ALARM_EMAILS)", '"oncall" is not valid', "e-mail addresses"] },
+  { name: "free-storage alarm at or above the storage ceiling", context: { alarmDbFreeStorageGb: 100 }, expect: ["alarmDbFreeStorageGb (cdktf.json context environments.prod.alarmDbFreeStorageGb)", "got 100", "less than dbMaxAllocatedStorageGb (100)"] },
   { name: "unknown setting in cdktf.json", context: { egresMode: "nat" }, expect: ['Unknown setting "egresMode"', "environments.prod", "allowed are profile, region"] },
 ];
 
