@@ -18,7 +18,10 @@ describe("ServiceAutoscaling", () => {
   const policies = Object.values(resourcesOf(json, "aws_appautoscaling_policy")) as Policy[];
   const tracking = policies.filter((p) => p.policy_type === "TargetTrackingScaling");
   const steps = policies.filter((p) => p.policy_type === "StepScaling");
-  const alarm = onlyResource(json, "aws_cloudwatch_metric_alarm") as Record<string, unknown> & { metric_query: Query[]; alarm_actions: string[] };
+  const alarm = Object.values(resourcesOf(json, "aws_cloudwatch_metric_alarm")).find((a) => String(a.alarm_name).endsWith("-low-load")) as Record<
+    string,
+    unknown
+  > & { metric_query: Query[]; alarm_actions: string[] };
 
   test("the scalable target is the service's desired count, from desiredCount up to maxCount", () => {
     const target = onlyResource(json, "aws_appautoscaling_target");

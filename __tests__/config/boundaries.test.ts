@@ -17,7 +17,7 @@ describe("configuration boundaries", () => {
     ["dbBackupRetentionDays", 7, 35],
     ["cpuTargetPercent", 10, 90],
     ["requestsPerTarget", 10, 100000],
-    ["healthCheckGracePeriodSeconds", 60, 3600],
+    ["healthCheckGracePeriodSeconds", 120, 3600],
     ["ecrKeepImages", 1, 1000],
     ["dbMaxAllocatedStorageGb", 20, 65536],
   ] as const)("%s accepts %d and %d and refuses one beyond either end", (key, min, max) => {

@@ -500,7 +500,6 @@ export const RULES: readonly Rule[] = [
     rationale: "The execution role (pull, logs, secrets) is never the task role: the application's own permissions stay apart (a task without a task role has none).",
     check: forEach("aws_ecs_task_definition", (r) => r.task_role_arn !== undefined && r.task_role_arn === r.execution_role_arn && "execution and task role are the same"),
     bad: [change("aws_ecs_task_definition", ["task_role_arn"], (r: Res) => r.execution_role_arn, "the task runs with the execution role")],
-    accepts: [change("aws_ecs_task_definition", ["task_role_arn"], REMOVED, "no task role at all")],
   },
   {
     id: "ECS_NO_PUBLIC_IP",
