@@ -11,7 +11,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
-import { DB_NAME, HEALTH_LIVE_PATH, KEYCLOAK_VERSION, PORTS, WRITABLE_PATHS } from "./constants";
+import { DB_NAME, DB_SSL_MODE, HEALTH_LIVE_PATH, KEYCLOAK_VERSION, PORTS, WRITABLE_PATHS } from "./constants";
 import { readBuildOptions } from "./build-options";
 import type { CpuArchitecture } from "./config";
 import { assumeRolePolicy, policyDocument, type Statement } from "./iam";
@@ -35,6 +35,7 @@ export interface KeycloakServiceProps {
   readonly pullRepositoryArn?: string;
   /** Public host name, Keycloak's `hostname` is https://<this>. */
   readonly hostname: string;
+  /** The RDS endpoint: the host name its TLS certificate names (see DB_SSL_MODE). */
   readonly dbHost: string;
   readonly dbPort: number;
   readonly dbSecurityGroupId: string;
@@ -72,7 +73,9 @@ export const CONTAINER_HEALTH_COMMAND = `curl -fsS -o /dev/null http://127.0.0.1
 export function keycloakEnvironment(p: Pick<KeycloakServiceProps, "hostname" | "dbHost" | "dbPort" | "vpcCidr">): Record<string, string> {
   return {
     ...readBuildOptions(),
-    KC_DB_URL: `jdbc:mysql://${p.dbHost}:${p.dbPort}/${DB_NAME}?characterEncoding=UTF-8`,
+    // The driver verifies the certificate with the JVM's default truststore, which Keycloak builds
+    // from the image's conf/truststores (the RDS CA bundle, DB_CA_BUNDLE_PATH).
+    KC_DB_URL: `jdbc:mysql://${p.dbHost}:${p.dbPort}/${DB_NAME}?characterEncoding=UTF-8&sslMode=${DB_SSL_MODE}`,
     KC_HOSTNAME: `https://${p.hostname}`,
     KC_HTTP_ENABLED: "true",
     KC_HTTP_PORT: String(PORTS.http),
