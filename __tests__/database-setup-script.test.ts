@@ -114,10 +114,11 @@ describe("keycloak-db-setup.sh", () => {
     });
 
     test("refuses plain http, before any connection: the bundle decides which servers are trusted", () => {
-      // 192.0.2.1 (TEST-NET-1): curl refuses the protocol before it would resolve or connect.
-      const result = fetchBundle("http://192.0.2.1/global-bundle.pem");
+      // curl refuses the protocol before it connects; were it broken, it would try an unused
+      // address of the tests' own 198.18.0.0/15 range and nothing else.
+      const result = fetchBundle("http://198.19.255.254/global-bundle.pem");
       expect(result.status).toBe(1);
-      expect(result.stderr).toMatch(/^keycloak-db-setup: error: could not download the database CA bundle from http:\/\/192\.0\.2\.1\/global-bundle\.pem: .*Protocol "http" not supported/);
+      expect(result.stderr).toMatch(/^keycloak-db-setup: error: could not download the database CA bundle from http:\/\/198\.19\.255\.254\/global-bundle\.pem: .*Protocol "http" not supported/);
     });
 
     test("refuses a download that holds no certificate (an error page, an empty file)", () => {
