@@ -11,10 +11,19 @@ import {
   Teardown,
   TestNetwork,
   waitFor,
+  type Host,
   type TaskContainer,
 } from "../support/cluster";
-import { installDatabaseCa, issueServerCertificate, makeTestCa, withDatabaseEndpoint, type ServerCertificate } from "../support/database-tls";
-import { keycloakDist, nodeHome, REPO_ROOT } from "../support/keycloak-dist";
+import {
+  installDatabaseCa,
+  issueServerCertificate,
+  makeTestCa,
+  probeMysqlConnectorJ,
+  withDatabaseEndpoint,
+  type ServerCertificate,
+  type TestCa,
+} from "../support/database-tls";
+import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "../support/keycloak-dist";
 import { MariaDb, sqlString } from "../support/mariadb";
 import { freeTestSubnet } from "../support/netns-extras";
 import { TempDirs } from "../support/temp-dir";
@@ -42,6 +51,8 @@ let db: MariaDb;
 let node: KeycloakNode;
 let dbPassword: string;
 let certificates: Record<"trusted" | "otherCa" | "otherName", ServerCertificate>;
+/** For the MySQL Connector/J probe: the synthesized URL before the MariaDB translation, and where it runs. */
+let probe: { url: string; dist: KeycloakDist; host: Host; ca: TestCa; workDir: string };
 
 /** Starts the node and waits until Keycloak exits; returns its log since that start. */
 async function startExpectingFailure(): Promise<string> {
@@ -55,7 +66,8 @@ beforeAll(async () => {
   const dist = keycloakDist(MARIADB_STAND_IN_OVERRIDES);
   const subnet = freeTestSubnet();
   const synthesized = synthesizeTaskContainer(join(work, "synth"), { vpcCidr: `${subnet}.0/24`, hostname: "keycloak.e2e.test" });
-  container = { ...synthesized, environment: forMariaDbStandIn(withDatabaseEndpoint(synthesized.environment, DB_ENDPOINT)) };
+  const deployed = withDatabaseEndpoint(synthesized.environment, DB_ENDPOINT);
+  container = { ...synthesized, environment: forMariaDbStandIn(deployed) };
   const { host: dbHost, port: dbPort } = jdbcTarget(container.environment.KC_DB_URL);
 
   const network = new TestNetwork(subnet, teardown);
@@ -92,6 +104,8 @@ beforeAll(async () => {
     KC_BOOTSTRAP_ADMIN_PASSWORD: randomBytes(24).toString("base64url"),
   };
   expect(Object.keys(secretValues).sort()).toEqual(container.secrets.map((secret) => secret.name).sort());
+
+  probe = { url: deployed.KC_DB_URL, dist, host: nodeHost, ca, workDir: tlsDir };
 
   const home = nodeHome(dist, join(work, "node"));
   installDatabaseCa(home, ca);
@@ -149,5 +163,43 @@ describe("Keycloak's database connection: TLS required and verified (MariaDB sta
     const log = await db.whileServing(certificates.otherName, startExpectingFailure);
     expect(log).toMatch(new RegExp(`${DB_ENDPOINT.replace(/\./g, "\\.")}.*(does not|doesn't) (correspond|match)|hostname verification failed`, "i"));
     expect(log).not.toMatch(/Keycloak \S+ on JVM \(powered by Quarkus [^)]*\) started/);
+  });
+});
+
+describe("MySQL Connector/J, the driver Keycloak uses on RDS, with the synthesized URL and the CA as the JVM default truststore", () => {
+  const connect = () =>
+    probeMysqlConnectorJ({
+      keycloakHome: probe.dist.home,
+      namespace: probe.host.namespace,
+      url: probe.url,
+      user: DB_USER,
+      password: dbPassword,
+      ca: probe.ca,
+      workDir: probe.workDir,
+    });
+  const tlsHandshakes = () => Number(db.query("SHOW GLOBAL STATUS LIKE 'Ssl_accepts';").split("\t")[1]);
+
+  test("the synthesized URL is MySQL Connector/J's, with sslMode=VERIFY_IDENTITY", () => {
+    expect(probe.url).toBe(`jdbc:mysql://${DB_ENDPOINT}:3306/keycloak?characterEncoding=UTF-8&sslMode=VERIFY_IDENTITY`);
+  });
+
+  test("a certificate of the trusted CA naming the endpoint: the verified handshake and the login succeed", async () => {
+    const before = tlsHandshakes();
+    const result = await connect();
+    // MariaDB is not MySQL: after logging in, the driver may stop at a MySQL-only detail; that is past TLS.
+    expect(result.stdout).not.toMatch(/SSL|PKIX|[Cc]ertificate|Access denied|identity/);
+    expect(tlsHandshakes()).toBeGreaterThan(before);
+  });
+
+  test("a certificate from another CA: the handshake fails, PKIX path building failed", async () => {
+    const result = await db.whileServing(certificates.otherCa, connect);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/PKIX path building failed|unable to find valid certification path/);
+  });
+
+  test("a certificate of the trusted CA for another name: the handshake fails, the server identity does not match", async () => {
+    const result = await db.whileServing(certificates.otherName, connect);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/Server identity verification failed|does not match|None of the certificate's DNS or IP Subject Alternative Name/);
   });
 });

@@ -1,9 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DB_CA_BUNDLE_PATH } from "../../modules/constants";
 import { resolveCommand } from "./command-stubs";
+import { JAVA_HOME } from "./keycloak-dist";
 import type { MariaDbTls } from "./mariadb";
+import type { NetworkNamespace } from "./netns";
+import { runProcess, type RunResult } from "./run-process";
 
 /**
  * Test certificate authorities for the database's TLS, made with openssl: what RDS's CA and the
@@ -122,4 +125,46 @@ export function mariaDbSslMode(url: string): string {
 export function databaseTls(dir: string, names: { dns: string[]; ips?: string[] }): { ca: TestCa; tls: MariaDbTls } {
   const ca = makeTestCa(dir, "test-rds-ca");
   return { ca, tls: { certificate: issueServerCertificate(ca, dir, "database", names), caFile: ca.certFile } };
+}
+
+const JDBC_PROBE = join(__dirname, "jdbc-probe", "JdbcProbe.java");
+const TRUSTSTORE_PASSWORD = "test-truststore";
+
+/**
+ * Opens one connection with MySQL Connector/J, the driver Keycloak uses on RDS (from the
+ * distribution in `keycloakHome`), in `namespace`, with a JVM default truststore that holds only
+ * `ca`: what Keycloak installs from conf/truststores, minus the JVM's public CAs.
+ */
+export async function probeMysqlConnectorJ(options: {
+  keycloakHome: string;
+  namespace: NetworkNamespace;
+  url: string;
+  user: string;
+  password: string;
+  ca: TestCa;
+  workDir: string;
+}): Promise<RunResult> {
+  const libDir = join(options.keycloakHome, "lib", "lib", "main");
+  const jar = readdirSync(libDir).find((name) => /^com\.mysql\.mysql-connector-j-.*\.jar$/.test(name));
+  if (jar === undefined) throw new Error(`no MySQL Connector/J in ${libDir}`);
+  const truststore = join(options.workDir, `${options.ca.name}.p12`);
+  execFileSync(
+    join(JAVA_HOME, "bin", "keytool"),
+    ["-importcert", "-noprompt", "-alias", options.ca.name, "-file", options.ca.certFile, "-keystore", truststore, "-storetype", "PKCS12", "-storepass", TRUSTSTORE_PASSWORD],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  const argv = options.namespace.command([
+    join(JAVA_HOME, "bin", "java"),
+    `-Djavax.net.ssl.trustStore=${truststore}`,
+    "-Djavax.net.ssl.trustStoreType=PKCS12",
+    `-Djavax.net.ssl.trustStorePassword=${TRUSTSTORE_PASSWORD}`,
+    "-cp",
+    join(libDir, jar),
+    JDBC_PROBE,
+    options.url,
+  ]);
+  return runProcess(argv[0], argv.slice(1), {
+    env: { PATH: "/usr/bin:/bin", JDBC_USER: options.user, JDBC_PASSWORD: options.password, LANG: "C.UTF-8" },
+    timeoutMs: 120_000,
+  });
 }
