@@ -1,5 +1,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as constants from "../modules/constants";
 import { SETUP_SCRIPT_PATH } from "../modules/database-setup/commands";
 import { resolveCommand } from "./support/command-stubs";
@@ -41,8 +43,9 @@ describe("keycloak-db-setup.sh", () => {
   test.each([
     [["--db-host"], "--db-host needs a value"],
     [["--db-host", "db", "--bogus", "x"], "unknown argument '--bogus'"],
-    [["--db-host", "db", "--master-secret-arn", "a", "--user-secret-arn", "b", "--admin-secret-arn", "c"], "missing --region"],
-    [["--db-host", "db", "--master-secret-arn", "a", "--user-secret-arn", "b", "--admin-secret-arn", "c", "--region", "r", "--attempts", "0"], "--attempts must be a positive integer, got '0'"],
+    [["--db-host", "db", "--master-secret-arn", "a", "--user-secret-arn", "b", "--admin-secret-arn", "c", "--region", "r"], "missing --ca-bundle-url"],
+    [["--db-host", "db", "--ca-bundle-url", "u", "--master-secret-arn", "a", "--user-secret-arn", "b", "--admin-secret-arn", "c"], "missing --region"],
+    [["--db-host", "db", "--ca-bundle-url", "u", "--master-secret-arn", "a", "--user-secret-arn", "b", "--admin-secret-arn", "c", "--region", "r", "--attempts", "0"], "--attempts must be a positive integer, got '0'"],
   ])("rejects bad arguments %j with usage or a clear message and exit 1", (args, message) => {
     const result = spawnSync("bash", [SETUP_SCRIPT_PATH, ...args], { encoding: "utf8" });
     expect(result.status).toBe(1);
@@ -83,5 +86,46 @@ describe("keycloak-db-setup.sh", () => {
     const passwords = [1, 2, 3].map(() => callScriptFunction("jq", "generate_password"));
     for (const password of passwords) expect(password).toMatch(/^[A-Za-z0-9_-]{64}$/);
     expect(new Set(passwords).size).toBe(3);
+  });
+
+  describe("fetching the CA bundle", () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), "kc-ca-fetch-"));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    /** Runs fetch_ca_bundle for `url` with the script's work directory in `dir`. */
+    function fetchBundle(url: string) {
+      return spawnSync(
+        "bash",
+        ["-c", 'source "$1"; WORK_DIR="$2"; CA_FILE="$2/bundle.pem"; CA_BUNDLE_URL="$3"; fetch_ca_bundle', "bash", SETUP_SCRIPT_PATH, dir, url],
+        { encoding: "utf8" },
+      );
+    }
+
+    test("takes a PEM bundle from a file:// URL and reports how many certificates it holds", () => {
+      const certificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+      writeFileSync(join(dir, "source.pem"), certificate.repeat(2));
+      const result = fetchBundle(`file://${dir}/source.pem`);
+      expect(result.stderr).toBe("");
+      expect(result.stdout).toBe(`database CA bundle from file://${dir}/source.pem: 2 certificates\n`);
+      expect(readFileSync(join(dir, "bundle.pem"), "utf8")).toBe(certificate.repeat(2));
+    });
+
+    test("refuses plain http, before any connection: the bundle decides which servers are trusted", () => {
+      // curl refuses the protocol before it connects; were it broken, it would try an unused
+      // address of the tests' own 198.18.0.0/15 range and nothing else.
+      const result = fetchBundle("http://198.19.255.254/global-bundle.pem");
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/^keycloak-db-setup: error: could not download the database CA bundle from http:\/\/198\.19\.255\.254\/global-bundle\.pem: .*Protocol "http" not supported/);
+    });
+
+    test("refuses a download that holds no certificate (an error page, an empty file)", () => {
+      writeFileSync(join(dir, "page.html"), "<html>Access Denied</html>\n");
+      const result = fetchBundle(`file://${dir}/page.html`);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(`keycloak-db-setup: error: file://${dir}/page.html is not a PEM CA bundle (no certificate in it)\n`);
+    });
   });
 });

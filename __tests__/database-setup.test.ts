@@ -2,6 +2,7 @@ import { onlyResource, onlyResourceName, resourcesOf, synthStack, ref } from "./
 import { REMOTE_SCRIPT_PATH, setupCommands, setupScript, shellQuote } from "../modules/database-setup/commands";
 import { readFileSync } from "node:fs";
 import { projectPath } from "../modules/paths";
+import { DB_CA_BUNDLE_URL } from "../modules/constants";
 import { createHash } from "node:crypto";
 
 describe("DatabaseSetup", () => {
@@ -33,15 +34,24 @@ describe("DatabaseSetup", () => {
     expect(file.content!.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{")).toBe(script);
     const inline = setup.provisioner[1]["remote-exec"].inline!;
     expect(inline[0]).toContain("cloud-init status --wait");
-    expect(inline[1]).toMatch(/^bash \/tmp\/keycloak-db-setup\.sh --db-host 'db\.keycloak\.internal' --db-port '3306' --master-secret-arn '\$\{aws_db_instance\..+\.master_user_secret\[0\]\.secret_arn\}' --user-secret-arn '\$\{aws_secretsmanager_secret\..+\.arn\}' --admin-secret-arn '\$\{aws_secretsmanager_secret\..+\.arn\}' --region 'eu-west-1'$/);
+    expect(inline[1]).toMatch(/^bash \/tmp\/keycloak-db-setup\.sh --db-host '\$\{aws_db_instance\.[^.]+\.address\}' --db-port '3306' --ca-bundle-url '[^']+' --master-secret-arn '\$\{aws_db_instance\..+\.master_user_secret\[0\]\.secret_arn\}' --user-secret-arn '\$\{aws_secretsmanager_secret\..+\.arn\}' --admin-secret-arn '\$\{aws_secretsmanager_secret\..+\.arn\}' --region 'eu-west-1'$/);
+  });
+
+  test("connects to the RDS endpoint, the name in its certificate, and verifies it against RDS's CA bundle fetched over HTTPS", () => {
+    const inline = setup.provisioner[1]["remote-exec"].inline!;
+    const endpoint = ref("aws_db_instance", onlyResourceName(json, "aws_db_instance"), "address");
+    expect(inline[1]).toContain(` --db-host ${shellQuote(endpoint)} `);
+    expect(inline[1]).toContain(` --ca-bundle-url ${shellQuote(DB_CA_BUNDLE_URL)} `);
+    expect(DB_CA_BUNDLE_URL).toMatch(/^https:\/\/truststore\.pki\.rds\.amazonaws\.com\//);
   });
 
   test("no password or secret value is part of the provisioner text", () => {
     expect(JSON.stringify(setup.provisioner[1])).not.toMatch(/password|SecretString/i);
   });
 
-  test("re-runs when the database endpoint, the script or a secret ARN changes, and not otherwise", () => {
-    expect(Object.keys(setup.triggers).sort()).toEqual(["admin_secret_arn", "db_endpoint", "db_host", "master_secret_arn", "script_sha256", "user_secret_arn"]);
+  test("re-runs when the database endpoint, the CA bundle URL, the script or a secret ARN changes, and not otherwise", () => {
+    expect(Object.keys(setup.triggers).sort()).toEqual(["admin_secret_arn", "ca_bundle_url", "db_endpoint", "master_secret_arn", "script_sha256", "user_secret_arn"]);
+    expect(setup.triggers.ca_bundle_url).toBe(DB_CA_BUNDLE_URL);
     expect(setup.triggers.script_sha256).toBe(createHash("sha256").update(setupScript()).digest("hex"));
     expect(setup.triggers.db_endpoint).toBe(ref("aws_db_instance", onlyResourceName(json, "aws_db_instance"), "address"));
     expect(synthStack().resource!.null_resource[name].triggers).toEqual(setup.triggers);
@@ -64,6 +74,6 @@ describe("DatabaseSetup", () => {
 
   test("shellQuote keeps values with quotes and spaces as one word", () => {
     expect(shellQuote("a b'c")).toBe(`'a b'\\''c'`);
-    expect(setupCommands({ dbHost: "h", dbPort: 1, masterSecretArn: "m", userSecretArn: "u", adminSecretArn: "a", region: "r" })).toHaveLength(2);
+    expect(setupCommands({ dbHost: "h", dbPort: 1, caBundleUrl: "c", masterSecretArn: "m", userSecretArn: "u", adminSecretArn: "a", region: "r" })).toHaveLength(2);
   });
 });

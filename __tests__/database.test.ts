@@ -47,12 +47,26 @@ describe("Database", () => {
     expect(onlyResource(custom, "aws_db_parameter_group").family).toBe("mysql8.0");
   });
 
-  test("the parameter group turns off invisible primary keys and sets Keycloak's character set", () => {
+  test("the parameter group turns off invisible primary keys, sets Keycloak's character set and requires TLS", () => {
     const group = onlyResource(json, "aws_db_parameter_group") as { family: string; parameter: { name: string; value: string }[] };
     expect(group.family).toBe("mysql8.4");
     const params = Object.fromEntries(group.parameter.map((p) => [p.name, p.value]));
-    expect(params).toEqual({ sql_generate_invisible_primary_key: "0", character_set_server: DB_CHARSET, collation_server: DB_COLLATION });
+    expect(params).toEqual({
+      sql_generate_invisible_primary_key: "0",
+      character_set_server: DB_CHARSET,
+      collation_server: DB_COLLATION,
+      require_secure_transport: "1",
+    });
     expect(db.parameter_group_name).toBe(ref("aws_db_parameter_group", onlyResourceName(json, "aws_db_parameter_group"), "name"));
+  });
+
+  test("require_secure_transport applies immediately (it is dynamic), so an instance deployed before it refuses plain connections after the next apply", () => {
+    const group = onlyResource(json, "aws_db_parameter_group") as { parameter: { name: string; apply_method: string }[] };
+    expect(group.parameter.find((p) => p.name === "require_secure_transport")?.apply_method).toBe("immediate");
+  });
+
+  test("the instance's certificate comes from RDS's RSA 2048 CA, whose root is in RDS's CA bundle", () => {
+    expect(db.ca_cert_identifier).toBe("rds-ca-rsa2048-g1");
   });
 
   test("the database lives in the private subnets", () => {

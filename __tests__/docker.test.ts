@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join, posix, relative, resolve } from "node:path";
-import { BUILD_OPTIONS_FILE, KEYCLOAK_VERSION, WRITABLE_PATHS } from "../modules/constants";
+import { BUILD_OPTIONS_FILE, DB_CA_BUNDLE_PATH, DB_CA_BUNDLE_URL, KEYCLOAK_VERSION, WRITABLE_PATHS } from "../modules/constants";
 import { resourcesOf, synthStack } from "./support/synth";
 import { BinDir, resolveCommand } from "./support/command-stubs";
 import {
@@ -238,6 +238,20 @@ describe("Dockerfile", () => {
     expect(only(finalStage, "COPY").map(parseCopy)).toContainEqual({ flags: { from: ubi!.name! }, sources: ["/mnt/rootfs"], destination: "/" });
   });
 
+  test("the database CA bundle is downloaded from the DB_CA_BUNDLE_URL build arg into Keycloak's conf/truststores, readable by uid 1000, after the optimized /opt/keycloak", () => {
+    const instructions = finalStage.instructions;
+    const adds = only(finalStage, "ADD").map(parseCopy);
+    expect(adds).toEqual([
+      { flags: { chown: "1000:0", chmod: "0444" }, sources: ["${DB_CA_BUNDLE_URL}"], destination: "/opt/keycloak/${DB_CA_BUNDLE_PATH}" },
+    ]);
+    // Keycloak scans conf/truststores (and below) for PEM files by default.
+    expect(DB_CA_BUNDLE_PATH).toMatch(/^conf\/truststores\/[^/]+\.pem$/);
+    expect(DB_CA_BUNDLE_URL).toMatch(/^https:\/\//);
+    const addIndex = instructions.findIndex((i) => i.keyword === "ADD");
+    const keycloakCopy = instructions.findIndex((i) => i.keyword === "COPY" && parseCopy(i).flags.from === "builder");
+    expect(addIndex).toBeGreaterThan(keycloakCopy);
+  });
+
   test("the image is labelled with the Keycloak version", () => {
     const labels = only(finalStage, "LABEL").map((instruction) => instruction.args).join(" ");
     expect(labels).toContain('org.opencontainers.image.version="${KEYCLOAK_VERSION}"');
@@ -272,6 +286,8 @@ describe("build-and-push.sh", () => {
       MANAGEMENT_PORT: "9000",
       JGROUPS_PORT: "7800",
       JGROUPS_FD_PORT: "57800",
+      DB_CA_BUNDLE_URL: "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem",
+      DB_CA_BUNDLE_PATH: "conf/truststores/database-ca-bundle.pem",
     });
   });
 

@@ -1,5 +1,5 @@
 import { keycloakContainer, onlyResource, onlyResourceName, resourcesOf, rulesOf, synthStack, ref, nameOf } from "./support/synth";
-import { PORTS } from "../modules/constants";
+import { DB_SSL_MODE, PORTS } from "../modules/constants";
 import { readBuildOptions } from "../modules/build-options";
 import { TASK_LIFECYCLE } from "../modules/task-lifecycle";
 
@@ -30,10 +30,10 @@ describe("KeycloakService", () => {
     ]);
   });
 
-  test("Keycloak runs behind the ALB: MySQL at db.<zone>, https hostname, xforwarded headers, HTTP enabled, build options repeated", () => {
+  test("Keycloak runs behind the ALB: MySQL at the RDS endpoint, https hostname, xforwarded headers, HTTP enabled, build options repeated", () => {
     expect(env).toMatchObject({
       KC_DB: "mysql",
-      KC_DB_URL: "jdbc:mysql://db.keycloak.internal:3306/keycloak?characterEncoding=UTF-8",
+      KC_DB_URL: `jdbc:mysql://${ref("aws_db_instance", onlyResourceName(json, "aws_db_instance"), "address")}:3306/keycloak?characterEncoding=UTF-8&sslMode=VERIFY_IDENTITY`,
       KC_PROXY_HEADERS: "xforwarded",
       KC_HTTP_ENABLED: "true",
       KC_HEALTH_ENABLED: "true",
@@ -41,6 +41,17 @@ describe("KeycloakService", () => {
       ...readBuildOptions(),
     });
     expect(env.KC_HOSTNAME).toBe(`https://${ref("aws_lb", onlyResourceName(json, "aws_lb"), "dns_name")}`);
+  });
+
+  test("the JDBC driver requires TLS and verifies chain and host name (sslMode=VERIFY_IDENTITY), against the RDS endpoint the certificate names", () => {
+    const [, host, query] = /^jdbc:mysql:\/\/(.+):\d+\/[^?]+\?(.*)$/.exec(env.KC_DB_URL)!;
+    const parameters = new URLSearchParams(query);
+    expect(parameters.getAll("sslMode")).toEqual([DB_SSL_MODE]);
+    expect(DB_SSL_MODE).toBe("VERIFY_IDENTITY");
+    // Not the private CNAME db.<zone>: RDS certificates do not name it, VERIFY_IDENTITY would fail.
+    expect(host).toBe(ref("aws_db_instance", onlyResourceName(json, "aws_db_instance"), "address"));
+    // Nothing overrides the driver's truststore: it falls back to the JVM default Keycloak builds from conf/truststores.
+    expect([...parameters.keys()].filter((key) => /trust|ssl|tls/i.test(key))).toEqual(["sslMode"]);
   });
 
   test("every credential comes from Secrets Manager through secrets, never through environment", () => {

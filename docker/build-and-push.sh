@@ -7,8 +7,9 @@ readonly SCRIPT_NAME="build-and-push.sh"
 readonly REQUIRED_VARIABLES=(
   REPOSITORY_URL IMAGE_TAG PLATFORM AWS_REGION
   KEYCLOAK_VERSION HTTP_PORT MANAGEMENT_PORT JGROUPS_PORT JGROUPS_FD_PORT
+  DB_CA_BUNDLE_URL DB_CA_BUNDLE_PATH
 )
-readonly BUILD_ARGS=(KEYCLOAK_VERSION HTTP_PORT MANAGEMENT_PORT JGROUPS_PORT JGROUPS_FD_PORT)
+readonly BUILD_ARGS=(KEYCLOAK_VERSION HTTP_PORT MANAGEMENT_PORT JGROUPS_PORT JGROUPS_FD_PORT DB_CA_BUNDLE_URL DB_CA_BUNDLE_PATH)
 readonly PREBUILT_HINT="or use a prebuilt image instead: set the 'imageUri' option (environment variable KEYCLOAK_IMAGE_URI)"
 
 usage() {
@@ -26,6 +27,8 @@ Environment (all required):
   AWS_REGION         region of the repository
   KEYCLOAK_VERSION   Keycloak release (base image tag)              } build args, from
   HTTP_PORT, MANAGEMENT_PORT, JGROUPS_PORT, JGROUPS_FD_PORT          } modules/constants.ts
+  DB_CA_BUNDLE_URL   HTTPS URL of the database CA bundle the build adds to the image
+  DB_CA_BUNDLE_PATH  its place under /opt/keycloak (conf/truststores/...)
 
 Needs 'docker' (23 or later, BuildKit) and 'aws' (AWS CLI v2) on PATH, with AWS credentials that
 may push to the repository.

@@ -49,3 +49,24 @@ export const BUILD_OPTIONS_FILE = "docker/keycloak-build.env";
 
 /** Paths in the container that Keycloak writes to at run time (the root filesystem is read-only). */
 export const WRITABLE_PATHS = ["/opt/keycloak/data", "/tmp"] as const;
+
+/**
+ * Amazon RDS's CA bundle (every region's root CAs). Nothing in the repository holds a copy: the
+ * image build adds it into the image and the setup script downloads it on the bastion, both
+ * over HTTPS; the tests pass a test CA's location instead.
+ */
+export const DB_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
+
+/**
+ * Where the image holds the database CA bundle, relative to Keycloak's home (/opt/keycloak).
+ * Keycloak adds every PEM file under conf/truststores to the truststore it installs as the JVM
+ * default (javax.net.ssl), and the JDBC driver verifies the database with that default.
+ */
+export const DB_CA_BUNDLE_PATH = "conf/truststores/database-ca-bundle.pem";
+
+/**
+ * How the JDBC driver checks the database's certificate: chain up to a trusted CA *and* the
+ * host name of the URL in the certificate. RDS certificates name the instance endpoint, so
+ * Keycloak connects to the endpoint, not to the private CNAME.
+ */
+export const DB_SSL_MODE = "VERIFY_IDENTITY";

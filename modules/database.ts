@@ -44,13 +44,25 @@ export const MYSQL_PARAMETERS: Readonly<Record<string, string>> = {
   collation_server: DB_COLLATION,
 };
 
+/**
+ * MySQL parameters that protect the connection. They are dynamic and applied at once, so an
+ * instance deployed before them enforces them at the next apply, without waiting for a reboot.
+ */
+export const MYSQL_IMMEDIATE_PARAMETERS: Readonly<Record<string, string>> = {
+  // Refuses every connection without TLS (MySQL error 3159), whatever the client asks for.
+  require_secure_transport: "1",
+};
+
 /** RDS MySQL in the private subnets, reachable only from the security groups allowed in. */
 export class Database extends Construct {
   readonly instanceIdentifier: string;
-  /** RDS endpoint host (without port). */
+  /** RDS endpoint host (without port): the name in the instance's TLS certificate. */
   readonly address: string;
   readonly port: number;
-  /** Private DNS name Keycloak and the setup script connect to: `db.<zone>`. */
+  /**
+   * Private DNS name `db.<zone>` for people and tools inside the VPC. Keycloak and the setup
+   * script connect to `address` instead: RDS certificates name the endpoint, not this CNAME.
+   */
   readonly hostName: string;
   readonly privateZoneId: string;
   readonly securityGroupId: string;
@@ -81,12 +93,13 @@ export class Database extends Construct {
     const parameters = new DbParameterGroup(this, "parameters", {
       namePrefix: `${props.namePrefix}-${family.replace(".", "-")}-`,
       family,
+      // Unchanged on purpose: a new description replaces the group, and RDS would switch an existing
+      // instance to the new group only in its next maintenance window.
       description: "Keycloak: utf8mb4, no invisible primary keys",
-      parameter: Object.entries(MYSQL_PARAMETERS).map(([paramName, value]) => ({
-        name: paramName,
-        value,
-        applyMethod: "pending-reboot",
-      })),
+      parameter: [
+        ...Object.entries(MYSQL_PARAMETERS).map(([paramName, value]) => ({ name: paramName, value, applyMethod: "pending-reboot" })),
+        ...Object.entries(MYSQL_IMMEDIATE_PARAMETERS).map(([paramName, value]) => ({ name: paramName, value, applyMethod: "immediate" })),
+      ],
       lifecycle: { createBeforeDestroy: true },
     });
 

@@ -4,7 +4,7 @@ import { join, relative } from "node:path";
 import { Construct } from "constructs";
 import type { ITerraformDependable } from "cdktf";
 import { Resource } from "@cdktf/provider-null/lib/resource";
-import { KEYCLOAK_VERSION, PORTS } from "./constants";
+import { DB_CA_BUNDLE_PATH, DB_CA_BUNDLE_URL, KEYCLOAK_VERSION, PORTS } from "./constants";
 import { projectPath } from "./paths";
 import type { CpuArchitecture } from "./config";
 
@@ -32,6 +32,8 @@ export const BUILD_ARGS: Readonly<Record<string, string>> = {
   MANAGEMENT_PORT: String(PORTS.management),
   JGROUPS_PORT: String(PORTS.jgroups),
   JGROUPS_FD_PORT: String(PORTS.jgroupsFailureDetection),
+  DB_CA_BUNDLE_URL,
+  DB_CA_BUNDLE_PATH,
 };
 
 export function dockerPlatform(arch: CpuArchitecture): string {

@@ -9,7 +9,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { DB_NAME, HEALTH_LIVE_PATH, KEYCLOAK_VERSION, PORTS, WRITABLE_PATHS } from "./constants";
+import { DB_NAME, DB_SSL_MODE, HEALTH_LIVE_PATH, KEYCLOAK_VERSION, PORTS, WRITABLE_PATHS } from "./constants";
 import { readBuildOptions } from "./build-options";
 import type { CpuArchitecture } from "./config";
 import { assumeRolePolicy, policyDocument, type Statement } from "./iam";
@@ -31,6 +31,7 @@ export interface KeycloakServiceProps {
   readonly pullRepositoryArn?: string;
   /** Public host name, Keycloak's `hostname` is https://<this>. */
   readonly hostname: string;
+  /** The RDS endpoint: the host name its TLS certificate names (see DB_SSL_MODE). */
   readonly dbHost: string;
   readonly dbPort: number;
   readonly dbSecurityGroupId: string;
@@ -66,7 +67,9 @@ export function keycloakEnvironment(
 ): Record<string, string> {
   return {
     ...readBuildOptions(),
-    KC_DB_URL: `jdbc:mysql://${p.dbHost}:${p.dbPort}/${DB_NAME}?characterEncoding=UTF-8`,
+    // The driver verifies the certificate with the JVM's default truststore, which Keycloak builds
+    // from the image's conf/truststores (the RDS CA bundle, DB_CA_BUNDLE_PATH).
+    KC_DB_URL: `jdbc:mysql://${p.dbHost}:${p.dbPort}/${DB_NAME}?characterEncoding=UTF-8&sslMode=${DB_SSL_MODE}`,
     KC_HOSTNAME: `https://${p.hostname}`,
     KC_HTTP_ENABLED: "true",
     KC_HTTP_PORT: String(PORTS.http),

@@ -32,6 +32,7 @@ import {
   type PollResult,
   type TaskContainer,
 } from "../support/cluster";
+import { caBundleUrl, databaseTls, installDatabaseCa, withDatabaseEndpoint } from "../support/database-tls";
 import { Haproxy, makeCertificate, STICKY_COOKIE } from "../support/haproxy";
 import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "../support/keycloak-dist";
 import { MariaDb, sqlString } from "../support/mariadb";
@@ -52,6 +53,8 @@ const PUBLIC_HOSTNAME = "keycloak.e2e.test";
 const ISSUER = `https://${PUBLIC_HOSTNAME}/realms/master`;
 const ACCOUNT_URL = `${ISSUER}/account/`;
 const REGION = "eu-west-1";
+/** What Terraform puts in for the RDS endpoint; the test database's certificate names it. */
+const DB_ENDPOINT = "keycloak-prod-db.rds.e2e.test";
 /** Three JVMs must fit the 2-core, 24 GB machine next to other test runs. */
 const HEAP = "-Xms512m -Xmx1g";
 /** The first start migrates the schema; two starts share two cores with other test runs. */
@@ -281,7 +284,7 @@ beforeAll(async () => {
 
   const subnet = freeTestSubnet();
   const synthesized = synthesizeTaskContainer(join(work, "synth"), { vpcCidr: `${subnet}.0/24`, hostname: PUBLIC_HOSTNAME });
-  container = { ...synthesized, environment: forMariaDbStandIn(synthesized.environment) };
+  container = { ...synthesized, environment: forMariaDbStandIn(withDatabaseEndpoint(synthesized.environment, DB_ENDPOINT)) };
   const { host: dbHost, port: dbPort } = jdbcTarget(container.environment.KC_DB_URL);
 
   network = new TestNetwork(subnet, teardown);
@@ -301,7 +304,9 @@ beforeAll(async () => {
       // Not started or already stopped.
     }
   });
-  db = await MariaDb.start({ workDir: dbDir, address: dbNet.address, port: dbPort, netns: dbNet.namespace.name });
+  // TLS from a test CA with require_secure_transport=ON, as the stack's RDS parameter group has it.
+  const dbTls = databaseTls(join(work, "db-tls"), { dns: [dbHost], ips: [dbNet.address] });
+  db = await MariaDb.start({ workDir: dbDir, address: dbNet.address, port: dbPort, netns: dbNet.namespace.name, tls: dbTls.tls });
 
   // What RDS and Terraform leave behind: a master user whose password is in a managed secret, and
   // the two Keycloak secrets without a value.
@@ -330,6 +335,7 @@ beforeAll(async () => {
     secrets,
     dbHost,
     dbPort,
+    caBundleUrl: caBundleUrl(dbTls.ca),
     region: REGION,
     masterSecretArn,
     userSecretArn: secretOf("KC_DB_USERNAME"),
@@ -342,6 +348,7 @@ beforeAll(async () => {
   proxyEndpoint = { address: network.gateway, ca: certificate.certPem };
   const makeNode = (name: string, host: Host) => {
     const home = nodeHome(dist, join(work, name));
+    installDatabaseCa(home, dbTls.ca);
     return new KeycloakNode({
       name,
       host,

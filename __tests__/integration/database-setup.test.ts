@@ -12,6 +12,7 @@ import {
   type SetupArguments,
 } from "../../modules/database-setup/commands";
 import { BinDir, resolveCommand } from "../support/command-stubs";
+import { caBundleUrl, issueServerCertificate, makeTestCa, type ServerCertificate } from "../support/database-tls";
 import { MariaDb, sqlString } from "../support/mariadb";
 import { NamespaceRegistry } from "../support/netns";
 import { freeTestSubnet, setNamespaceHosts } from "../support/netns-extras";
@@ -24,6 +25,9 @@ import { SshServer } from "../support/sshd";
  * exactly setupCommands() the way Terraform's remote-exec runs them, against a real MariaDB (the
  * RDS stand-in), with a stand-in `aws` for Secrets Manager. Bastion and database live in a network
  * namespace of their own; db.keycloak.internal resolves to the database inside it only.
+ * The database serves TLS from a test CA with require_secure_transport=ON, as RDS does with the
+ * stack's parameter group; the script gets that CA as a file:// URL where the deploy passes
+ * RDS's https:// bundle URL (the only difference to the deployed commands).
  *
  * The tests share one stand and run in file order: each builds on the state the previous left.
  */
@@ -46,14 +50,8 @@ const MASTER_SECRET_ARN = secretArn("rds!db-5f0c8a4e-2b1d-4c6e-9a7f-3d2e1b0c9a8f
 const USER_SECRET_ARN = secretArn("keycloak-dev/db-user");
 const ADMIN_SECRET_ARN = secretArn("keycloak-dev/bootstrap-admin");
 
-const SETUP: SetupArguments = {
-  dbHost: DB_HOSTNAME,
-  dbPort: PORTS.mysql,
-  masterSecretArn: MASTER_SECRET_ARN,
-  userSecretArn: USER_SECRET_ARN,
-  adminSecretArn: ADMIN_SECRET_ARN,
-  region: REGION,
-};
+/** The provisioner's arguments; the CA bundle URL is the test CA's, made in beforeAll. */
+let SETUP: SetupArguments;
 
 const cleanups: (() => void | Promise<void>)[] = [];
 const namespaces = new NamespaceRegistry();
@@ -63,6 +61,8 @@ let secrets: SecretsManagerStub;
 let firstRun: SampledRun;
 /** Every mysql command line the script ran on the bastion, one per line. */
 let mysqlCommandLines: () => string;
+/** The database's own certificate, and two it must not be trusted with. */
+let certificates: Record<"trusted" | "otherCa" | "otherName", ServerCertificate>;
 
 interface SampledRun {
   result: RunResult;
@@ -111,6 +111,11 @@ function databaseState() {
   };
 }
 
+/** mysql.user's ssl_type of the keycloak account: "ANY" is REQUIRE SSL, empty is no requirement. */
+function keycloakSslType(): string {
+  return db.query("SELECT ssl_type FROM mysql.user WHERE User = 'keycloak' AND Host = '%';").trim();
+}
+
 function schemaDefaults(): string {
   return db.query(
     `SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${DB_NAME}';`,
@@ -144,7 +149,32 @@ beforeAll(async () => {
     `printf '%s\\n' "$*" >>'${mysqlLog}'\nexec ${resolveCommand("mysql")} "$@"`,
   );
   mysqlCommandLines = () => readFileSync(mysqlLog, "utf8");
-  db = await MariaDb.start({ workDir: join(workDir, "mariadb"), netns: vpc.name, address: dbAddress, port: PORTS.mysql });
+  const tlsDir = join(workDir, "tls");
+  const ca = makeTestCa(tlsDir, "test-rds-ca");
+  const otherCa = makeTestCa(tlsDir, "unrelated-ca");
+  // The address too: the tests' own verified connections (MariaDb.queryAs) go to the address.
+  const dbNames = { dns: [DB_HOSTNAME], ips: [dbAddress] };
+  certificates = {
+    trusted: issueServerCertificate(ca, tlsDir, "db", dbNames),
+    otherCa: issueServerCertificate(otherCa, tlsDir, "db-other-ca", dbNames),
+    otherName: issueServerCertificate(ca, tlsDir, "db-other-name", { dns: ["another-db.keycloak.internal"] }),
+  };
+  SETUP = {
+    dbHost: DB_HOSTNAME,
+    dbPort: PORTS.mysql,
+    caBundleUrl: caBundleUrl(ca),
+    masterSecretArn: MASTER_SECRET_ARN,
+    userSecretArn: USER_SECRET_ARN,
+    adminSecretArn: ADMIN_SECRET_ARN,
+    region: REGION,
+  };
+  db = await MariaDb.start({
+    workDir: join(workDir, "mariadb"),
+    netns: vpc.name,
+    address: dbAddress,
+    port: PORTS.mysql,
+    tls: { certificate: certificates.trusted, caFile: ca.certFile },
+  });
   cleanups.push(() => db.stop());
   // What RDS sets up: a master user with (nearly) all privileges, its password in a managed secret.
   db.query(
@@ -236,11 +266,41 @@ describe("database setup on the bastion (real sshd, real MariaDB, stand-in Secre
         expect(other.stderr).toMatch(/ERROR (1142|1044)/);
       }
       expect(db.query("SHOW GRANTS FOR 'keycloak'@'%';").trim().split("\n")).toEqual([
-        expect.stringMatching(/^GRANT USAGE ON \*\.\* TO `keycloak`@`%` IDENTIFIED BY PASSWORD '\*[0-9A-F]{40}'$/),
+        expect.stringMatching(/^GRANT USAGE ON \*\.\* TO `keycloak`@`%` IDENTIFIED BY PASSWORD '\*[0-9A-F]{40}' REQUIRE SSL$/),
         "GRANT ALL PRIVILEGES ON `keycloak`.* TO `keycloak`@`%`",
       ]);
     } finally {
       db.query("DROP DATABASE other_app;");
+    }
+  });
+
+  test("every mysql call of the script verifies the server: --ssl-ca with the downloaded bundle and --ssl-verify-server-cert", () => {
+    expect(firstRun.result.stdout).toMatch(/^database CA bundle from file:\/\/.+\/test-rds-ca\.pem: 1 certificates$/m);
+    const lines = mysqlCommandLines().trim().split("\n");
+    expect(lines.length).toBeGreaterThan(3);
+    for (const line of lines) {
+      expect(line).toMatch(/ --ssl-ca=\S+\/database-ca-bundle\.pem --ssl-verify-server-cert /);
+    }
+  });
+
+  test("creates the keycloak user with REQUIRE SSL (mysql.user ssl_type ANY)", () => {
+    expect(keycloakSslType()).toBe("ANY");
+    expect(db.query("SHOW CREATE USER 'keycloak'@'%';")).toMatch(/ REQUIRE SSL\n$/);
+  });
+
+  test("plain TCP is refused for the keycloak user, by the server (require_secure_transport) and, with that off, by REQUIRE SSL", () => {
+    const password = secrets.credentials(USER_SECRET_ARN).password;
+    const login = { user: DB_USER, password, database: DB_NAME };
+    expect(db.queryAs(login, "SELECT 1;", "verified-tls").stdout).toBe("1\n");
+    // MariaDB 10.11 answers a plain login under require_secure_transport with 1045 (MySQL 8.4: 3159).
+    expect(db.queryAs(login, "SELECT 1;", "plain").stderr).toMatch(/^ERROR 1045 /);
+    expect(db.queryAs({ user: MASTER_USER, password: MASTER_PASSWORD }, "SELECT 1;", "plain").stderr).toMatch(/^ERROR 1045 /);
+    db.query("SET GLOBAL require_secure_transport = OFF;");
+    try {
+      expect(db.queryAs({ user: MASTER_USER, password: MASTER_PASSWORD }, "SELECT 1;", "plain").stdout).toBe("1\n");
+      expect(db.queryAs(login, "SELECT 1;", "plain").stderr).toMatch(/^ERROR 1045 /);
+    } finally {
+      db.query("SET GLOBAL require_secure_transport = ON;");
     }
   });
 
@@ -273,6 +333,20 @@ describe("database setup on the bastion (real sshd, real MariaDB, stand-in Secre
     expect(result.stdout).toMatch(/^user 'keycloak'@'%' exists and has the password from secret /m);
     expect({ ...databaseState(), user: secrets.versions(USER_SECRET_ARN), admin: secrets.versions(ADMIN_SECRET_ARN) }).toEqual(before);
     expect(secrets.calls().filter((call) => call.operation === "put-secret-value").length).toBe(putsBefore);
+  });
+
+  test("a keycloak user an older setup created without REQUIRE SSL gets it on the next run, password unchanged", async () => {
+    db.query("ALTER USER 'keycloak'@'%' REQUIRE NONE;");
+    expect(keycloakSslType()).toBe("");
+    const password = secrets.credentials(USER_SECRET_ARN).password;
+
+    const { result } = await provision();
+
+    expectSucceeded(result);
+    expect(result.stdout).toMatch(/^user 'keycloak'@'%' exists and has the password from secret /m);
+    expect(result.stdout).toMatch(/^user 'keycloak'@'%' may now log in over TLS only$/m);
+    expect(keycloakSslType()).toBe("ANY");
+    expect(keycloakLogin(password).stdout).toBe("keycloak@%\n");
   });
 
   test("completes a half-finished run: database exists, user missing", async () => {
@@ -366,6 +440,25 @@ describe("database setup on the bastion (real sshd, real MariaDB, stand-in Secre
     expect(keycloakLogin(newPassword).ok).toBe(true);
     expect(keycloakLogin(oldPassword).stderr).toMatch(/ERROR 1045/);
     expect(keycloakAccount()).not.toEqual(accountBefore);
+    expect(keycloakSslType()).toBe("ANY");
+  });
+
+  test.each([
+    ["issued by another CA", "otherCa", /unable to get local issuer certificate|self-signed certificate in certificate chain/],
+    ["of the right CA for another host name", "otherName", /Validation of SSL server certificate failed/],
+  ] as const)("a server certificate %s: the script stops at once, saying TLS verification failed and naming the CA bundle", async (_what, which, reason) => {
+    const { result } = await db.whileServing(certificates[which], () => provision());
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toContain("attempt 2/30");
+    const caFile = String.raw`/tmp/keycloak-db-setup\.\w+/database-ca-bundle\.pem`;
+    expect(result.stderr).toMatch(
+      new RegExp(
+        String.raw`error: TLS verification of db\.keycloak\.internal:3306 failed: its certificate must chain to the CA bundle ${caFile} \(from file://\S+/test-rds-ca\.pem\) and name db\.keycloak\.internal: ERROR 2026 `,
+      ),
+    );
+    expect(result.stderr).toMatch(reason);
+    expect(result.stdout).not.toContain("database keycloak ready");
   });
 
   test("gives up with a clear message and non-zero exit when the database never answers (script run directly over SSH with --attempts 3 --interval-seconds 1, which setupCommands does not pass)", async () => {
@@ -376,6 +469,7 @@ describe("database setup on the bastion (real sshd, real MariaDB, stand-in Secre
       ...Object.entries({
         "--db-host": DB_HOSTNAME,
         "--db-port": String(closedPort),
+        "--ca-bundle-url": SETUP.caBundleUrl,
         "--master-secret-arn": MASTER_SECRET_ARN,
         "--user-secret-arn": USER_SECRET_ARN,
         "--admin-secret-arn": ADMIN_SECRET_ARN,

@@ -5,6 +5,7 @@ import { HEALTH_READY_PATH, PORTS } from "../../modules/constants";
 import { SETUP_SCRIPT_PATH } from "../../modules/database-setup/commands";
 import { fetchOnce, type Endpoint } from "./browser";
 import { resolveCommand } from "./command-stubs";
+import { mariaDbSslMode } from "./database-tls";
 import { startMetadataServer, taskMetadataFor, type MetadataServer } from "./ecs-metadata";
 import { JAVA_HOME, REPO_ROOT } from "./keycloak-dist";
 import type { MariaDb } from "./mariadb";
@@ -165,7 +166,8 @@ export function jdbcTarget(url: string): { host: string; port: number } {
  * announces itself as version 5.5.5 (Hibernate's MySQL dialect wants 8.0+), and even with a faked
  * version MySQL Connector/J fails on the missing `transaction_isolation` variable. So the test
  * builds and runs Keycloak with `db=mariadb`, which Keycloak supports for MariaDB 10.11, and gives
- * the MariaDB driver its URL scheme. Host, port, database and parameters stay the task definition's.
+ * the MariaDB driver its URL scheme and its name for the URL's sslMode (mariaDbSslMode: same check,
+ * other driver). Host, port, database and the other parameters stay the task definition's.
  */
 export const MARIADB_STAND_IN_OVERRIDES = { KC_DB: "mariadb" } as const;
 
@@ -173,7 +175,7 @@ export function forMariaDbStandIn(environment: Record<string, string>): Record<s
   return {
     ...environment,
     ...MARIADB_STAND_IN_OVERRIDES,
-    KC_DB_URL: environment.KC_DB_URL.replace(/^jdbc:mysql:/, "jdbc:mariadb:"),
+    KC_DB_URL: mariaDbSslMode(environment.KC_DB_URL.replace(/^jdbc:mysql:/, "jdbc:mariadb:")),
   };
 }
 
@@ -265,6 +267,8 @@ export interface DatabaseSetupOptions {
   secrets: SecretsManagerStub;
   dbHost: string;
   dbPort: number;
+  /** The test CA as a file:// URL, where the deploy passes RDS's bundle URL. */
+  caBundleUrl: string;
   region: string;
   masterSecretArn: string;
   userSecretArn: string;
@@ -280,6 +284,8 @@ export async function runDatabaseSetup(options: DatabaseSetupOptions): Promise<s
     options.dbHost,
     "--db-port",
     String(options.dbPort),
+    "--ca-bundle-url",
+    options.caBundleUrl,
     "--master-secret-arn",
     options.masterSecretArn,
     "--user-secret-arn",

@@ -1,13 +1,22 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveCommand } from "./command-stubs";
+import type { ServerCertificate } from "./database-tls";
 
 /**
  * A throwaway MariaDB server, the stand-in for RDS MySQL in tests (Debian's mariadb-server).
  * It runs as root with its own data directory, without the machine's my.cnf, optionally inside a
  * network namespace, listening on one TCP address; tests administer it as root over its socket.
+ * With `tls` it serves TLS and refuses plain TCP connections, as RDS does with the stack's
+ * require_secure_transport=1.
  */
+
+/** The server's TLS: its certificate, and the CA that `queryAs` verifies it with. */
+export interface MariaDbTls {
+  readonly certificate: ServerCertificate;
+  readonly caFile: string;
+}
 
 export interface MariaDbOptions {
   /** Empty directory for data, socket, pid file and log; the caller removes it. */
@@ -20,6 +29,8 @@ export interface MariaDbOptions {
   netns?: string;
   /** @default 60_000 */
   startTimeoutMs?: number;
+  /** Serve TLS with require_secure_transport=ON. @default plain TCP allowed */
+  tls?: MariaDbTls;
 }
 
 /** Login for `MariaDb.queryAs`. */
@@ -28,6 +39,12 @@ export interface Login {
   password: string;
   database?: string;
 }
+
+/**
+ * How `queryAs` connects: "verified-tls" checks the server's certificate against the CA of
+ * `MariaDbTls` and the address connected to; "plain" refuses TLS (--skip-ssl).
+ */
+export type Transport = "verified-tls" | "plain";
 
 export interface QueryResult {
   ok: boolean;
@@ -54,12 +71,13 @@ export class MariaDb {
     readonly socket: string,
     private readonly workDir: string,
     private readonly server: ChildProcess,
+    private readonly tls: MariaDbTls | undefined,
   ) {
     server.once("exit", () => (this.exited = true));
   }
 
   static async start(options: MariaDbOptions): Promise<MariaDb> {
-    const { workDir, address, port = 3306, netns, startTimeoutMs = 60_000 } = options;
+    const { workDir, address, port = 3306, netns, startTimeoutMs = 60_000, tls } = options;
     const dataDir = join(workDir, "data");
     const socket = join(workDir, "mariadb.sock");
     mkdirSync(workDir, { recursive: true });
@@ -84,10 +102,11 @@ export class MariaDb {
       "--skip-log-bin",
       "--innodb-buffer-pool-size=32M",
       "--performance-schema=OFF",
+      ...(tls === undefined ? [] : MariaDb.tlsArguments(workDir, tls.certificate)),
     ];
     const argv = netns === undefined ? serverArgv : [resolveCommand("ip"), "netns", "exec", netns, ...serverArgv];
     const server = spawn(argv[0], argv.slice(1), { stdio: "ignore" });
-    const db = new MariaDb(address, port, socket, workDir, server);
+    const db = new MariaDb(address, port, socket, workDir, server, tls);
     try {
       await db.waitUntilReady(startTimeoutMs);
     } catch (error) {
@@ -95,6 +114,42 @@ export class MariaDb {
       throw error;
     }
     return db;
+  }
+
+  /** The server reads its certificate from fixed files, so `whileServing` can replace it while it runs. */
+  private static tlsArguments(workDir: string, certificate: ServerCertificate): string[] {
+    MariaDb.installCertificate(workDir, certificate);
+    const { certFile, keyFile } = MariaDb.certificatePaths(workDir);
+    return [`--ssl-cert=${certFile}`, `--ssl-key=${keyFile}`, "--require-secure-transport=ON"];
+  }
+
+  private static certificatePaths(workDir: string): ServerCertificate {
+    return { certFile: join(workDir, "server-cert.pem"), keyFile: join(workDir, "server-key.pem") };
+  }
+
+  private static installCertificate(workDir: string, certificate: ServerCertificate): void {
+    const target = MariaDb.certificatePaths(workDir);
+    copyFileSync(certificate.certFile, target.certFile);
+    copyFileSync(certificate.keyFile, target.keyFile);
+  }
+
+  /** Serves `certificate` to new connections while `body` runs, then its own again (FLUSH SSL re-reads the files). */
+  async whileServing<T>(certificate: ServerCertificate, body: () => Promise<T>): Promise<T> {
+    const own = this.tls?.certificate;
+    if (own === undefined) throw new Error("this MariaDB was started without TLS");
+    MariaDb.installCertificate(this.workDir, certificate);
+    this.query("FLUSH SSL;");
+    try {
+      return await body();
+    } finally {
+      MariaDb.installCertificate(this.workDir, own);
+      this.query("FLUSH SSL;");
+    }
+  }
+
+  /** SIGKILL, synchronously: for a teardown that runs from a signal handler. */
+  killNow(): void {
+    this.server.kill("SIGKILL");
   }
 
   /** Runs SQL as root over the local socket and returns tab-separated rows without a header; throws on error. */
@@ -110,7 +165,7 @@ export class MariaDb {
    * Runs SQL as `login` over TCP, the way a client on the network logs in. The password goes
    * through an option file, never the command line. Does not throw when the server refuses.
    */
-  queryAs(login: Login, sql: string): QueryResult {
+  queryAs(login: Login, sql: string, transport: Transport | undefined = this.tls && "verified-tls"): QueryResult {
     const config = join(this.workDir, `client-${process.pid}-${Date.now()}.cnf`);
     writeFileSync(config, `[client]\nuser=${optionValue(login.user)}\npassword=${optionValue(login.password)}\n`, {
       mode: 0o600,
@@ -123,6 +178,7 @@ export class MariaDb {
           "--protocol=TCP",
           `--host=${this.address}`,
           `--port=${this.port}`,
+          ...this.transportArguments(transport),
           "--batch",
           "--skip-column-names",
           ...(login.database === undefined ? [] : [login.database]),
@@ -136,6 +192,13 @@ export class MariaDb {
     } finally {
       rmSync(config, { force: true });
     }
+  }
+
+  private transportArguments(transport: Transport | undefined): string[] {
+    if (transport === "plain") return ["--skip-ssl"];
+    if (transport === undefined) return [];
+    if (this.tls === undefined) throw new Error("verified TLS needs a MariaDB started with tls");
+    return [`--ssl-ca=${this.tls.caFile}`, "--ssl-verify-server-cert"];
   }
 
   /** Stops the server (SIGTERM, SIGKILL after 30 s) and waits for it to exit. */

@@ -9,8 +9,11 @@ export const REMOTE_SCRIPT_PATH = "/tmp/keycloak-db-setup.sh";
 
 /** Everything the script needs to know; none of it is secret. */
 export interface SetupArguments {
+  /** The RDS endpoint: the name its TLS certificate holds, which the client verifies. */
   readonly dbHost: string;
   readonly dbPort: number;
+  /** https:// (or file://) URL of the CA bundle the database certificate must chain to; the stack passes DB_CA_BUNDLE_URL. */
+  readonly caBundleUrl: string;
   readonly masterSecretArn: string;
   readonly userSecretArn: string;
   readonly adminSecretArn: string;
@@ -30,6 +33,7 @@ export function setupCommands(args: SetupArguments): string[] {
   const flags = [
     ["--db-host", args.dbHost],
     ["--db-port", String(args.dbPort)],
+    ["--ca-bundle-url", args.caBundleUrl],
     ["--master-secret-arn", args.masterSecretArn],
     ["--user-secret-arn", args.userSecretArn],
     ["--admin-secret-arn", args.adminSecretArn],

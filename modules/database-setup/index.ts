@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { Construct } from "constructs";
 import type { ITerraformDependable } from "cdktf";
 import { Resource } from "@cdktf/provider-null/lib/resource";
+import { DB_CA_BUNDLE_URL } from "../constants";
 import { REMOTE_SCRIPT_PATH, setupCommands, setupScript } from "./commands";
 
 export interface DatabaseSetupProps {
@@ -10,11 +11,9 @@ export interface DatabaseSetupProps {
   readonly bastionHost: string;
   readonly bastionUser: string;
   readonly bastionPrivateKeyPem: string;
-  /** Private name of the database, `db.<zone>`. */
+  /** RDS endpoint, the name in its TLS certificate: a new database instance re-runs the setup. */
   readonly dbHost: string;
   readonly dbPort: number;
-  /** RDS endpoint: a new database instance re-runs the setup. */
-  readonly dbEndpoint: string;
   readonly masterSecretArn: string;
   readonly userSecretArn: string;
   readonly adminSecretArn: string;
@@ -48,8 +47,8 @@ export class DatabaseSetup extends Construct {
     };
     this.resource = new Resource(this, "run", {
       triggers: {
-        db_endpoint: props.dbEndpoint,
-        db_host: props.dbHost,
+        db_endpoint: props.dbHost,
+        ca_bundle_url: DB_CA_BUNDLE_URL,
         script_sha256: createHash("sha256").update(script).digest("hex"),
         master_secret_arn: props.masterSecretArn,
         user_secret_arn: props.userSecretArn,
@@ -63,6 +62,7 @@ export class DatabaseSetup extends Construct {
           inline: setupCommands({
             dbHost: props.dbHost,
             dbPort: props.dbPort,
+            caBundleUrl: DB_CA_BUNDLE_URL,
             masterSecretArn: props.masterSecretArn,
             userSecretArn: props.userSecretArn,
             adminSecretArn: props.adminSecretArn,

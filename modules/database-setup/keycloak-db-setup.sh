@@ -3,6 +3,9 @@
 # bastion (Terraform's remote-exec), because only hosts inside the VPC reach the database.
 # Fills the Keycloak DB-user and bootstrap-admin secrets with generated passwords when they
 # have no value yet, so no password ever passes through Terraform or its state.
+# Every connection uses TLS and verifies the server: its certificate must chain to the CA bundle
+# given by URL (RDS's, downloaded over HTTPS) and name the host connected to. The Keycloak user
+# may log in over TLS only (REQUIRE SSL).
 # Rerunnable: a rerun completes a half-finished run, sets the password again after the
 # DB-user secret changed (rotation) and otherwise changes nothing.
 set -euo pipefail
@@ -30,6 +33,7 @@ MASTER_SECRET_ARN=""
 USER_SECRET_ARN=""
 ADMIN_SECRET_ARN=""
 REGION=""
+CA_BUNDLE_URL=""
 ATTEMPTS="30"
 INTERVAL_SECONDS="10"
 
@@ -37,10 +41,11 @@ WORK_DIR=""
 JSON_TOOL=""
 MASTER_CNF=""
 KEYCLOAK_CNF=""
+CA_FILE=""
 SECRET_PASSWORD=""
 
 usage() {
-  echo "usage: $(basename "$0") --db-host HOST [--db-port PORT] --master-secret-arn ARN --user-secret-arn ARN --admin-secret-arn ARN --region REGION [--attempts N] [--interval-seconds S]"
+  echo "usage: $(basename "$0") --db-host HOST [--db-port PORT] --ca-bundle-url URL --master-secret-arn ARN --user-secret-arn ARN --admin-secret-arn ARN --region REGION [--attempts N] [--interval-seconds S]"
 }
 
 print_help() {
@@ -48,11 +53,15 @@ print_help() {
   cat <<EOF
 
 Creates database '${DB_NAME}' (${DB_CHARSET}/${DB_COLLATION}) and user '${DB_USER}'@'%'
-with all privileges on ${DB_NAME}.* only. Every value below is non-secret; passwords are
-read from and written to AWS Secrets Manager with the instance role's credentials.
+with all privileges on ${DB_NAME}.* only, allowed to log in over TLS only (REQUIRE SSL).
+Every value below is non-secret; passwords are read from and written to AWS Secrets Manager
+with the instance role's credentials.
 
-  --db-host HOST             database host name (e.g. db.keycloak.internal)
+  --db-host HOST             database host name as its TLS certificate names it (the RDS
+                             endpoint, e.g. keycloak-prod-db.abc123.eu-west-1.rds.amazonaws.com)
   --db-port PORT             database port (default 3306)
+  --ca-bundle-url URL        https:// (or file://) URL of the CA bundle the server's certificate
+                             must chain to (RDS: https://truststore.pki.rds.amazonaws.com/...)
   --master-secret-arn ARN    RDS-managed master user secret, JSON {"username","password"}
   --user-secret-arn ARN      Keycloak DB-user secret; filled with username "${DB_USER}" and
                              a generated password when it has no value yet
@@ -63,8 +72,8 @@ read from and written to AWS Secrets Manager with the instance role's credential
   --interval-seconds S       pause between attempts (default 10)
   --help                     show this help
 
-Needs: aws (CLI v2), jq or python3, and a mysql client (installs ${MYSQL_CLIENT_PACKAGE} with dnf
-when missing). Prints "database ${DB_NAME} ready" on success.
+Needs: aws (CLI v2), curl, jq or python3, and a MariaDB mysql client (installs
+${MYSQL_CLIENT_PACKAGE} with dnf when missing). Prints "database ${DB_NAME} ready" on success.
 EOF
 }
 
@@ -97,13 +106,14 @@ parse_args() {
       --user-secret-arn) require_value "$1" $#; USER_SECRET_ARN=$2; shift 2 ;;
       --admin-secret-arn) require_value "$1" $#; ADMIN_SECRET_ARN=$2; shift 2 ;;
       --region) require_value "$1" $#; REGION=$2; shift 2 ;;
+      --ca-bundle-url) require_value "$1" $#; CA_BUNDLE_URL=$2; shift 2 ;;
       --attempts) require_value "$1" $#; ATTEMPTS=$2; shift 2 ;;
       --interval-seconds) require_value "$1" $#; INTERVAL_SECONDS=$2; shift 2 ;;
       *) usage >&2; die "unknown argument '$1'" ;;
     esac
   done
   local flag
-  for flag in DB_HOST MASTER_SECRET_ARN USER_SECRET_ARN ADMIN_SECRET_ARN REGION; do
+  for flag in DB_HOST CA_BUNDLE_URL MASTER_SECRET_ARN USER_SECRET_ARN ADMIN_SECRET_ARN REGION; do
     if [[ -z ${!flag} ]]; then
       usage >&2
       die "missing --$(tr '[:upper:]_' '[:lower:]-' <<<"$flag")"
@@ -148,6 +158,10 @@ require_aws_cli() {
   command -v aws >/dev/null 2>&1 || die "the aws CLI is not on PATH"
 }
 
+require_curl() {
+  command -v curl >/dev/null 2>&1 || die "curl is not on PATH; it downloads the database CA bundle"
+}
+
 cleanup() {
   if [[ -n $WORK_DIR ]]; then
     rm -rf -- "$WORK_DIR"
@@ -159,6 +173,19 @@ make_work_dir() {
   trap cleanup EXIT
   MASTER_CNF="$WORK_DIR/master.cnf"
   KEYCLOAK_CNF="$WORK_DIR/keycloak.cnf"
+  CA_FILE="$WORK_DIR/database-ca-bundle.pem"
+}
+
+# The bundle decides which servers are trusted, so it comes over a verified channel only: HTTPS
+# (curl checks the download server with the system's CAs) or a local file, never plain HTTP.
+fetch_ca_bundle() {
+  local error_file="$WORK_DIR/curl-error" count
+  curl --silent --show-error --fail --location --proto '=https,file' --proto-redir '=https' \
+    --max-time 60 --output "$CA_FILE" "$CA_BUNDLE_URL" 2>"$error_file" \
+    || die "could not download the database CA bundle from $CA_BUNDLE_URL: $(tr -s '\n' ' ' <"$error_file")"
+  count=$(grep -c -- '-----BEGIN CERTIFICATE-----' "$CA_FILE" || true)
+  [[ $count -gt 0 ]] || die "$CA_BUNDLE_URL is not a PEM CA bundle (no certificate in it)"
+  log "database CA bundle from $CA_BUNDLE_URL: $count certificates"
 }
 
 # Reads one string field of the JSON object on stdin.
@@ -289,7 +316,9 @@ sql_string() {
 mysql_as() {
   local config=$1
   shift
+  # --ssl-verify-server-cert: the certificate must also name DB_HOST, not only chain to the bundle.
   mysql --defaults-extra-file="$config" --protocol=TCP --host="$DB_HOST" --port="$DB_PORT" \
+    --ssl-ca="$CA_FILE" --ssl-verify-server-cert \
     --connect-timeout="$CONNECT_TIMEOUT_SECONDS" --batch --skip-column-names "$@"
 }
 
@@ -317,6 +346,10 @@ wait_for_database() {
     log "waiting for ${DB_HOST}:${DB_PORT} (attempt ${attempt}/${ATTEMPTS})"
     if echo "SELECT 1;" | mysql_as "$MASTER_CNF" >/dev/null 2>"$error_file"; then
       return 0
+    fi
+    # 2026: the TLS handshake failed; retrying cannot make the certificate trusted.
+    if grep -q '^ERROR 2026 ' "$error_file"; then
+      die "TLS verification of ${DB_HOST}:${DB_PORT} failed: its certificate must chain to the CA bundle $CA_FILE (from $CA_BUNDLE_URL) and name ${DB_HOST}: $(tr -s '\n' ' ' <"$error_file")"
     fi
     if grep -q '^ERROR 1045 ' "$error_file"; then
       die "${DB_HOST}:${DB_PORT} rejected the credentials of master secret $MASTER_SECRET_ARN: $(tr -s '\n' ' ' <"$error_file")"
@@ -374,7 +407,17 @@ keycloak_can_log_in() {
 
 account_sql() {
   local verb=$1 password=$2
-  printf "%s\n%s '%s'@'%%' IDENTIFIED BY %s;\n" "$SESSION_MODE" "$verb" "$DB_USER" "$(sql_string "$password")"
+  printf "%s\n%s '%s'@'%%' IDENTIFIED BY %s REQUIRE SSL;\n" "$SESSION_MODE" "$verb" "$DB_USER" "$(sql_string "$password")"
+}
+
+# Empty ssl_type: the user may log in without TLS (created before this script required it).
+user_requires_tls() {
+  local ssl_type
+  ssl_type=$(master_query <<SQL
+SELECT ssl_type FROM mysql.user WHERE User = '${DB_USER}' AND Host = '%';
+SQL
+  )
+  [[ -n $ssl_type ]]
 }
 
 ensure_user() {
@@ -391,6 +434,12 @@ ensure_user() {
     master_statement_with_password "$sql_file" "ALTER USER '${DB_USER}'"
     log "set the password of '${DB_USER}'@'%' from secret $USER_SECRET_ARN"
   fi
+  if ! user_requires_tls; then
+    master_query <<SQL >/dev/null
+ALTER USER '${DB_USER}'@'%' REQUIRE SSL;
+SQL
+    log "user '${DB_USER}'@'%' may now log in over TLS only"
+  fi
   master_query <<SQL >/dev/null
 GRANT ALL PRIVILEGES ON \`${DB_NAME}\`.* TO '${DB_USER}'@'%';
 SQL
@@ -402,9 +451,11 @@ SQL
 main() {
   parse_args "$@"
   require_aws_cli
+  require_curl
   ensure_mysql_client
   choose_json_tool
   make_work_dir
+  fetch_ca_bundle
   load_master_credentials
   load_credentials "$ADMIN_SECRET_ARN" "$ADMIN_USER"
   load_credentials "$USER_SECRET_ARN" "$DB_USER"
