@@ -25,6 +25,12 @@ describe("config", () => {
     expect(cidrSubnet("10.0.0.0/24", 28, 8)).toBe("10.0.0.128/28");
   });
 
+  test("the admin plane is closed by default, with no admin sources and no public realm; only the dev profile opens it", () => {
+    expect(loadConfig({ environment: "prod", env: {} })).toMatchObject({ adminPublic: false, adminAllowedCidrs: [], publicRealms: [], hostnameAdmin: "" });
+    expect(loadConfig({ environment: "dev", perEnvironment: { profile: "dev" }, env: {} }).adminPublic).toBe(true);
+    expect(loadConfig({ environment: "dev", perEnvironment: { profile: "dev", adminPublic: false }, env: {} }).adminPublic).toBe(false);
+  });
+
   test("the dev profile is cheap and disposable", () => {
     const c = loadConfig({ environment: "dev", perEnvironment: { profile: "dev" }, env: {} });
     expect(c).toMatchObject(PROFILE_PRESETS.dev);

@@ -35,6 +35,8 @@ export interface KeycloakServiceProps {
   readonly pullRepositoryArn?: string;
   /** Public host name, Keycloak's `hostname` is https://<this>. */
   readonly hostname: string;
+  /** Keycloak's `hostname-admin`: the admin console's own address. @default "" (the console is on hostname) */
+  readonly hostnameAdmin?: string;
   readonly dbHost: string;
   readonly dbPort: number;
   readonly dbSecurityGroupId: string;
@@ -69,11 +71,14 @@ export const CONTAINER_NAME = "keycloak";
 export const CONTAINER_HEALTH_COMMAND = `curl -fsS -o /dev/null http://127.0.0.1:${PORTS.management}${HEALTH_LIVE_PATH} || exit 1`;
 
 /** The Keycloak run-time environment (no secrets: those come through `secrets`). */
-export function keycloakEnvironment(p: Pick<KeycloakServiceProps, "hostname" | "dbHost" | "dbPort" | "vpcCidr">): Record<string, string> {
+export function keycloakEnvironment(
+  p: Pick<KeycloakServiceProps, "hostname" | "hostnameAdmin" | "dbHost" | "dbPort" | "vpcCidr">,
+): Record<string, string> {
   return {
     ...readBuildOptions(),
     KC_DB_URL: `jdbc:mysql://${p.dbHost}:${p.dbPort}/${DB_NAME}?characterEncoding=UTF-8`,
     KC_HOSTNAME: `https://${p.hostname}`,
+    ...(p.hostnameAdmin ? { KC_HOSTNAME_ADMIN: p.hostnameAdmin } : {}),
     KC_HTTP_ENABLED: "true",
     KC_HTTP_PORT: String(PORTS.http),
     KC_HTTP_MANAGEMENT_PORT: String(PORTS.management),
