@@ -5,6 +5,7 @@
  * rule that cannot fail.
  */
 import type { TerraformJson } from "../support/synth";
+import { pathPatternRegex } from "../support/alb-rules";
 import type { EgressMode, Profile } from "../../modules/config";
 
 /** The configuration shape a stack was synthesized from. */
@@ -34,6 +35,9 @@ export interface Rule {
 }
 
 type Res = Record<string, unknown>;
+
+/** Requests of the admin plane: the admin API and admin-cli's token endpoint in the master realm. */
+const ADMIN_PLANE_SAMPLES = ["/admin/realms", "/admin/master/console/", "/realms/master/protocol/openid-connect/token"];
 
 export const DEFAULT_SHAPE: Shape = {
   name: "prod defaults",
@@ -412,5 +416,22 @@ export const RULES: readonly Rule[] = [
     rationale: "Terraform never holds Keycloak's passwords: no secret version with a literal value.",
     check: forEach("aws_secretsmanager_secret_version", (r) => r.secret_string !== undefined && "secret value in Terraform"),
     bad: one("aws_secretsmanager_secret_version", { secret_string: "{\"password\":\"x\"}" }),
+  },
+  {
+    id: "ALB_ADMIN_PLANE_CLOSED",
+    rationale: "The admin console, the admin API and the master realm are not forwarded from the internet: the HTTPS listener answers 404 by default, and only rules limited to adminAllowedCidrs forward them.",
+    check: (json, shape) => [
+      ...forEach("aws_lb_listener", (r) => r.protocol === "HTTPS" && ((r.default_action ?? []) as Res[]).some((a) => a.type === "forward") && "the HTTPS listener forwards everything by default")(json, shape),
+      ...forEach("aws_lb_listener_rule", (r) => {
+        const conditions = (r.condition ?? []) as Res[];
+        const valuesOf = (key: string) => conditions.flatMap((c) => ((c[key] as { values?: string[] } | undefined)?.values ?? []));
+        const paths = valuesOf("path_pattern");
+        const reachesAdmin = paths.length === 0 || paths.some((p) => ADMIN_PLANE_SAMPLES.some((sample) => new RegExp(pathPatternRegex(p)).test(sample)));
+        const fromAnywhere = valuesOf("source_ip").length === 0 || valuesOf("source_ip").some((cidr) => cidr.endsWith("/0"));
+        const forwards = ((r.action ?? []) as Res[]).some((a) => a.type === "forward");
+        return forwards && reachesAdmin && fromAnywhere && `forwards the admin plane from anywhere (${paths.join(" ")})`;
+      })(json, shape),
+    ],
+    bad: one("aws_lb_listener_rule", { condition: [{ path_pattern: { values: ["/realms/*"] } }], action: [{ type: "forward" }] }),
   },
 ];
