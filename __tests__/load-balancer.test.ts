@@ -69,9 +69,10 @@ describe("LoadBalancer", () => {
   test("closed by default: the listener answers the ALB's own 404 to every path no rule forwards, and only the static resources are forwarded", () => {
     expect(httpsListener(json).default_action).toEqual([answer(NOT_ROUTED)]);
     expect(summary(json)).toEqual([
-      "10: */./* */. */..* */?2e* */?2E* | anyone -> 400",
-      "20: */.?2e* */.?2E* | anyone -> 400",
-      "30: /resources/* | anyone -> forward",
+      "10: */./* */. */..* */?2e/* */?2e | anyone -> 400",
+      "20: */.?2e* */?2e.* */?2E/* */?2E */.?2E* | anyone -> 400",
+      "30: */?2E.* */?2e?2e* */?2e?2E* */?2E?2e* */?2E?2E* | anyone -> 400",
+      "40: /resources/* | anyone -> forward",
     ]);
     expect(rulesOf(json).every((r) => !r.condition.some((c) => c.path_pattern?.values.some((v) => v.startsWith("/admin") || v.includes(MASTER_REALM))))).toBe(true);
   });
@@ -88,11 +89,11 @@ describe("LoadBalancer", () => {
 
   test("admin CIDRs get every path (the admin plane included) from those sources only; public realms are forwarded from anyone", () => {
     const custom = synthStack({ adminAllowedCidrs: ["198.51.100.0/24", "203.0.113.7/32"], publicRealms: ["shop", "staff"] });
-    expect(summary(custom).slice(2)).toEqual([
-      "30: /* | 198.51.100.0/24 203.0.113.7/32 -> forward",
-      "40: /resources/* /realms/shop/* /realms/staff/* | anyone -> forward",
+    expect(summary(custom).slice(3)).toEqual([
+      "40: /* | 198.51.100.0/24 203.0.113.7/32 -> forward",
+      "50: /resources/* /realms/shop/* /realms/staff/* | anyone -> forward",
     ]);
-    expect(rulesOf(custom).slice(2).map((r) => r.action)).toEqual([[forward], [forward]]);
+    expect(rulesOf(custom).slice(3).map((r) => r.action)).toEqual([[forward], [forward]]);
     expect(httpsListener(custom).default_action).toEqual([answer(NOT_ROUTED)]);
   });
 

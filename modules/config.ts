@@ -1,5 +1,5 @@
 import { DB_HOST_LABEL } from "./constants";
-import { ALB_VALUES_PER_RULE, MASTER_REALM } from "./listener-routes";
+import { ALB_VALUES_PER_RULE, MASTER_REALM, REALM_NAMES_LIKE_ENCODED_DOTS } from "./listener-routes";
 
 /**
  * The one configuration object of the stack: every setting with its default, its
@@ -395,9 +395,9 @@ export const SETTINGS = [
   setting({
     key: "publicRealms",
     doc: "Realms the ALB forwards from everyone (`/realms/<name>/*`, plus `/resources/*` for their pages). Realms not listed answer 404 outside adminAllowedCidrs.",
-    allowed: `up to ${MAX_PUBLIC_REALMS} realm names of letters, digits, _ and -, not ${MASTER_REALM} in any case`,
+    allowed: `up to ${MAX_PUBLIC_REALMS} realm names of letters, digits, _ and -, not ${MASTER_REALM} in any case, not starting with one character and 2e (the ALB cannot tell that from an encoded dot)`,
     default: [],
-    parse: list((s) => /^[A-Za-z0-9_-]{1,64}$/.test(s) && s.toLowerCase() !== MASTER_REALM),
+    parse: list((s) => /^[A-Za-z0-9_-]{1,64}$/.test(s) && s.toLowerCase() !== MASTER_REALM && !REALM_NAMES_LIKE_ENCODED_DOTS.test(s)),
   }),
   setting({
     key: "tlsPolicy",

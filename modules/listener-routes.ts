@@ -10,7 +10,7 @@
  * `/realms/<public>/%2e%2e/%2e%2e/admin/` would pass an allow rule for `/realms/<public>/*` and
  * land on the admin API. Dot segments, literal or encoded, are refused before any allow rule.
  * A pattern cannot hold `%` (the ALB accepts only A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ?), so the
- * encoded forms are written with `?` for the `%`: a segment that starts with `?2e`/`?2E`.
+ * encoded forms are written with `?` for the `%`.
  */
 
 /** What the ALB answers for a path it does not forward: clearly the load balancer, not Keycloak. */
@@ -21,11 +21,18 @@ export const REFUSED_PATH = { statusCode: "400", contentType: "text/plain", body
 
 /**
  * Paths with a dot segment: `/./`, `/.` at the end, a segment starting with `..` (`..;` too), and
- * the percent-encoded dot (`%2e`, `%2E`, alone or after a literal dot) at the start of a segment.
- * The encoded forms also match any segment starting with one character and `2e`, a price paid
- * for the missing `%` in ALB patterns; Keycloak's own paths have no such segment.
+ * the percent-encoded forms of `.` and `..` (`%2e`, `%2E`, mixed with a literal dot) as a whole
+ * segment. `?` stands for the `%`, so a segment that is one character and `2e` (a realm named
+ * `x2e`), or starts with `X2eY2e`, is refused as well; config refuses such public realm names.
  */
-export const DOT_SEGMENT_PATTERNS = ["*/./*", "*/.", "*/..*", "*/?2e*", "*/?2E*", "*/.?2e*", "*/.?2E*"] as const;
+export const DOT_SEGMENT_PATTERNS = [
+  "*/./*", "*/.", "*/..*",
+  ...["?2e", "?2E"].flatMap((dot) => [`*/${dot}/*`, `*/${dot}`, `*/.${dot}*`, `*/${dot}.*`]),
+  ...["?2e?2e", "?2e?2E", "?2E?2e", "?2E?2E"].map((dots) => `*/${dots}*`),
+] as const;
+
+/** Public realm names that the encoded-dot patterns above would refuse. */
+export const REALM_NAMES_LIKE_ENCODED_DOTS = /^.2[eE]/;
 
 /** Paths every realm's login and account pages load: themes, scripts, styles. */
 export const STATIC_PATTERNS = ["/resources/*"] as const;

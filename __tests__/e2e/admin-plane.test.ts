@@ -20,7 +20,7 @@ import { TempDirs } from "../support/temp-dir";
 
 const HOSTNAME = "keycloak.e2e.test";
 const BASE = `https://${HOSTNAME}`;
-const PUBLIC_REALM = "e2e";
+const PUBLIC_REALM = "shop";
 const USER = { username: "alice", password: "alice-e2e-Passw0rd", email: "alice@e2e.test", firstName: "Alice", lastName: "E2e" };
 const LOG_DIR = join(REPO_ROOT, ".cache", "e2e-logs", "admin-plane");
 /** The admin REST call of the probes: answered only by the admin plane, with the realm list. */
@@ -205,7 +205,7 @@ describe("admin plane closed at the ALB: one Keycloak node behind the proxy gene
       },
     });
     expect(created.status).toBe(201);
-  }, 60_000);
+  }, 3 * 60_000);
 
   test("the admin console logs in from the operator's address: console page, authorization code, admin API", async () => {
     const consolePage = await operator.request(`${BASE}/admin/master/console/`);
@@ -214,7 +214,7 @@ describe("admin plane closed at the ALB: one Keycloak node behind the proxy gene
     const realms = await operator.request(`${BASE}${ADMIN_API}`, { headers: { Authorization: `Bearer ${token}`, Accept: "application/json" } });
     expect(realms.status).toBe(200);
     expect((JSON.parse(realms.body) as { realm: string }[]).map((r) => r.realm).sort()).toEqual([PUBLIC_REALM, "master"].sort());
-  }, 60_000);
+  }, 3 * 60_000);
 
   test("from outside, the public realm's login, its account API and account console, and their static resources work", async () => {
     const loginPage = await outsider.request(authorizationRequest(`${BASE}/realms/${PUBLIC_REALM}`, "account-console", `${BASE}/realms/${PUBLIC_REALM}/account/`).url);
@@ -228,35 +228,28 @@ describe("admin plane closed at the ALB: one Keycloak node behind the proxy gene
     const accountConsole = await outsider.request(`${BASE}/realms/${PUBLIC_REALM}/account/`);
     expect(accountConsole.status).toBe(200);
     expect((await outsider.request(resourceOf(accountConsole.body))).status).toBe(200);
-  }, 60_000);
+  }, 3 * 60_000);
 
   test("from outside, the admin console page and the master realm's login page are the proxy's 404", async () => {
     for (const path of ["/admin/master/console/", "/realms/master/account/", "/", "/realms/other/account/"]) {
       const response = await outsider.request(`${BASE}${path}`);
       expect({ path, status: response.status, body: response.body }).toEqual({ path, status: Number(NOT_ROUTED.statusCode), body: NOT_ROUTED.body });
     }
-  }, 30_000);
+  }, 2 * 60_000);
 
   test("every admin request and path trick from outside gets the proxy's own answer, never the admin plane", async () => {
-    const table: string[] = ["| path | outsider via proxy | operator via proxy | straight to Keycloak |", "| --- | --- | --- | --- |"];
-    const outcomes: { probe: Probe; outsider: Outcome; operator: Outcome; keycloak: Outcome }[] = [];
+    const table: string[] = ["| path | outsider via proxy | straight to Keycloak |", "| --- | --- | --- |"];
+    const outcomes: { probe: Probe; outsider: Outcome; keycloak: Outcome }[] = [];
     for (const p of PROBES) {
-      const row = {
-        probe: p,
-        outsider: await probe(outsider, BASE, p),
-        operator: await probe(operator, BASE, p),
-        keycloak: await probe(direct, `http://${stand.node.address}:${PORTS.http}`, p),
-      };
+      const row = { probe: p, outsider: await probe(outsider, BASE, p), keycloak: await probe(direct, `http://${stand.node.address}:${PORTS.http}`, p) };
       outcomes.push(row);
-      table.push(`| \`${p.path}\` | ${row.outsider} | ${row.operator} | ${row.keycloak} |`);
+      table.push(`| \`${p.path}\` | ${row.outsider} | ${row.keycloak} |`);
     }
     process.stdout.write(`\n${table.join("\n")}\n`);
     expect(outcomes.map((o) => `${o.probe.path}: ${o.outsider}`)).toEqual(PROBES.map((p) => `${p.path}: ${p.outsider}`));
-    // The detection works: the plain requests reach the admin plane from the operator and straight.
-    for (const o of outcomes.slice(0, 2)) expect([o.probe.path, o.operator, o.keycloak]).toEqual([o.probe.path, "admin answered", "admin answered"]);
-    // The operator gets the same refusals for dot segments (they apply to everyone), the rest reaches Keycloak.
-    for (const o of outcomes) {
-      expect([o.probe.path, o.operator === "refused by proxy"]).toEqual([o.probe.path, o.outsider === "refused by proxy"]);
+    // The detection works: the plain requests reach the admin plane straight and from the operator's address.
+    for (const o of outcomes.slice(0, 2)) {
+      expect([o.probe.path, o.keycloak, await probe(operator, BASE, o.probe)]).toEqual([o.probe.path, "admin answered", "admin answered"]);
     }
-  }, 5 * 60_000);
+  }, 10 * 60_000);
 });
