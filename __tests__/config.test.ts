@@ -31,6 +31,12 @@ describe("config", () => {
     expect(cidrSubnet("10.0.0.0/24", 28, 8)).toBe("10.0.0.128/28");
   });
 
+  test("the admin plane is closed by default, with no admin sources and no public realm; only the dev profile opens it", () => {
+    expect(loadConfig({ environment: "prod", env: {} })).toMatchObject({ adminPublic: false, adminAllowedCidrs: [], publicRealms: [], hostnameAdmin: "" });
+    expect(loadConfig({ environment: "dev", perEnvironment: { profile: "dev" }, env: {} }).adminPublic).toBe(true);
+    expect(loadConfig({ environment: "dev", perEnvironment: { profile: "dev", adminPublic: false }, env: {} }).adminPublic).toBe(false);
+  });
+
   test("the dev profile is cheap and disposable: no NAT, single-AZ micro database, throw-away, no flow logs, half-vCPU tasks, 7-day logs", () => {
     const c = loadConfig({ environment: "dev", perEnvironment: { profile: "dev" }, env: {} });
     expect(c).toMatchObject({

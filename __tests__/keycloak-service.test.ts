@@ -54,6 +54,12 @@ describe("KeycloakService", () => {
     expect([...parameters.keys()].filter((key) => /trust|ssl|tls/i.test(key))).toEqual(["sslMode"]);
   });
 
+  test("the admin console's own address (hostnameAdmin) reaches Keycloak as KC_HOSTNAME_ADMIN, and is absent by default", () => {
+    expect(env.KC_HOSTNAME_ADMIN).toBeUndefined();
+    const custom = keycloakContainer(synthStack({ hostnameAdmin: "https://admin.internal.example:8443" }));
+    expect(custom.environment).toContainEqual({ name: "KC_HOSTNAME_ADMIN", value: "https://admin.internal.example:8443" });
+  });
+
   test("every credential comes from Secrets Manager through secrets, never through environment", () => {
     const secretArn = (suffix: string) =>
       ref("aws_secretsmanager_secret", Object.entries(resourcesOf(json, "aws_secretsmanager_secret")).find(([, s]) => String(s.name_prefix).includes(suffix))![0], "arn");

@@ -10,6 +10,7 @@ import {
 } from "./rds-windows";
 import { connectionDemand, instanceMemoryGib, maxConnections, RESERVED_CONNECTIONS } from "./database-capacity";
 import { deploySurge, oneAtATimeMaximumPercent, TASK_LIFECYCLE } from "./task-lifecycle";
+import { ALB_VALUES_PER_RULE, MASTER_REALM, REALM_NAMES_LIKE_ENCODED_DOTS } from "./listener-routes";
 
 /**
  * The one configuration object of the stack: every setting with its default, its
@@ -70,6 +71,11 @@ export const MYSQL_INSTANCE_FAMILIES = [
   "r5", "r5b", "r5d", "r6g", "r6gd", "r6i", "r6id", "r7g", "r7i", "r8g",
 ] as const;
 
+/** Admin sources share an ALB rule with one path pattern. */
+const MAX_ADMIN_CIDRS = ALB_VALUES_PER_RULE - 1;
+/** Keeps the listener far below the ALB's 100 rules per listener (5 realms per rule). */
+const MAX_PUBLIC_REALMS = 50;
+
 function range(from: number, to: number, step: number): number[] {
   const out: number[] = [];
   for (let v = from; v <= to; v += step) out.push(v);
@@ -94,6 +100,9 @@ export interface KeycloakConfig {
   readonly hostedZoneId: string;
   readonly albIngressCidrs: readonly string[];
   readonly adminAllowedCidrs: readonly string[];
+  readonly adminPublic: boolean;
+  readonly publicRealms: readonly string[];
+  readonly hostnameAdmin: string;
   readonly tlsPolicy: string;
   readonly mysqlVersion: MysqlVersion;
   readonly dbInstanceClass: string;
@@ -377,6 +386,18 @@ export const SETTINGS = [
     parse: matching(DNS_NAME, true),
   }),
   setting({
+    key: "hostnameAdmin",
+    doc: "Separate address of the admin console (Keycloak's `hostname-admin`), e.g. an internal name. Empty: the console is on hostname.",
+    allowed: "empty or https://<DNS name>[:port]",
+    default: "",
+    parse: (raw, fail) => {
+      const text = asString(raw, fail);
+      const m = /^https:\/\/([^:/]+)(?::(\d{1,5}))?$/.exec(text);
+      if (text !== "" && (!m || !DNS_NAME.test(m[1]) || Number(m[2] ?? 443) < 1 || Number(m[2] ?? 443) > 65535)) fail();
+      return text;
+    },
+  }),
+  setting({
     key: "hostedZoneId",
     doc: "Route53 public zone of `hostname`: gets a DNS-validated ACM certificate and an alias record instead of the self-signed certificate.",
     allowed: "empty or a Route53 zone id (Z followed by capitals and digits); needs hostname",
@@ -392,10 +413,24 @@ export const SETTINGS = [
   }),
   setting({
     key: "adminAllowedCidrs",
-    doc: "If set, `/admin/*` answers 403 to everyone outside these CIDRs.",
-    allowed: "IPv4 CIDRs (at most 4: an ALB rule condition holds 5 values with the path)",
+    doc: "Sources that reach the admin plane (`/admin/*`, the master realm) and every other path through the ALB. Empty: nobody does; the ALB answers 404.",
+    allowed: `IPv4 CIDRs, at most ${MAX_ADMIN_CIDRS} (an ALB rule holds 5 condition values, one is the path)`,
     default: [],
     parse: list(isCidr),
+  }),
+  setting({
+    key: "adminPublic",
+    doc: "Forward every path from everyone, the admin plane included (the stack's behaviour before it was closed). The dev profile sets it; synth warns.",
+    allowed: "true, false",
+    default: false,
+    parse: bool,
+  }),
+  setting({
+    key: "publicRealms",
+    doc: "Realms the ALB forwards from everyone (`/realms/<name>/*`, plus `/resources/*` for their pages). Realms not listed answer 404 outside adminAllowedCidrs.",
+    allowed: `up to ${MAX_PUBLIC_REALMS} realm names of letters, digits, _ and -, not ${MASTER_REALM} in any case, not starting with one character and 2e (the ALB cannot tell that from an encoded dot)`,
+    default: [],
+    parse: list((s) => /^[A-Za-z0-9_-]{1,64}$/.test(s) && s.toLowerCase() !== MASTER_REALM && !REALM_NAMES_LIKE_ENCODED_DOTS.test(s)),
   }),
   setting({
     key: "tlsPolicy",
@@ -685,6 +720,7 @@ export const PROFILE_PRESETS: Readonly<Record<Profile, Partial<Record<SettingKey
     taskMemory: 2048,
     logRetentionDays: 7,
     maxCount: 2,
+    adminPublic: true,
   },
 };
 
@@ -817,7 +853,9 @@ function validateTogether(c: KeycloakConfig, origin: (key: SettingKey) => string
   if (c.hostedZoneId !== "" && c.hostname === "") {
     fail("hostname", c.hostname, "a DNS name inside the zone when hostedZoneId is set");
   }
-  if (c.adminAllowedCidrs.length > 4) fail("adminAllowedCidrs", c.adminAllowedCidrs, "at most 4 CIDRs");
+  if (c.adminAllowedCidrs.length > MAX_ADMIN_CIDRS) fail("adminAllowedCidrs", c.adminAllowedCidrs, `at most ${MAX_ADMIN_CIDRS} CIDRs`);
+  if (c.publicRealms.length > MAX_PUBLIC_REALMS) fail("publicRealms", c.publicRealms, `at most ${MAX_PUBLIC_REALMS} realms`);
+  if (new Set(c.publicRealms).size !== c.publicRealms.length) fail("publicRealms", c.publicRealms, "distinct realm names");
   const anywhere = c.bastionAllowedCidrs.filter((x) => parseCidr(x)!.prefix === 0);
   if (anywhere.length > 0 && !c.bastionAllowSshFromAnywhere) {
     fail(

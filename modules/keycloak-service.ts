@@ -31,6 +31,8 @@ export interface KeycloakServiceProps {
   readonly pullRepositoryArn?: string;
   /** Public host name, Keycloak's `hostname` is https://<this>. */
   readonly hostname: string;
+  /** Keycloak's `hostname-admin`: the admin console's own address. @default "" (the console is on hostname) */
+  readonly hostnameAdmin?: string;
   /** The RDS endpoint: the host name its TLS certificate names (see DB_SSL_MODE). */
   readonly dbHost: string;
   readonly dbPort: number;
@@ -63,7 +65,7 @@ export const CONTAINER_HEALTH_COMMAND = `curl -fsS -o /dev/null http://127.0.0.1
 
 /** The Keycloak run-time environment (no secrets: those come through `secrets`). */
 export function keycloakEnvironment(
-  p: Pick<KeycloakServiceProps, "hostname" | "dbHost" | "dbPort" | "vpcCidr" | "dbPoolMaxSize">,
+  p: Pick<KeycloakServiceProps, "hostname" | "hostnameAdmin" | "dbHost" | "dbPort" | "vpcCidr" | "dbPoolMaxSize">,
 ): Record<string, string> {
   return {
     ...readBuildOptions(),
@@ -71,6 +73,7 @@ export function keycloakEnvironment(
     // from the image's conf/truststores (the RDS CA bundle, DB_CA_BUNDLE_PATH).
     KC_DB_URL: `jdbc:mysql://${p.dbHost}:${p.dbPort}/${DB_NAME}?characterEncoding=UTF-8&sslMode=${DB_SSL_MODE}`,
     KC_HOSTNAME: `https://${p.hostname}`,
+    ...(p.hostnameAdmin ? { KC_HOSTNAME_ADMIN: p.hostnameAdmin } : {}),
     KC_HTTP_ENABLED: "true",
     KC_HTTP_PORT: String(PORTS.http),
     KC_HTTP_MANAGEMENT_PORT: String(PORTS.management),

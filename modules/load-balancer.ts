@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { Annotations } from "cdktf";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
@@ -9,6 +10,8 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { HEALTH_READY_PATH, PORTS } from "./constants";
 import { TASK_LIFECYCLE } from "./task-lifecycle";
+import { envVarName } from "./config";
+import { listenerRoutes, NOT_ROUTED, type FixedResponse } from "./listener-routes";
 
 export interface LoadBalancerProps {
   readonly namePrefix: string;
@@ -134,51 +137,59 @@ export interface HttpsListenerProps {
   readonly certificateArn: string;
   /** ALB TLS policy. @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
   readonly tlsPolicy: string;
-  /** When not empty, `/admin/*` answers 403 outside these CIDRs. @default [] */
+  /** Sources that reach the admin plane (`/admin/*`, the master realm). @default [] (nobody) */
   readonly adminAllowedCidrs: readonly string[];
+  /** Forward every path from everyone, the admin plane included. @default false */
+  readonly adminPublic: boolean;
+  /** Realms forwarded from everyone (`/realms/<name>/*`). @default [] */
+  readonly publicRealms: readonly string[];
   /** Route53 public zone for an alias record of `hostname`. @default "" (none) */
   readonly hostedZoneId: string;
   readonly hostname: string;
 }
 
-/** HTTPS listener forwarding to Keycloak, the optional admin allow-list, and the alias record. */
+/**
+ * HTTPS listener forwarding to Keycloak, and the alias record. Closed by default: only the
+ * routes of listenerRoutes are forwarded, anything else gets the ALB's own 404; `adminPublic`
+ * forwards everything, as the stack did before the admin plane was closed.
+ */
 export class HttpsListener extends Construct {
   readonly listener: LbListener;
 
   constructor(scope: Construct, id: string, props: HttpsListenerProps) {
     super(scope, id);
     const lb = props.loadBalancer;
+    const forward = { type: "forward", targetGroupArn: lb.targetGroupArn };
+    const respond = (r: FixedResponse) => ({
+      type: "fixed-response",
+      fixedResponse: { statusCode: r.statusCode, contentType: r.contentType, messageBody: r.body },
+    });
     this.listener = new LbListener(this, "https", {
       loadBalancerArn: lb.arn,
       port: 443,
       protocol: "HTTPS",
       sslPolicy: props.tlsPolicy,
       certificateArn: props.certificateArn,
-      defaultAction: [{ type: "forward", targetGroupArn: lb.targetGroupArn }],
+      defaultAction: [props.adminPublic ? forward : respond(NOT_ROUTED)],
     });
 
-    if (props.adminAllowedCidrs.length > 0) {
-      // Allowed sources forward (priority 10); everyone else on /admin gets 403 (priority 20).
-      new LbListenerRule(this, "admin-allowed", {
-        listenerArn: this.listener.arn,
-        priority: 10,
-        condition: [
-          { pathPattern: { values: ["/admin/*"] } },
-          { sourceIp: { values: [...props.adminAllowedCidrs] } },
-        ],
-        action: [{ type: "forward", targetGroupArn: lb.targetGroupArn }],
-      });
-      new LbListenerRule(this, "admin-denied", {
-        listenerArn: this.listener.arn,
-        priority: 20,
-        condition: [{ pathPattern: { values: ["/admin/*"] } }],
-        action: [
-          {
-            type: "fixed-response",
-            fixedResponse: { contentType: "text/plain", statusCode: "403", messageBody: "Forbidden" },
-          },
-        ],
-      });
+    if (props.adminPublic) {
+      Annotations.of(this).addWarning(
+        `${this.node.path}: adminPublic (env ${envVarName("adminPublic")}) is true: the admin console, the admin REST API and the master realm answer everyone on the internet. Set it to false and list adminAllowedCidrs and publicRealms for anything you keep.`,
+      );
+    } else {
+      for (const route of listenerRoutes(props)) {
+        new LbListenerRule(this, `rule-${route.priority}`, {
+          listenerArn: this.listener.arn,
+          priority: route.priority,
+          condition: [
+            { pathPattern: { values: [...route.paths] } },
+            ...(route.sourceCidrs.length > 0 ? [{ sourceIp: { values: [...route.sourceCidrs] } }] : []),
+          ],
+          action: [route.action === "forward" ? forward : respond(route.action)],
+          tags: { Purpose: route.purpose },
+        });
+      }
     }
 
     if (props.hostedZoneId !== "") {

@@ -46,6 +46,8 @@ export class KeycloakStack extends TerraformStack {
       certificateArn: certificate.certificateArn,
       tlsPolicy: config.tlsPolicy,
       adminAllowedCidrs: config.adminAllowedCidrs,
+      adminPublic: config.adminPublic,
+      publicRealms: config.publicRealms,
       hostedZoneId: config.hostedZoneId,
       hostname,
     });
@@ -119,6 +121,7 @@ export class KeycloakStack extends TerraformStack {
       imageUri: image.imageUri,
       pullRepositoryArn: config.imageUri === "" ? registry.repositoryArn : undefined,
       hostname,
+      hostnameAdmin: config.hostnameAdmin,
       dbHost: database.address,
       dbPort: database.port,
       dbSecurityGroupId: database.securityGroupId,

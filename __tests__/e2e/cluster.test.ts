@@ -23,6 +23,7 @@ import {
   resolveSecrets,
   runDatabaseSetup,
   sleep,
+  STACK,
   synthesizeTaskContainer,
   Teardown,
   TestNetwork,
@@ -33,6 +34,7 @@ import {
   type TaskContainer,
 } from "../support/cluster";
 import { caBundleUrl, databaseTls, installDatabaseCa, withDatabaseEndpoint } from "../support/database-tls";
+import { proxyRulesOfSynth } from "../support/alb-rules";
 import { Haproxy, makeCertificate, STICKY_COOKIE } from "../support/haproxy";
 import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "../support/keycloak-dist";
 import { MariaDb, sqlString } from "../support/mariadb";
@@ -283,7 +285,13 @@ beforeAll(async () => {
   );
 
   const subnet = freeTestSubnet();
-  const synthesized = synthesizeTaskContainer(join(work, "synth"), { vpcCidr: `${subnet}.0/24`, hostname: PUBLIC_HOSTNAME });
+  // The test's client is the host side of the bridge (the gateway address): an admin source,
+  // since the scenario logs in as the master realm's admin through the proxy.
+  const synthesized = synthesizeTaskContainer(join(work, "synth"), {
+    vpcCidr: `${subnet}.0/24`,
+    hostname: PUBLIC_HOSTNAME,
+    env: { KEYCLOAK_ADMIN_ALLOWED_CIDRS: `${subnet}.1/32` },
+  });
   container = { ...synthesized, environment: forMariaDbStandIn(withDatabaseEndpoint(synthesized.environment, DB_ENDPOINT)) };
   const { host: dbHost, port: dbPort } = jdbcTarget(container.environment.KC_DB_URL);
 
@@ -369,6 +377,7 @@ beforeAll(async () => {
     certificate,
     // Only the two service tasks are targets; node-c is the negative control outside the service.
     backends: [nodes.a, nodes.b].map((node) => ({ name: node.name, address: node.address })),
+    frontendRules: proxyRulesOfSynth(join(work, "synth"), STACK),
   });
   teardown.add("haproxy", () => proxy.kill());
 }, 15 * 60_000);

@@ -38,6 +38,12 @@ export const EXCEPTIONS: readonly PolicyException[] = [
     appliesTo: (s) => s.profile === "dev",
     reason: "The dev profile turns flow logs off to stay at the minimum cost; prod has them on.",
   },
+  {
+    rule: "ALB_ADMIN_PLANE_CLOSED",
+    resource: /^aws_lb_listener\./,
+    appliesTo: (s) => s.profile === "dev",
+    reason: "The dev profile opens the admin plane (adminPublic) for quick experiments, and synth warns; prod keeps it closed.",
+  },
 ];
 
 /**

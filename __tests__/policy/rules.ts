@@ -6,6 +6,7 @@
  * rule goes untested.
  */
 import type { TerraformJson } from "../support/synth";
+import { pathPatternRegex } from "../support/alb-rules";
 import type { EgressMode, Profile } from "../../modules/config";
 import { HEALTH_READY_PATH, PORTS } from "../../modules/constants";
 import { REMOVED, type Mutation } from "./mutation";
@@ -46,6 +47,18 @@ export interface Rule {
 }
 
 type Res = Record<string, unknown>;
+
+/** Requests of the admin plane: the admin API and admin-cli's token endpoint in the master realm. */
+const ADMIN_PLANE_SAMPLES = ["/admin/realms", "/admin/master/console/", "/realms/master/protocol/openid-connect/token"];
+
+export const DEFAULT_SHAPE: Shape = {
+  name: "prod defaults",
+  profile: "prod",
+  egressMode: "nat",
+  throwAway: false,
+  highAvailability: true,
+  bastionAllowSshFromAnywhere: false,
+};
 
 function each(json: TerraformJson, type: string): [string, Res][] {
   return Object.entries(json.resource?.[type] ?? {}).map(([name, r]) => [`${type}.${name}`, r]);
@@ -573,6 +586,29 @@ export const RULES: readonly Rule[] = [
       change("aws_secretsmanager_secret_version", [], { secret_id: "x", secret_string: "{\"password\":\"x\"}" }, "a secret version with its value"),
       change("aws_secretsmanager_secret_version", [], { secret_id: "x", secret_binary: "aHVudGVyMg==" }, "a binary secret version"),
       change("aws_secretsmanager_secret_version", [], { secret_id: "x", secret_string_wo: "hunter2", secret_string_wo_version: 1 }, "a write-only secret version"),
+    ],
+  },
+  {
+    id: "ALB_ADMIN_PLANE_CLOSED",
+    rationale: "The admin console, the admin API and the master realm are not forwarded from the internet: the HTTPS listener answers 404 by default, and only rules limited to adminAllowedCidrs forward them.",
+    check: (json, shape) => [
+      ...forEach("aws_lb_listener", (r) => r.protocol === "HTTPS" && ((r.default_action ?? []) as Res[]).some((a) => a.type === "forward") && "the HTTPS listener forwards everything by default")(json, shape),
+      ...forEach("aws_lb_listener_rule", (r) => {
+        const conditions = (r.condition ?? []) as Res[];
+        const valuesOf = (key: string) => conditions.flatMap((c) => ((c[key] as { values?: string[] } | undefined)?.values ?? []));
+        const paths = valuesOf("path_pattern");
+        const reachesAdmin = paths.length === 0 || paths.some((p) => ADMIN_PLANE_SAMPLES.some((sample) => new RegExp(pathPatternRegex(p)).test(sample)));
+        const fromAnywhere = valuesOf("source_ip").length === 0 || valuesOf("source_ip").some((cidr) => cidr.endsWith("/0"));
+        const forwards = ((r.action ?? []) as Res[]).some((a) => a.type === "forward");
+        return forwards && reachesAdmin && fromAnywhere && `forwards the admin plane from anywhere (${paths.join(" ")})`;
+      })(json, shape),
+    ],
+    bad: [
+      change("aws_lb_listener", ["default_action"], (r: Res) => [{ type: "forward", target_group_arn: (r.default_action as Res[])[0]?.target_group_arn ?? "tg" }], "the HTTPS listener forwards by default", { pick: httpsListener }),
+      change("aws_lb_listener_rule", ["condition"], (r: Res) => (r.condition as Res[]).filter((c) => c.source_ip === undefined), "an admin rule loses its source restriction", {
+        shape: "ARM64, prebuilt image, admin allow-list",
+        pick: (r: Res) => (r.condition as Res[]).some((c) => c.source_ip !== undefined),
+      }),
     ],
   },
 ];

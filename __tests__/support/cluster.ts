@@ -110,6 +110,8 @@ export interface SynthSettings {
   vpcCidr: string;
   /** `hostname` of the stack: the name the proxy answers to. */
   hostname: string;
+  /** Further settings as their KEYCLOAK_* variables, e.g. the admin CIDRs of the test's clients. @default {} */
+  env?: Record<string, string>;
 }
 
 /**
@@ -129,6 +131,7 @@ export function synthesizeTaskContainer(outDir: string, settings: SynthSettings)
       KEYCLOAK_ENVIRONMENTS: STACK.replace(/^keycloak-/, ""),
       KEYCLOAK_VPC_CIDR: settings.vpcCidr,
       KEYCLOAK_HOSTNAME: settings.hostname,
+      ...settings.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
     timeout: 180_000,

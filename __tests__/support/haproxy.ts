@@ -55,6 +55,8 @@ export interface HaproxyOptions {
   bindPort: number;
   certificate: Certificate;
   backends: Backend[];
+  /** Routing of the frontend before it forwards: the stack's listener rules (see alb-rules.ts). @default [] (forward everything) */
+  frontendRules?: readonly string[];
   /** @default 15_000 */
   startTimeoutMs?: number;
 }
@@ -85,6 +87,7 @@ export function haproxyConfig(options: HaproxyOptions): string {
     "  option forwardfor",
     "  http-request set-header X-Forwarded-Proto https",
     `  http-request set-header X-Forwarded-Port ${options.bindPort}`,
+    ...(options.frontendRules ?? []),
     // The ALB "fails open": when no target of a group is healthy it routes to all of them.
     // Keycloak's split-brain check can mark a lone survivor not ready (a killed coordinator
     // leaves its JGROUPS_PING row behind), and the ALB still sends it the traffic.
