@@ -13,7 +13,8 @@ export interface SetupArguments {
   readonly dbPort: number;
   readonly masterSecretArn: string;
   readonly userSecretArn: string;
-  readonly adminSecretArn: string;
+  /** Absent once the bootstrap admin is gone (setting bootstrapAdmin off). */
+  readonly adminSecretArn?: string;
   readonly region: string;
 }
 
@@ -32,7 +33,7 @@ export function setupCommands(args: SetupArguments): string[] {
     ["--db-port", String(args.dbPort)],
     ["--master-secret-arn", args.masterSecretArn],
     ["--user-secret-arn", args.userSecretArn],
-    ["--admin-secret-arn", args.adminSecretArn],
+    ...(args.adminSecretArn === undefined ? [] : [["--admin-secret-arn", args.adminSecretArn]]),
     ["--region", args.region],
   ]
     .map(([flag, value]) => `${flag} ${shellQuote(value)}`)

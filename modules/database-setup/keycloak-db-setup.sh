@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Creates Keycloak's database and database user on the RDS MySQL instance. Runs on the
 # bastion (Terraform's remote-exec), because only hosts inside the VPC reach the database.
-# Fills the Keycloak DB-user and bootstrap-admin secrets with generated passwords when they
-# have no value yet, so no password ever passes through Terraform or its state.
+# Fills the Keycloak DB-user secret (and the bootstrap-admin secret, when given) with generated
+# passwords when they have no value yet, so no password ever passes through Terraform or its state.
 # Rerunnable: a rerun completes a half-finished run, sets the password again after the
 # DB-user secret changed (rotation) and otherwise changes nothing.
 set -euo pipefail
@@ -40,7 +40,7 @@ KEYCLOAK_CNF=""
 SECRET_PASSWORD=""
 
 usage() {
-  echo "usage: $(basename "$0") --db-host HOST [--db-port PORT] --master-secret-arn ARN --user-secret-arn ARN --admin-secret-arn ARN --region REGION [--attempts N] [--interval-seconds S]"
+  echo "usage: $(basename "$0") --db-host HOST [--db-port PORT] --master-secret-arn ARN --user-secret-arn ARN [--admin-secret-arn ARN] --region REGION [--attempts N] [--interval-seconds S]"
 }
 
 print_help() {
@@ -57,7 +57,8 @@ read from and written to AWS Secrets Manager with the instance role's credential
   --user-secret-arn ARN      Keycloak DB-user secret; filled with username "${DB_USER}" and
                              a generated password when it has no value yet
   --admin-secret-arn ARN     Keycloak bootstrap-admin secret; filled with username
-                             "${ADMIN_USER}" and a generated password when it has no value yet
+                             "${ADMIN_USER}" and a generated password when it has no value yet;
+                             left out once a permanent admin exists (setting bootstrapAdmin false)
   --region REGION            AWS region of the secrets
   --attempts N               connection attempts while waiting for the database (default 30)
   --interval-seconds S       pause between attempts (default 10)
@@ -103,7 +104,7 @@ parse_args() {
     esac
   done
   local flag
-  for flag in DB_HOST MASTER_SECRET_ARN USER_SECRET_ARN ADMIN_SECRET_ARN REGION; do
+  for flag in DB_HOST MASTER_SECRET_ARN USER_SECRET_ARN REGION; do
     if [[ -z ${!flag} ]]; then
       usage >&2
       die "missing --$(tr '[:upper:]_' '[:lower:]-' <<<"$flag")"
@@ -406,7 +407,9 @@ main() {
   choose_json_tool
   make_work_dir
   load_master_credentials
-  load_credentials "$ADMIN_SECRET_ARN" "$ADMIN_USER"
+  if [[ -n $ADMIN_SECRET_ARN ]]; then
+    load_credentials "$ADMIN_SECRET_ARN" "$ADMIN_USER"
+  fi
   load_credentials "$USER_SECRET_ARN" "$DB_USER"
   wait_for_database
   ensure_database
