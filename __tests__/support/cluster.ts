@@ -109,6 +109,8 @@ export interface SynthSettings {
   vpcCidr: string;
   /** `hostname` of the stack: the name the proxy answers to. */
   hostname: string;
+  /** `bootstrapAdmin` of the stack. @default the stack's default */
+  bootstrapAdmin?: boolean;
 }
 
 /**
@@ -128,6 +130,7 @@ export function synthesizeTaskContainer(outDir: string, settings: SynthSettings)
       KEYCLOAK_ENVIRONMENTS: STACK.replace(/^keycloak-/, ""),
       KEYCLOAK_VPC_CIDR: settings.vpcCidr,
       KEYCLOAK_HOSTNAME: settings.hostname,
+      ...(settings.bootstrapAdmin === undefined ? {} : { KEYCLOAK_BOOTSTRAP_ADMIN: String(settings.bootstrapAdmin) }),
     },
     stdio: ["ignore", "pipe", "pipe"],
     timeout: 180_000,
