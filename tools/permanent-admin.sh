@@ -179,6 +179,7 @@ log_in() {
   case $HTTP_STATUS in
     200) TOKEN=$(jq -je '.access_token | strings' <"$body") || die "the token endpoint answered 200 without an access token" ;;
     400 | 401) return 1 ;;
+    403 | 404) die "$URL answered HTTP $HTTP_STATUS for the master realm's token endpoint: run this from an address in adminAllowedCidrs" ;;
     *) die "the token endpoint of $URL answered HTTP $HTTP_STATUS: $(head -c 300 "$body")" ;;
   esac
 }
@@ -198,6 +199,7 @@ api() {
   HTTP_STATUS=$(kc_curl -X "$method" --output "$WORK_DIR/$API_RESPONSE_FILE" --write-out '%{http_code}' \
     -H "@$headers" "${data[@]}" "$URL/admin$path") \
     || die "cannot reach $URL/admin (is this machine allowed on the admin plane?)"
+  rm -f -- "$WORK_DIR/api-body"
 }
 
 # Like api, but prints the body, and any status other than $1 ends the script.
@@ -273,7 +275,7 @@ ensure_user() {
   local id token=$TOKEN
   id=$(user_id "$USERNAME")
   if [[ -z $id ]]; then
-    api_expect 201 POST "$REALM_PATH/users" "$(jq -nc --arg u "$USERNAME" '{username: $u, enabled: true, emailVerified: true, firstName: $u, lastName: "(permanent admin)"}')" >/dev/null
+    api_expect 201 POST "$REALM_PATH/users" "$(jq -nc --arg u "$USERNAME" '{username: $u, enabled: true}')" >/dev/null
     id=$(user_id "$USERNAME")
     [[ -n $id ]] || die "created user '$USERNAME' but cannot find it"
     log "created user '$USERNAME'"
