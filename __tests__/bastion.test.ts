@@ -54,13 +54,16 @@ describe("Bastion", () => {
     expect(sg.lifecycle.precondition[0].error_message).toContain("bastionAllowedCidrs (env KEYCLOAK_BASTION_ALLOWED_CIDRS)");
   });
 
-  test("the instance role may read the master secret and fill in exactly the Keycloak secrets", () => {
+  test("the instance role may read the master secret and fill in exactly the DB-user and bootstrap-admin secrets", () => {
     const policies = Object.values(resourcesOf(json, "aws_iam_role_policy")).map((p) => JSON.parse(String(p.policy)));
     const bastionPolicy = policies.find((p) => JSON.stringify(p).includes("PutSecretValue"))!;
     const [read, write] = bastionPolicy.Statement;
     expect(read.Resource).toEqual([ref("aws_db_instance", onlyResourceName(json, "aws_db_instance"), "master_user_secret[0].secret_arn")]);
     expect(read.Action).not.toContain("secretsmanager:PutSecretValue");
-    const secretArns = Object.keys(resourcesOf(json, "aws_secretsmanager_secret")).map((n) => ref("aws_secretsmanager_secret", n, "arn"));
+    const secretArns = Object.keys(resourcesOf(json, "aws_secretsmanager_secret"))
+      .filter((n) => /_(db-user|bootstrap-admin)_/.test(n))
+      .map((n) => ref("aws_secretsmanager_secret", n, "arn"));
+    expect(secretArns).toHaveLength(2);
     expect([...write.Resource].sort()).toEqual(secretArns.sort());
   });
 });

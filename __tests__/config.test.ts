@@ -20,7 +20,7 @@ describe("config", () => {
     expect(c).toMatchObject({
       profile: "prod", namePrefix: "keycloak-prod", egressMode: "nat", dbMultiAz: true, throwAway: false,
       desiredCount: 2, highAvailability: true, bastionAllowedCidrs: [], bastionAllowSshFromAnywhere: false,
-      flowLogs: true, taskCpu: 1024, taskMemory: 2048,
+      flowLogs: true, taskCpu: 1024, taskMemory: 2048, bootstrapAdmin: true,
     });
   });
 

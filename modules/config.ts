@@ -129,6 +129,7 @@ export interface KeycloakConfig {
   readonly requestsPerTarget: number;
   readonly healthCheckGracePeriodSeconds: number;
   readonly logRetentionDays: number;
+  readonly bootstrapAdmin: boolean;
   readonly imageUri: string;
   readonly ecrKeepImages: number;
   readonly alarmEmails: readonly string[];
@@ -626,6 +627,13 @@ export const SETTINGS = [
       const n = integer(1, 3653)(raw, fail);
       return (LOG_RETENTION_DAYS as readonly number[]).includes(n) ? n : fail();
     },
+  }),
+  setting({
+    key: "bootstrapAdmin",
+    doc: "Keycloak's temporary bootstrap admin: the database setup fills its secret and every task gets it as KC_BOOTSTRAP_ADMIN_*. Needed for the first deploy; set false after `tools/permanent-admin.sh` has made a permanent admin, which deletes the secret and every role's access to it (README: Permanent admin).",
+    allowed: "true, false",
+    default: true,
+    parse: bool,
   }),
   setting({
     key: "imageUri",

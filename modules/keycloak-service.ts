@@ -38,7 +38,8 @@ export interface KeycloakServiceProps {
   readonly dbPort: number;
   readonly dbSecurityGroupId: string;
   readonly dbUserSecretArn: string;
-  readonly adminSecretArn: string;
+  /** Bootstrap admin secret, given to every task. @default none: no bootstrap credentials in the tasks */
+  readonly adminSecretArn?: string;
   /** @default 1024 */
   readonly cpu: number;
   /** @default 2048 */
@@ -128,10 +129,11 @@ export class KeycloakService extends Construct {
           },
         ]
       : [];
+    const adminSecretArns = props.adminSecretArn === undefined ? [] : [props.adminSecretArn];
     const executionRole = this.role(prefix, "execution", "Pulls the image, writes logs, reads the secrets", [
       ...pullStatements,
       { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroup.arn}:*`] },
-      { actions: ["secretsmanager:GetSecretValue"], resources: [props.dbUserSecretArn, props.adminSecretArn] },
+      { actions: ["secretsmanager:GetSecretValue"], resources: [props.dbUserSecretArn, ...adminSecretArns] },
     ]);
     const volumes = WRITABLE_PATHS.map((path) => ({ path, name: path.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "") }));
     const container = {
@@ -147,8 +149,11 @@ export class KeycloakService extends Construct {
       secrets: [
         { name: "KC_DB_USERNAME", valueFrom: `${props.dbUserSecretArn}:username::` },
         { name: "KC_DB_PASSWORD", valueFrom: `${props.dbUserSecretArn}:password::` },
-        { name: "KC_BOOTSTRAP_ADMIN_USERNAME", valueFrom: `${props.adminSecretArn}:username::` },
-        { name: "KC_BOOTSTRAP_ADMIN_PASSWORD", valueFrom: `${props.adminSecretArn}:password::` },
+        // Keycloak creates the bootstrap admin only on the start that creates the master realm.
+        ...adminSecretArns.flatMap((arn) => [
+          { name: "KC_BOOTSTRAP_ADMIN_USERNAME", valueFrom: `${arn}:username::` },
+          { name: "KC_BOOTSTRAP_ADMIN_PASSWORD", valueFrom: `${arn}:password::` },
+        ]),
       ],
       healthCheck: {
         command: ["CMD-SHELL", CONTAINER_HEALTH_COMMAND],

@@ -52,7 +52,8 @@ export class KeycloakStack extends TerraformStack {
       hostname,
     });
 
-    const secrets = new KeycloakSecrets(this, "secrets", { namePrefix: prefix });
+    const secrets = new KeycloakSecrets(this, "secrets", { namePrefix: prefix, bootstrapAdmin: config.bootstrapAdmin });
+    const adminSecretArns = secrets.adminSecretArn === undefined ? [] : [secrets.adminSecretArn];
     const database = new Database(this, "database", {
       namePrefix: prefix,
       vpcId: network.vpcId,
@@ -77,7 +78,7 @@ export class KeycloakStack extends TerraformStack {
       instanceType: config.bastionInstanceType,
       amiId: config.bastionAmiId,
       readableSecretArns: [database.masterSecretArn],
-      writableSecretArns: [secrets.dbUserSecretArn, secrets.adminSecretArn],
+      writableSecretArns: [secrets.dbUserSecretArn, ...adminSecretArns],
     });
     const bastionToDb = [
       bastion.allowTo("mysql", database.securityGroupId, database.port, "MySQL to the Keycloak database"),
@@ -194,7 +195,10 @@ export class KeycloakStack extends TerraformStack {
     output("db_private_name", database.hostName, "Private DNS name of the database");
     output("db_master_secret_arn", database.masterSecretArn, "RDS-managed master credentials");
     output("keycloak_db_secret_arn", secrets.dbUserSecretArn, "Keycloak database user credentials");
-    output("keycloak_admin_secret_arn", secrets.adminSecretArn, "Keycloak bootstrap admin credentials");
+    if (secrets.adminSecretArn !== undefined) {
+      output("keycloak_admin_secret_arn", secrets.adminSecretArn, "Keycloak bootstrap admin credentials");
+    }
+    output("keycloak_permanent_admin_secret_arn", secrets.permanentAdminSecretArn, "Keycloak permanent admin credentials (tools/permanent-admin.sh)");
     output("ecr_repository_url", registry.repositoryUrl, "ECR repository of the Keycloak image");
     output("keycloak_image", image.imageUri, "Image the service runs");
     output("ecs_cluster_name", keycloak.clusterName, "ECS cluster");

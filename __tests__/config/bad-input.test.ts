@@ -46,6 +46,7 @@ const CASES: readonly BadCase[] = [
   { name: "bad host name", env: { KEYCLOAK_HOSTNAME: "login_example.com" }, expect: ["hostname (env KEYCLOAK_HOSTNAME)", '"login_example.com"', "a DNS name"] },
   { name: "hosted zone without a host name", context: { hostedZoneId: "Z0123456789ABC" }, expect: ["hostname", '""', "when hostedZoneId is set"] },
   { name: "bastion SSH open to anywhere without the opt-in", env: { KEYCLOAK_BASTION_ALLOWED_CIDRS: "0.0.0.0/0" }, expect: ["bastionAllowedCidrs (env KEYCLOAK_BASTION_ALLOWED_CIDRS)", '["0.0.0.0/0"]', "KEYCLOAK_BASTION_ALLOW_SSH_FROM_ANYWHERE=true"] },
+  { name: "bootstrap admin neither on nor off", env: { KEYCLOAK_BOOTSTRAP_ADMIN: "no" }, expect: ["bootstrapAdmin (env KEYCLOAK_BOOTSTRAP_ADMIN)", '"no"', "true, false"] },
   { name: "log retention CloudWatch does not accept", context: { logRetentionDays: 10 }, expect: ["logRetentionDays (cdktf.json context environments.prod.logRetentionDays)", "got 10", "1, 3, 5, 7, 14, 30"] },
   { name: "DB class of a family that does not run MySQL", env: { KEYCLOAK_DB_INSTANCE_CLASS: "db.x1e.xlarge" }, expect: ["dbInstanceClass (env KEYCLOAK_DB_INSTANCE_CLASS)", '"db.x1e.xlarge"', "a family that runs MySQL"] },
   { name: "DB class without the db. prefix", context: { dbInstanceClass: "t4g.small" }, expect: ["dbInstanceClass", '"t4g.small"', "db.<family>.<size>"] },

@@ -112,6 +112,8 @@ export interface SynthSettings {
   hostname: string;
   /** Further settings as their KEYCLOAK_* variables, e.g. the admin CIDRs of the test's clients. @default {} */
   env?: Record<string, string>;
+  /** `bootstrapAdmin` of the stack. @default the stack's default */
+  bootstrapAdmin?: boolean;
 }
 
 /**
@@ -132,6 +134,7 @@ export function synthesizeTaskContainer(outDir: string, settings: SynthSettings)
       KEYCLOAK_VPC_CIDR: settings.vpcCidr,
       KEYCLOAK_HOSTNAME: settings.hostname,
       ...settings.env,
+      ...(settings.bootstrapAdmin === undefined ? {} : { KEYCLOAK_BOOTSTRAP_ADMIN: String(settings.bootstrapAdmin) }),
     },
     stdio: ["ignore", "pipe", "pipe"],
     timeout: 180_000,

@@ -16,7 +16,8 @@ export interface SetupArguments {
   readonly caBundleUrl: string;
   readonly masterSecretArn: string;
   readonly userSecretArn: string;
-  readonly adminSecretArn: string;
+  /** Absent once the bootstrap admin is gone (setting bootstrapAdmin off). */
+  readonly adminSecretArn?: string;
   readonly region: string;
 }
 
@@ -36,7 +37,7 @@ export function setupCommands(args: SetupArguments): string[] {
     ["--ca-bundle-url", args.caBundleUrl],
     ["--master-secret-arn", args.masterSecretArn],
     ["--user-secret-arn", args.userSecretArn],
-    ["--admin-secret-arn", args.adminSecretArn],
+    ...(args.adminSecretArn === undefined ? [] : [["--admin-secret-arn", args.adminSecretArn]]),
     ["--region", args.region],
   ]
     .map(([flag, value]) => `${flag} ${shellQuote(value)}`)

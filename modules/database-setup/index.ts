@@ -16,7 +16,8 @@ export interface DatabaseSetupProps {
   readonly dbPort: number;
   readonly masterSecretArn: string;
   readonly userSecretArn: string;
-  readonly adminSecretArn: string;
+  /** Bootstrap admin secret to fill. @default none: the setup leaves admin credentials alone */
+  readonly adminSecretArn?: string;
   /** Everything that must exist first: the instance, the DNS record, the security group rules. */
   readonly dependsOn: ITerraformDependable[];
 }
@@ -52,7 +53,7 @@ export class DatabaseSetup extends Construct {
         script_sha256: createHash("sha256").update(script).digest("hex"),
         master_secret_arn: props.masterSecretArn,
         user_secret_arn: props.userSecretArn,
-        admin_secret_arn: props.adminSecretArn,
+        ...(props.adminSecretArn === undefined ? {} : { admin_secret_arn: props.adminSecretArn }),
       },
       connection,
       provisioners: [

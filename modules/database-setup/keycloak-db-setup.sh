@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Creates Keycloak's database and database user on the RDS MySQL instance. Runs on the
 # bastion (Terraform's remote-exec), because only hosts inside the VPC reach the database.
-# Fills the Keycloak DB-user and bootstrap-admin secrets with generated passwords when they
-# have no value yet, so no password ever passes through Terraform or its state.
+# Fills the Keycloak DB-user secret (and the bootstrap-admin secret, when given) with generated
+# passwords when they have no value yet, so no password ever passes through Terraform or its state.
 # Every connection uses TLS and verifies the server: its certificate must chain to the CA bundle
 # given by URL (RDS's, downloaded over HTTPS) and name the host connected to. The Keycloak user
 # may log in over TLS only (REQUIRE SSL).
@@ -45,7 +45,7 @@ CA_FILE=""
 SECRET_PASSWORD=""
 
 usage() {
-  echo "usage: $(basename "$0") --db-host HOST [--db-port PORT] --ca-bundle-url URL --master-secret-arn ARN --user-secret-arn ARN --admin-secret-arn ARN --region REGION [--attempts N] [--interval-seconds S]"
+  echo "usage: $(basename "$0") --db-host HOST [--db-port PORT] --ca-bundle-url URL --master-secret-arn ARN --user-secret-arn ARN [--admin-secret-arn ARN] --region REGION [--attempts N] [--interval-seconds S]"
 }
 
 print_help() {
@@ -66,7 +66,8 @@ with the instance role's credentials.
   --user-secret-arn ARN      Keycloak DB-user secret; filled with username "${DB_USER}" and
                              a generated password when it has no value yet
   --admin-secret-arn ARN     Keycloak bootstrap-admin secret; filled with username
-                             "${ADMIN_USER}" and a generated password when it has no value yet
+                             "${ADMIN_USER}" and a generated password when it has no value yet;
+                             left out once a permanent admin exists (setting bootstrapAdmin false)
   --region REGION            AWS region of the secrets
   --attempts N               connection attempts while waiting for the database (default 30)
   --interval-seconds S       pause between attempts (default 10)
@@ -113,7 +114,7 @@ parse_args() {
     esac
   done
   local flag
-  for flag in DB_HOST CA_BUNDLE_URL MASTER_SECRET_ARN USER_SECRET_ARN ADMIN_SECRET_ARN REGION; do
+  for flag in DB_HOST CA_BUNDLE_URL MASTER_SECRET_ARN USER_SECRET_ARN REGION; do
     if [[ -z ${!flag} ]]; then
       usage >&2
       die "missing --$(tr '[:upper:]_' '[:lower:]-' <<<"$flag")"
@@ -457,7 +458,9 @@ main() {
   make_work_dir
   fetch_ca_bundle
   load_master_credentials
-  load_credentials "$ADMIN_SECRET_ARN" "$ADMIN_USER"
+  if [[ -n $ADMIN_SECRET_ARN ]]; then
+    load_credentials "$ADMIN_SECRET_ARN" "$ADMIN_USER"
+  fi
   load_credentials "$USER_SECRET_ARN" "$DB_USER"
   wait_for_database
   ensure_database
