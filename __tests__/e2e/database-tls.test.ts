@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DB_CA_BUNDLE_PATH, DB_CHARSET, DB_COLLATION, DB_NAME, DB_SSL_MODE, DB_USER } from "../../modules/constants";
 import {
@@ -42,6 +43,8 @@ const HEAP = "-Xms512m -Xmx768m";
 const START_TIMEOUT_MS = 5 * 60_000;
 const LOG_DIR = join(REPO_ROOT, ".cache", "e2e-logs");
 
+jest.setTimeout(START_TIMEOUT_MS + 60_000);
+
 const teardown = new Teardown();
 const tempDirs = new TempDirs();
 teardown.add("temporary directories", () => tempDirs.removeAll());
@@ -70,6 +73,7 @@ async function startExpectingFailure(reason: RegExp): Promise<string> {
 }
 
 beforeAll(async () => {
+  mkdirSync(LOG_DIR, { recursive: true });
   const work = tempDirs.make("kc-dbtls-");
   const dist = keycloakDist(MARIADB_STAND_IN_OVERRIDES);
   const subnet = freeTestSubnet();

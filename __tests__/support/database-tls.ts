@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DB_CA_BUNDLE_PATH } from "../../modules/constants";
 import { resolveCommand } from "./command-stubs";
@@ -148,6 +148,7 @@ export async function probeMysqlConnectorJ(options: {
   const jar = readdirSync(libDir).find((name) => /^com\.mysql\.mysql-connector-j-.*\.jar$/.test(name));
   if (jar === undefined) throw new Error(`no MySQL Connector/J in ${libDir}`);
   const truststore = join(options.workDir, `${options.ca.name}.p12`);
+  rmSync(truststore, { force: true });
   execFileSync(
     join(JAVA_HOME, "bin", "keytool"),
     ["-importcert", "-noprompt", "-alias", options.ca.name, "-file", options.ca.certFile, "-keystore", truststore, "-storetype", "PKCS12", "-storepass", TRUSTSTORE_PASSWORD],
