@@ -114,4 +114,36 @@ describe("configuration boundaries", () => {
     expect(loadConfig({ environment: "a234567890123456", env: {} }).environment).toBe("a234567890123456");
     for (const bad of ["a2345678901234567", "1dev", "Dev", ""]) expect(() => loadConfig({ environment: bad, env: {} })).toThrow(/Invalid environment name/);
   });
+
+  test("a ConfigError is named so, and its message says where a value came from, including the shared context", () => {
+    let error: unknown;
+    try {
+      loadConfig({ environment: "prod", shared: { region: "europe" }, env: {} });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).name).toBe("ConfigError");
+    expect((error as Error).message).toBe('Invalid setting region (cdktf.json context keycloak.region): got "europe"; allowed: an AWS region name such as eu-west-1.');
+  });
+
+  test("an empty value: ignored from the environment, taken as empty where a setting allows it", () => {
+    expect(load({}, { KEYCLOAK_REGION: "" }).region).toBe("eu-west-1");
+    expect(load({ hostname: "" }).hostname).toBe("");
+    refused({ privateZoneName: "" });
+  });
+
+  test("memory the CPU does not take: few sizes are listed, many as a range with its step", () => {
+    expect(() => load({ taskCpu: 512, taskMemory: 512 })).toThrow("for taskCpu 512: 1024, 2048, 3072, 4096.");
+    expect(() => load({ taskCpu: 2048, taskMemory: 2048 })).toThrow("for taskCpu 2048: 4096 to 16384 in steps of 1024.");
+  });
+
+  test("only unknown KEYCLOAK_* variables with a value are warned about; settings and KEYCLOAK_ENVIRONMENTS are not", () => {
+    const warnings: string[] = [];
+    loadConfig({
+      environment: "prod",
+      env: { KEYCLOAK_ADMIN: "admin", KEYCLOAK_UNSET: undefined, KEYCLOAK_ENVIRONMENTS: "prod", KEYCLOAK_REGION: "eu-west-1", OTHER_VARIABLE: "x" },
+      warn: (m) => warnings.push(m),
+    });
+    expect(warnings).toEqual(["Warning: environment variable KEYCLOAK_ADMIN is not a setting of this stack and is ignored."]);
+  });
 });
