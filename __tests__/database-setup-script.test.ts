@@ -42,6 +42,8 @@ describe("keycloak-db-setup.sh", () => {
     [["--db-host"], "--db-host needs a value"],
     [["--db-host", "db", "--bogus", "x"], "unknown argument '--bogus'"],
     [["--db-host", "db", "--master-secret-arn", "a", "--user-secret-arn", "b", "--admin-secret-arn", "c"], "missing --region"],
+    // --admin-secret-arn is optional (bootstrapAdmin false): without it the next missing flag is named.
+    [["--db-host", "db", "--master-secret-arn", "a", "--user-secret-arn", "b"], "missing --region"],
     [["--db-host", "db", "--master-secret-arn", "a", "--user-secret-arn", "b", "--admin-secret-arn", "c", "--region", "r", "--attempts", "0"], "--attempts must be a positive integer, got '0'"],
   ])("rejects bad arguments %j with usage or a clear message and exit 1", (args, message) => {
     const result = spawnSync("bash", [SETUP_SCRIPT_PATH, ...args], { encoding: "utf8" });
