@@ -46,6 +46,8 @@ describe("keycloak-db-setup.sh", () => {
     [["--db-host", "db", "--master-secret-arn", "a", "--user-secret-arn", "b", "--admin-secret-arn", "c", "--region", "r"], "missing --ca-bundle-url"],
     [["--db-host", "db", "--ca-bundle-url", "u", "--master-secret-arn", "a", "--user-secret-arn", "b", "--admin-secret-arn", "c"], "missing --region"],
     [["--db-host", "db", "--ca-bundle-url", "u", "--master-secret-arn", "a", "--user-secret-arn", "b", "--admin-secret-arn", "c", "--region", "r", "--attempts", "0"], "--attempts must be a positive integer, got '0'"],
+    // --admin-secret-arn is optional (bootstrapAdmin false): without it the next missing flag is named.
+    [["--db-host", "db", "--ca-bundle-url", "u", "--master-secret-arn", "a", "--user-secret-arn", "b"], "missing --region"],
   ])("rejects bad arguments %j with usage or a clear message and exit 1", (args, message) => {
     const result = spawnSync("bash", [SETUP_SCRIPT_PATH, ...args], { encoding: "utf8" });
     expect(result.status).toBe(1);

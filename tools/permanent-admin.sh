@@ -169,7 +169,7 @@ kc_curl() {
 log_in() {
   local username=$1 password=$2 form="$WORK_DIR/login-form" body="$WORK_DIR/login-response"
   TOKEN=""
-  U=$username P=$password jq -rn --arg client "$CLIENT_ID" \
+  U=$username P=$password jq -jn --arg client "$CLIENT_ID" \
     '"grant_type=password&client_id=\($client|@uri)&username=\(env.U|@uri)&password=\(env.P|@uri)"' >"$form"
   HTTP_STATUS=$(kc_curl --output "$body" --write-out '%{http_code}' \
     --data-binary "@$form" -H "Content-Type: application/x-www-form-urlencoded" \

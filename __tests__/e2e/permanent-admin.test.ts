@@ -80,6 +80,12 @@ function readmeRecoveryCommand(): string[] {
   return (JSON.parse(overrides) as { containerOverrides: { command: string[] }[] }).containerOverrides[0].command;
 }
 
+/** Keycloak refuses a password grant with invalid_grant (26.7.3 answers 400; RFC 6749 allows 400 or 401). */
+function expectRefused(grant: { status: number; error?: string }): void {
+  expect(grant.error).toBe("invalid_grant");
+  expect([400, 401]).toContain(grant.status);
+}
+
 /** What the script needs from `terraform output`, resolved to the stand-in's ARNs. */
 function scriptArguments(): string[] {
   const output = synthesizedStack(synthOn).output;
@@ -247,7 +253,7 @@ describe("from the bootstrap admin to a permanent admin, on a real Keycloak behi
     const users = await fetchOnce(`${BASE_URL}/admin/realms/master/users?exact=true&username=${bootstrap.username}`, proxyEndpoint, { headers });
     expect({ status: users.status, users: JSON.parse(users.body) }).toEqual({ status: 200, users: [] });
 
-    expect(await passwordGrant(BASE_URL, proxyEndpoint, bootstrap.username, bootstrap.password)).toMatchObject({ status: 401, error: "invalid_grant" });
+    expectRefused(await passwordGrant(BASE_URL, proxyEndpoint, bootstrap.username, bootstrap.password));
 
     const processes = namespaceEnvironments(replacement.namespace);
     expect(processes.some((p) => /java/.test(p.command))).toBe(true);
@@ -269,7 +275,7 @@ describe("from the bootstrap admin to a permanent admin, on a real Keycloak behi
       json: { type: "password", value: randomBytes(24).toString("base64url"), temporary: false },
     });
     expect(lockOut.status).toBe(204);
-    expect((await passwordGrant(BASE_URL, proxyEndpoint, permanent.username, permanent.password)).status).toBe(401);
+    expectRefused(await passwordGrant(BASE_URL, proxyEndpoint, permanent.username, permanent.password));
 
     // bootstrapAdmin back on: the setup fills the bootstrap secret, the tasks carry it again.
     await runSynthesizedSetup(setupCommandsOf(synthOn), bastion, secrets, resolveReference);
@@ -285,6 +291,6 @@ describe("from the bootstrap admin to a permanent admin, on a real Keycloak behi
     expect(rerun.stdout).toMatch(/set the password of 'ops-admin' from secret/);
     expect(rerun.stdout).toMatch(new RegExp(`deleted the bootstrap admin '${bootstrap.username}'`));
     expect(await passwordGrant(BASE_URL, proxyEndpoint, permanent.username, permanent.password)).toMatchObject({ status: 200 });
-    expect(await passwordGrant(BASE_URL, proxyEndpoint, bootstrap.username, bootstrap.password)).toMatchObject({ status: 401 });
+    expectRefused(await passwordGrant(BASE_URL, proxyEndpoint, bootstrap.username, bootstrap.password));
   }, 10 * 60_000);
 });
