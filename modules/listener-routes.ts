@@ -5,10 +5,11 @@
  * master realm (admin-cli's token endpoint) - is forwarded only from `adminAllowedCidrs`; anything
  * else gets a fixed 404 from the ALB itself.
  *
- * ALB path patterns are case-sensitive and matched on the path as sent, while Keycloak (Vert.x)
- * decodes percent-encoded unreserved characters and removes dot segments before routing. So
- * `/realms/<public>/%2e%2e/%2e%2e/admin/` would pass an allow rule for `/realms/<public>/*` and
- * land on the admin API. Dot segments, literal or encoded, are refused before any allow rule.
+ * ALB path patterns are case-sensitive and matched on the path as sent; AWS documents no
+ * normalization, so we assume none. A server behind it that decodes `%2e` and removes dot
+ * segments would turn `/realms/<public>/%2e%2e/%2e%2e/admin/` (allowed by `/realms/<public>/*`)
+ * into the admin API; Keycloak's own path handling is not something to rely on across versions.
+ * So dot segments, literal or encoded, are refused before any allow rule.
  * A pattern cannot hold `%` (the ALB accepts only A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ?), so the
  * encoded forms are written with `?` for the `%`.
  */
