@@ -1,5 +1,6 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HEALTH_READY_PATH, PORTS } from "../../modules/constants";
 import { SETUP_SCRIPT_PATH } from "../../modules/database-setup/commands";
@@ -26,28 +27,73 @@ export const STACK = "keycloak-prod";
 
 // ---- teardown -------------------------------------------------------------
 
+/** What the guard undoes when the test process is gone: kill a process group or process, delete a namespace, link or directory. */
+export type ResourceKind = "group" | "pid" | "netns" | "link" | "dir";
+
+/** Hands out manifest entries; the returned function drops the entry once the resource is gone by itself. */
+export interface Guard {
+  track(kind: ResourceKind, value: string): () => void;
+}
+
+// Waits for the test process to end, then undoes the manifest's entries newest first.
+const GUARD_SCRIPT = `
+parent=$1 manifest=$2 ip=$3
+while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+[ -f "$manifest" ] || exit 0
+tac "$manifest" | while read -r kind value; do
+  case "$kind" in
+    group) kill -KILL -- "-$value" 2>/dev/null ;;
+    pid) kill -KILL "$value" 2>/dev/null ;;
+    link) "$ip" link del "$value" 2>/dev/null ;;
+    netns) "$ip" netns del "$value" 2>/dev/null ;;
+    dir) rm -rf -- "$value" ;;
+  esac
+done
+rm -f -- "$manifest"
+`;
+
 /**
- * Everything a test started, undone in reverse order. Synchronous on purpose: the same steps run
- * from afterAll and from a SIGINT/SIGTERM handler, where nothing asynchronous gets to finish.
+ * Everything a test started, undone in reverse order by `run()` (afterAll). Jest hands test code
+ * a copy of `process` whose signal listeners never fire, and a runner stopped by SIGINT, SIGTERM
+ * or SIGKILL runs no afterAll; so a detached guard process watches the test process and, once it
+ * is gone without `run()`, undoes what the manifest lists. Entries are dropped as soon as their
+ * resource is gone, so the guard never signals a process ID that may have been reused.
  */
-export class Teardown {
+export class Teardown implements Guard {
   private readonly steps: { name: string; undo: () => void }[] = [];
-  private readonly onSignal = (signal: NodeJS.Signals) => {
-    process.stderr.write(`\n${signal}: stopping the test cluster\n`);
-    for (const error of this.run()) process.stderr.write(`${error}\n`);
-    process.exit(signal === "SIGINT" ? 130 : 143);
-  };
+  private readonly entries: { kind: ResourceKind; value: string }[] = [];
+  private readonly manifest = join(tmpdir(), `kc-e2e-guard-${process.pid}-${Date.now()}.list`);
+  private readonly guard: ChildProcess;
 
   constructor() {
-    process.on("SIGINT", this.onSignal);
-    process.on("SIGTERM", this.onSignal);
+    writeFileSync(this.manifest, "");
+    this.guard = spawn(resolveCommand("bash"), ["-c", GUARD_SCRIPT, "guard", String(process.pid), this.manifest, resolveCommand("ip")], {
+      detached: true,
+      stdio: "ignore",
+    });
+    this.guard.unref();
   }
 
-  add(name: string, undo: () => void): void {
+  /** An undo step for `run()`, and optionally what the guard undoes if the test process dies first. */
+  add(name: string, undo: () => void, resource?: { kind: ResourceKind; value: string }): void {
     this.steps.push({ name, undo });
+    if (resource !== undefined) this.track(resource.kind, resource.value);
   }
 
-  /** Runs every step (newest first) even when some fail; returns the failures. */
+  track(kind: ResourceKind, value: string): () => void {
+    const entry = { kind, value };
+    this.entries.push(entry);
+    this.writeManifest();
+    return () => {
+      const index = this.entries.indexOf(entry);
+      if (index >= 0) {
+        this.entries.splice(index, 1);
+        this.writeManifest();
+      }
+    };
+  }
+
+  /** Runs every step (newest first) even when some fail, then stops the guard; returns the failures. */
   run(): string[] {
     const errors: string[] = [];
     for (const step of this.steps.splice(0).reverse()) {
@@ -57,9 +103,15 @@ export class Teardown {
         errors.push(`cleanup "${step.name}" failed: ${String(error)}`);
       }
     }
-    process.off("SIGINT", this.onSignal);
-    process.off("SIGTERM", this.onSignal);
+    killGroup(this.guard.pid, "SIGTERM");
+    rmSync(this.manifest, { force: true });
     return errors;
+  }
+
+  private writeManifest(): void {
+    // Replaced in one rename, so the guard never reads half a file.
+    writeFileSync(`${this.manifest}.new`, this.entries.map((e) => `${e.kind} ${e.value}\n`).join(""));
+    renameSync(`${this.manifest}.new`, this.manifest);
   }
 }
 
@@ -93,6 +145,21 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
     if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
     await sleep(intervalMs);
   }
+}
+
+/**
+ * A new directory for this run's logs under `root`, keeping the `keep` newest earlier runs for
+ * inspection: test runs in parallel must not write into each other's files.
+ */
+export function runLogDir(root: string, keep = 4): string {
+  mkdirSync(root, { recursive: true });
+  const runs = readdirSync(root)
+    .filter((name) => /^run-\d+-\d+$/.test(name))
+    .sort((x, y) => Number(x.split("-")[1]) - Number(y.split("-")[1]));
+  for (const old of runs.slice(0, Math.max(0, runs.length - keep))) rmSync(join(root, old), { recursive: true, force: true });
+  const dir = join(root, `run-${Date.now()}-${process.pid}`);
+  mkdirSync(dir);
+  return dir;
 }
 
 // ---- the stack's task definition -----------------------------------------
@@ -225,7 +292,7 @@ export class TestNetwork {
     this.gateway = `${subnet}.1`;
     this.bridge = `kce2e${process.pid}`.slice(0, 15);
     ip("link", "add", this.bridge, "type", "bridge");
-    teardown.add(`bridge ${this.bridge}`, () => ip("link", "del", this.bridge));
+    teardown.add(`bridge ${this.bridge}`, () => ip("link", "del", this.bridge), { kind: "link", value: this.bridge });
     ip("addr", "add", `${this.gateway}/24`, "dev", this.bridge);
     ip("link", "set", this.bridge, "up");
   }
@@ -233,15 +300,18 @@ export class TestNetwork {
   /** A namespace with address `<subnet>.<hostNumber>`; `hosts` (name to address) resolve inside it only. */
   attach(label: string, hostNumber: number, hosts: Record<string, string> = {}): Host {
     const namespace = NetworkNamespace.create(`kce2e-${label}`);
-    this.teardown.add(`namespace ${namespace.name}`, () => namespace.delete());
+    this.teardown.add(`namespace ${namespace.name}`, () => namespace.delete(), { kind: "netns", value: namespace.name });
     const address = `${this.subnet}.${hostNumber}`;
     const hostSide = `kce${process.pid % 100000}${label}`.slice(0, 15);
     ip("link", "add", hostSide, "type", "veth", "peer", "name", "eth0", "netns", namespace.name);
-    this.teardown.add(`veth ${hostSide}`, () => ipIgnoringFailure("link", "del", hostSide));
+    this.teardown.add(`veth ${hostSide}`, () => ipIgnoringFailure("link", "del", hostSide), { kind: "link", value: hostSide });
     ip("link", "set", hostSide, "master", this.bridge, "up");
     ip("-n", namespace.name, "addr", "add", `${address}/24`, "dev", "eth0");
     ip("-n", namespace.name, "link", "set", "eth0", "up");
-    this.teardown.add(`hosts of ${namespace.name}`, setNamespaceHosts(namespace.name, hosts));
+    this.teardown.add(`hosts of ${namespace.name}`, setNamespaceHosts(namespace.name, hosts), {
+      kind: "dir",
+      value: `/etc/netns/${namespace.name}`,
+    });
     return { namespace, address };
   }
 }
@@ -302,7 +372,15 @@ export async function runDatabaseSetup(options: DatabaseSetupOptions): Promise<s
 }
 
 /** Rows of JGROUPS_PING, the JDBC_PING2 discovery table Keycloak keeps in its database. */
-export function jgroupsPingRows(db: MariaDb, database: string): { ip: string; name: string; coord: string }[] {
+export interface PingRow {
+  /** The address peers dial, `ip:port`. */
+  ip: string;
+  /** The node's JGroups name. */
+  name: string;
+  coord: string;
+}
+
+export function jgroupsPingRows(db: MariaDb, database: string): PingRow[] {
   return db
     .query(`SELECT ip, name, coord FROM \`${database}\`.JGROUPS_PING ORDER BY ip;`)
     .split("\n")
@@ -334,12 +412,16 @@ export interface KeycloakNodeOptions {
   environment: Record<string, string>;
   metadataHost: string;
   containerName: string;
+  /** Kills the node's processes if the test process dies without cleaning up. */
+  guard: Guard;
 }
 
 /** One Keycloak "task": the image's entrypoint in its own namespace, with its own task metadata endpoint. */
 export class KeycloakNode {
   readonly starts: NodeStart[] = [];
   private child?: ChildProcess;
+  /** Set once every process of the latest start is gone: from then on its group ID may be reused and is never signalled. */
+  private groupGone = true;
   private logOffset = 0;
   private metadata?: MetadataServer;
 
@@ -363,7 +445,7 @@ export class KeycloakNode {
   }
 
   get running(): boolean {
-    return this.child?.pid !== undefined && groupAlive(this.child.pid);
+    return !this.groupGone;
   }
 
   /** Starts the node as ECS starts a task: entrypoint + `command` of the task definition. */
@@ -387,6 +469,17 @@ export class KeycloakNode {
     const log = openSync(this.logFile, "a");
     this.child = spawn(argv[0], argv.slice(1), { env, detached: true, stdio: ["ignore", log, log], cwd: join(this.options.home, "..") });
     closeSync(log);
+    const pid = this.child.pid;
+    if (pid !== undefined) {
+      this.groupGone = false;
+      const untrack = this.options.guard.track("group", String(pid));
+      // The group outlives its leader while the JVM that kc.sh started is still exiting.
+      this.child.once("exit", async () => {
+        while (groupAlive(pid)) await sleep(100);
+        this.groupGone = true;
+        untrack();
+      });
+    }
     this.starts.push({ startedAt: Date.now() });
   }
 
@@ -412,13 +505,13 @@ export class KeycloakNode {
 
   /** SIGKILL to the whole task (entrypoint, kc.sh and the JVM), as when a Fargate task dies. */
   async kill(): Promise<void> {
-    killGroup(this.child?.pid);
+    this.signal("SIGKILL");
     await this.waitGone(15_000);
   }
 
   /** SIGTERM, as ECS stops a task; SIGKILL after its stopTimeout. */
   async stop(stopTimeoutMs = 60_000): Promise<void> {
-    killGroup(this.child?.pid, "SIGTERM");
+    this.signal("SIGTERM");
     try {
       await this.waitGone(stopTimeoutMs);
     } catch {
@@ -427,11 +520,22 @@ export class KeycloakNode {
   }
 
   killNow(): void {
-    killGroup(this.child?.pid);
+    this.signal("SIGKILL");
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    if (!this.groupGone) killGroup(this.child?.pid, signal);
   }
 
   closeMetadata(): Promise<void> {
     return this.metadata?.close() ?? Promise.resolve();
+  }
+
+  /** Whether a TCP connection to `address` (`ip:port`) succeeds from inside this node's namespace. */
+  canDial(address: string): boolean {
+    const [host, port] = address.split(":");
+    const argv = this.options.host.namespace.command([resolveCommand("bash"), "-c", 'exec 3<>"/dev/tcp/$1/$2"', "bash", host, port]);
+    return spawnSync(argv[0], argv.slice(1), { stdio: "ignore", timeout: 5_000 }).status === 0;
   }
 
   /** Cluster views (ISPN000094, or ISPN000093 after a merge) this node logged since its latest start. */
@@ -469,9 +573,7 @@ export class KeycloakNode {
   }
 
   private async waitGone(timeoutMs: number): Promise<void> {
-    const pid = this.child?.pid;
-    if (pid === undefined) return;
-    await waitFor(`${this.name}'s processes to exit`, timeoutMs, () => (groupAlive(pid) ? undefined : true), 200);
+    await waitFor(`${this.name}'s processes to exit`, timeoutMs, () => (this.groupGone ? true : undefined), 100);
   }
 }
 
@@ -561,4 +663,30 @@ export async function waitForCluster(nodes: KeycloakNode[], timeoutMs: number): 
   } catch (error) {
     throw new Error(`${(error as Error).message} (${describe()})`);
   }
+}
+
+export interface ClusterCheck {
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * The harness's verdict on whether `members` form one working cluster: every member's latest view
+ * lists exactly the members, and every member's JGROUPS_PING row holds the task address its peers
+ * dial (a node bound to another address cannot be reached, whatever its views say).
+ */
+export function clusterCheck(members: KeycloakNode[], rows: PingRow[]): ClusterCheck {
+  const names = members.map((node) => node.localName() ?? `${node.name}?`);
+  const expected = [...names].sort().join(",");
+  const problems: string[] = [];
+  for (const node of members) {
+    const view = [...(node.views().at(-1)?.members ?? [])].sort().join(",");
+    if (view !== expected) problems.push(`${node.name} sees [${view}]`);
+    const row = rows.find((r) => r.name === node.localName());
+    const routable = `${node.address}:${PORTS.jgroups}`;
+    if (row?.ip !== routable) problems.push(`${node.name} registered ${row?.ip ?? "no row"}, not ${routable}`);
+  }
+  return problems.length === 0
+    ? { ok: true, detail: `one cluster of ${members.length}: [${expected}]` }
+    : { ok: false, detail: problems.join("; ") };
 }

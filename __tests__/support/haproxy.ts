@@ -86,8 +86,9 @@ export function haproxyConfig(options: HaproxyOptions): string {
     "  http-request set-header X-Forwarded-Proto https",
     `  http-request set-header X-Forwarded-Port ${options.bindPort}`,
     // The ALB "fails open": when no target of a group is healthy it routes to all of them.
-    // Keycloak's split-brain check can mark a lone survivor not ready (a killed coordinator
-    // leaves its JGROUPS_PING row behind), and the ALB still sends it the traffic.
+    // This matters here: Keycloak's cluster health check takes a lone survivor out of readiness
+    // for about a minute after its peer dies (the e2e test measures it), and the ALB keeps
+    // sending it the traffic meanwhile.
     "  use_backend keycloak_fail_open if { nbsrv(keycloak) lt 1 }",
     "  default_backend keycloak",
     "",
@@ -136,6 +137,7 @@ export class Haproxy {
     return proxy;
   }
 
+  /** Process (and group) ID, for the test's cleanup guard. */
   get pid(): number | undefined {
     return this.process.pid;
   }
