@@ -13,6 +13,13 @@ import { resolveCommand } from "./command-stubs";
  * live one.
  */
 
+/**
+ * The target group's health-check timing as the proxy runs it: a check every `intervalMs`, a
+ * server is DOWN after `fall` failed checks and UP after `rise` good ones. The e2e test derives
+ * what a node's death may cost users from these numbers.
+ */
+export const HEALTH_CHECK = { intervalMs: 1_000, fall: 2, rise: 2 } as const;
+
 /** The cookie the ALB uses for duration-based stickiness; haproxy sets one of the same name. */
 export const STICKY_COOKIE = "AWSALB";
 
@@ -97,7 +104,7 @@ export function haproxyConfig(options: HaproxyOptions): string {
     `  cookie ${STICKY_COOKIE} insert indirect nocache`,
     `  option httpchk GET ${HEALTH_READY_PATH}`,
     "  http-check expect status 200",
-    `  default-server check port ${PORTS.management} inter 1s fall 2 rise 2`,
+    `  default-server check port ${PORTS.management} inter ${HEALTH_CHECK.intervalMs}ms fall ${HEALTH_CHECK.fall} rise ${HEALTH_CHECK.rise}`,
     ...servers,
     "",
     "backend keycloak_fail_open",

@@ -1,0 +1,145 @@
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { resolveCommand } from "./command-stubs";
+import type { Guard } from "./teardown";
+
+/**
+ * What Fargate gives a task, on this machine: a cgroup v1 group per task with the task
+ * definition's CPU (a CFS quota of `cpu`/1024 CPUs) and memory (a hard limit of `memory` MiB,
+ * past which the kernel kills the task's processes). The JVM's container support reads both, as
+ * it does on Fargate. Groups nest under the test process's own group of each controller, so any
+ * limit the machine puts on the test applies to them as well.
+ */
+
+/** The task definition's size: `cpu` in CPU units (1024 to a vCPU) and `memory` in MiB. */
+export interface TaskSize {
+  cpu: number;
+  memory: number;
+}
+
+export const CGROUP_ROOT = "/sys/fs/cgroup";
+/** The CFS period the quota is a share of (the kernel's default). */
+export const CFS_PERIOD_US = 100_000;
+const CONTROLLERS = ["cpu", "cpuacct", "memory"] as const;
+type Controller = (typeof CONTROLLERS)[number];
+const MIB = 1024 * 1024;
+
+export interface CgroupUsage {
+  /** memory.max_usage_in_bytes: the peak since creation or the last `resetPeak()`. */
+  peakBytes: number;
+  /** memory.failcnt: how often usage reached the limit (the kernel then reclaims or kills). */
+  failcnt: number;
+  /** `oom_kill` of memory.oom_control: processes the kernel killed for going over the limit. */
+  oomKills: number;
+  /** cpuacct.usage: CPU time of every process that ran in the group, in seconds. */
+  cpuSeconds: number;
+  /** cpu.stat nr_throttled: CFS periods in which the quota ran out. */
+  throttledPeriods: number;
+}
+
+/** Whether this machine lets a test create cgroup v1 groups for the controllers the tasks need. */
+export function cgroupsV1Available(): boolean {
+  return CONTROLLERS.every((controller) => existsSync(join(CGROUP_ROOT, controller, "cgroup.procs")));
+}
+
+/** The test process's own group of `controller`, from /proc/self/cgroup. */
+function ownGroup(controller: Controller): string {
+  for (const line of readFileSync("/proc/self/cgroup", "utf8").split("\n")) {
+    const [, controllers, path] = line.split(":");
+    if (controllers !== undefined && controllers.split(",").includes(controller)) return join(CGROUP_ROOT, controller, path);
+  }
+  throw new Error(`no cgroup v1 '${controller}' hierarchy in /proc/self/cgroup: the tasks cannot be sized as on Fargate`);
+}
+
+export class TaskCgroup {
+  private readonly dirs: Record<Controller, string>;
+  private readonly untrack: (() => void)[] = [];
+
+  /** Creates the groups (cpu, cpuacct, memory) named `name` and registers them with `guard` for removal. */
+  constructor(
+    readonly name: string,
+    readonly size: TaskSize,
+    guard: Guard,
+  ) {
+    this.dirs = Object.fromEntries(CONTROLLERS.map((c) => [c, join(ownGroup(c), name)])) as Record<Controller, string>;
+    for (const controller of CONTROLLERS) {
+      mkdirSync(this.dirs[controller]);
+      this.untrack.push(guard.track("cgroup", this.dirs[controller]));
+    }
+    this.write("cpu", "cpu.cfs_period_us", CFS_PERIOD_US);
+    this.write("cpu", "cpu.cfs_quota_us", Math.round((size.cpu / 1024) * CFS_PERIOD_US));
+    this.write("memory", "memory.limit_in_bytes", this.limitBytes);
+  }
+
+  get limitBytes(): number {
+    return this.size.memory * MIB;
+  }
+
+  /** "1 vCPU / 2048 MiB", as the summary prints it. */
+  describe(): string {
+    return `${this.size.cpu / 1024} vCPU / ${this.size.memory} MiB`;
+  }
+
+  /**
+   * `argv` prefixed so that its process joins the groups before it execs: everything it starts
+   * (kc.sh, the JVM) is then counted and limited from its first instruction, as in a container.
+   */
+  wrap(argv: string[]): string[] {
+    const procs = CONTROLLERS.map((c) => join(this.dirs[c], "cgroup.procs"));
+    return [resolveCommand("bash"), "-c", `for f in ${procs.map((p) => `'${p}'`).join(" ")}; do echo $$ > "$f"; done; exec "$@"`, "join-cgroup", ...argv];
+  }
+
+  /** Processes in the group right now. */
+  pids(): number[] {
+    return this.read("memory", "cgroup.procs")
+      .split("\n")
+      .filter((line) => line !== "")
+      .map(Number);
+  }
+
+  usage(): CgroupUsage {
+    const oom = /^oom_kill (\d+)$/m.exec(this.read("memory", "memory.oom_control"));
+    return {
+      peakBytes: Number(this.read("memory", "memory.max_usage_in_bytes")),
+      failcnt: Number(this.read("memory", "memory.failcnt")),
+      oomKills: oom === null ? 0 : Number(oom[1]),
+      cpuSeconds: Number(this.read("cpuacct", "cpuacct.usage")) / 1e9,
+      throttledPeriods: Number(/^nr_throttled (\d+)$/m.exec(this.read("cpu", "cpu.stat"))?.[1] ?? 0),
+    };
+  }
+
+  /** Starts a new peak-memory measurement (memory.max_usage_in_bytes restarts from current usage). */
+  resetPeak(): void {
+    this.write("memory", "memory.max_usage_in_bytes", 0);
+  }
+
+  /**
+   * Throws when the group's processes reached the memory limit: on Fargate the task would have
+   * been killed (the kernel kills here too, or reclaims and counts a failure first).
+   */
+  assertWithinLimit(who: string): void {
+    const usage = this.usage();
+    if (usage.failcnt > 0 || usage.oomKills > 0) {
+      throw new Error(
+        `${who} hit its memory limit of ${this.size.memory} MiB (task memory, memory.limit_in_bytes ${this.limitBytes}): ` +
+          `memory.failcnt ${usage.failcnt}, OOM kills ${usage.oomKills}, peak ${(usage.peakBytes / MIB).toFixed(0)} MiB`,
+      );
+    }
+  }
+
+  /** Removes the groups; their processes must be gone (the kernel refuses to remove a busy group). */
+  remove(): void {
+    for (const controller of CONTROLLERS) {
+      if (existsSync(this.dirs[controller])) rmdirSync(this.dirs[controller]);
+    }
+    for (const untrack of this.untrack.splice(0)) untrack();
+  }
+
+  private read(controller: Controller, file: string): string {
+    return readFileSync(join(this.dirs[controller], file), "utf8");
+  }
+
+  private write(controller: Controller, file: string, value: number): void {
+    writeFileSync(join(this.dirs[controller], file), String(value));
+  }
+}
