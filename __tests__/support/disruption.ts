@@ -49,7 +49,8 @@ export class Poller {
       const now = Date.now();
       if (now - since < settleMs) return undefined;
       const recent = this.polls.filter((poll) => poll.startedAt >= Math.max(since, now - settleMs));
-      return recent.length >= settleMs / this.intervalMs / 2 && recent.every((poll) => poll.ok) ? true : undefined;
+      // At least a quarter of the requests the interval allows: slow answers under load still count.
+      return recent.length >= settleMs / this.intervalMs / 4 && recent.every((poll) => poll.ok) ? true : undefined;
     }, 100);
   }
 
