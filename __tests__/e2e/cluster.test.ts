@@ -305,7 +305,10 @@ describe("two-node Keycloak cluster from the synthesized task definition, Fargat
   test(`${LOAD_USERS} users logging in through the proxy for ${LOAD_MS / 1000} s: every login succeeds and no node reaches its task memory limit`, async () => {
     await step("6. login load within the task size", async () => {
       const service = [stand.nodes.a, stand.nodes.b];
-      for (const node of service) node.cgroup.resetPeak();
+      for (const node of service) {
+        stand.recordUsage(node);
+        node.cgroup.resetPeak();
+      }
       const cpuBefore = service.map((node) => node.cgroup.usage().cpuSeconds);
       const started = Date.now();
       const load = await loginLoad(stand.proxyEndpoint, stand.realm, LOAD_USERS, LOAD_MS);

@@ -233,10 +233,12 @@ export class ClusterStand {
     return view;
   }
 
-  private recordUsage(node: KeycloakNode): void {
+  /** Records the node's memory and CPU so far; the peak is kept across `resetPeak()`. */
+  recordUsage(node: KeycloakNode): void {
     const usage = node.cgroup.usage();
-    Object.assign(this.summary.sizingOf(node.name, node.cgroup.describe()), {
-      peakMiB: usage.peakBytes / MIB,
+    const sizing = this.summary.sizingOf(node.name, node.cgroup.describe());
+    Object.assign(sizing, {
+      peakMiB: Math.max(sizing.peakMiB ?? 0, usage.peakBytes / MIB),
       failcnt: usage.failcnt,
       oomKills: usage.oomKills,
       cpuSeconds: usage.cpuSeconds,
