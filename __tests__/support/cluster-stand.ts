@@ -242,6 +242,7 @@ export class ClusterStand {
       failcnt: usage.failcnt,
       oomKills: usage.oomKills,
       cpuSeconds: usage.cpuSeconds,
+      throttledPeriods: usage.throttledPeriods,
     });
   }
 

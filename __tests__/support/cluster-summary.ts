@@ -15,6 +15,8 @@ export interface NodeSizing {
   failcnt?: number;
   oomKills?: number;
   cpuSeconds?: number;
+  /** CFS periods in which the task's CPU quota ran out. */
+  throttledPeriods?: number;
 }
 
 export interface LoadResult {
@@ -68,13 +70,13 @@ export class ClusterSummary {
         return `| ${name} | ${entry?.result ?? "not run"} | ${entry ? entry.seconds.toFixed(1) : "-"} |`;
       }),
       "",
-      "| Node (task size, cgroup) | JVM sees CPUs | JVM max heap (MiB) | Peak memory (MiB) | Peak during login load (MiB) | Limit hit (failcnt / OOM kills) | CPU seconds |",
-      "| --- | --- | --- | --- | --- | --- | --- |",
+      "| Node (task size, cgroup) | JVM sees CPUs | JVM max heap (MiB) | Peak memory (MiB) | Peak during login load (MiB) | Limit hit (failcnt / OOM kills) | CPU seconds | Periods throttled |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- |",
       ...[...this.sizing.values()].map(
         (s) =>
           `| ${s.node} (${s.size}) | ${s.processors ?? "-"} | ${s.heapMaxMiB?.toFixed(0) ?? "-"} | ${s.peakMiB?.toFixed(0) ?? "-"} | ${
             s.loadPeakMiB?.toFixed(0) ?? "-"
-          } | ${s.failcnt ?? "-"} / ${s.oomKills ?? "-"} | ${f1(s.cpuSeconds)} |`,
+          } | ${s.failcnt ?? "-"} / ${s.oomKills ?? "-"} | ${f1(s.cpuSeconds)} | ${s.throttledPeriods ?? "-"} |`,
       ),
       "",
       "| Node start | Task size | Start to ready (s) |",
