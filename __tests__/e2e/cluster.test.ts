@@ -238,7 +238,7 @@ describe("two-node Keycloak cluster from the synthesized task definition, Fargat
         const code = codeFrom(redirect.location, auth.state);
         expect({ status: redirect.status, code: code !== undefined }).toEqual({ status: 302, code: true });
         // The proxy moved the browser to the live node, which finished the login A had started.
-        const tabId = new URL(action!).searchParams.get("tab_id")!;
+        const tabId = new URL(action!, stand.realm.issuer).searchParams.get("tab_id")!;
         expect(await servedBy(stand.proxy.logFile, "POST", tabId)).toMatchObject({ server: b.name, status: 302 });
         expect(browser.cookie(STICKY_COOKIE)).toBe(b.name);
         await exchangeCode(browser, stand.realm, code!, auth.verifier);
