@@ -37,11 +37,6 @@ export interface CgroupUsage {
   throttledPeriods: number;
 }
 
-/** Whether this machine lets a test create cgroup v1 groups for the controllers the tasks need. */
-export function cgroupsV1Available(): boolean {
-  return CONTROLLERS.every((controller) => existsSync(join(CGROUP_ROOT, controller, "cgroup.procs")));
-}
-
 /** The test process's own group of `controller`, from /proc/self/cgroup. */
 function ownGroup(controller: Controller): string {
   for (const line of readFileSync("/proc/self/cgroup", "utf8").split("\n")) {
