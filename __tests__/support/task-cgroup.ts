@@ -122,10 +122,20 @@ export class TaskCgroup {
     }
   }
 
-  /** Removes the groups; their processes must be gone (the kernel refuses to remove a busy group). */
+  /**
+   * Removes the groups. The kernel refuses to remove a group with processes, and a killed JVM takes
+   * a moment to exit, so a busy group is retried for up to 5 s.
+   */
   remove(): void {
     for (const controller of CONTROLLERS) {
-      if (existsSync(this.dirs[controller])) rmdirSync(this.dirs[controller]);
+      for (let attempt = 0; existsSync(this.dirs[controller]); attempt++) {
+        try {
+          rmdirSync(this.dirs[controller]);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "EBUSY" || attempt >= 50) throw error;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+        }
+      }
     }
     for (const untrack of this.untrack.splice(0)) untrack();
   }
