@@ -75,11 +75,16 @@ function startPolling(): Poller {
  * Polls through an event: `during` is the event, from `eventAt` on; the poller keeps going until
  * SETTLE_MS of successes after it. The failures and the recovery time must be within `bound`.
  */
-async function expectBoundedDisruption(event: string, bound: (eventAt: number) => DisruptionBound, during: (poller: Poller) => Promise<number>): Promise<void> {
+async function expectBoundedDisruption(event: string, bound: (eventAt: number) => DisruptionBound, during: () => Promise<number>): Promise<void> {
   const poller = startPolling();
-  const eventAt = await during(poller);
-  await poller.settle(eventAt, SETTLE_MS, CLUSTER_TIMEOUT_MS);
-  const disruption = measureDisruption(event, await poller.stop(), eventAt, bound(eventAt));
+  let eventAt: number;
+  try {
+    eventAt = await during();
+    await poller.settle(eventAt, SETTLE_MS, CLUSTER_TIMEOUT_MS);
+  } finally {
+    await poller.stop();
+  }
+  const disruption = measureDisruption(event, poller.polls, eventAt, bound(eventAt));
   summary.disruptions.push(disruption);
   process.stdout.write(`${event}: ${disruption.failed} of ${disruption.requests} requests failed, recovered after ${disruption.recoveredAfterSeconds.toFixed(1)} s\n`);
   expect(outsideBound(disruption)).toEqual([]);
