@@ -2,7 +2,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { JAVA_HOME, REPO_ROOT } from "../support/keycloak-dist";
-import { TaskCgroup } from "../support/task-cgroup";
+import { NetworkNamespace } from "../support/netns";
+import { TaskCgroup, withCgroupsMounted } from "../support/task-cgroup";
 import { Teardown } from "../support/teardown";
 import { TempDirs } from "../support/temp-dir";
 import { waitFor } from "../support/waiting";
@@ -48,6 +49,17 @@ test("the JVM in a task-sized cgroup (0.5 vCPU / 2048 MiB) reads the limits from
     period: line("CPU Period"),
     memory: line("Memory Limit"),
   }).toEqual({ status: 0, provider: "cgroupv1", cpus: "1", quota: "50000us", period: "100000us", memory: "2.00G" });
+});
+
+test("the JVM started the way the nodes are (task cgroup, then `ip netns exec`) still reads the task's limits", () => {
+  const namespace = NetworkNamespace.create("kccgtest");
+  teardown.add(`namespace ${namespace.name}`, () => namespace.delete(), { kind: "netns", value: namespace.name });
+  const cgroup = group("netns", DEV_TASK);
+  const argv = cgroup.wrap(namespace.command(withCgroupsMounted([java, "-XshowSettings:system", "-version"])));
+  const result = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: 60_000 });
+  const settings = `${result.stdout}${result.stderr}`;
+  const line = (label: string) => new RegExp(`^\\s*${label}: (.+)$`, "m").exec(settings)?.[1]?.trim();
+  expect({ status: result.status, cpus: line("Effective CPU Count"), memory: line("Memory Limit") }).toEqual({ status: 0, cpus: "1", memory: "2.00G" });
 });
 
 test("a process that goes past its task memory limit is killed and fails the harness's check with a message naming the limit", () => {

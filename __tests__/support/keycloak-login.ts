@@ -70,21 +70,21 @@ export async function adminToken(node: KeycloakNode, realm: Realm): Promise<stri
   return (JSON.parse(response.body) as { access_token: string }).access_token;
 }
 
-/** The master realm's display name as one node's admin API answers it. */
-export async function realmDisplayName(node: KeycloakNode, token: string): Promise<string | undefined> {
+/** The master realm as one node's admin API answers it. */
+export async function realmRepresentation(node: KeycloakNode, token: string): Promise<Record<string, unknown>> {
   const response = await fetchOnce(`http://${node.address}:${PORTS.http}/admin/realms/master`, { address: node.address }, {
     headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
   });
   if (response.status !== 200) throw new Error(`GET realm through ${node.name}: ${response.status} ${response.body}`);
-  return (JSON.parse(response.body) as { displayName?: string }).displayName;
+  return JSON.parse(response.body) as Record<string, unknown>;
 }
 
-/** Sets the master realm's display name through one node's admin API. */
-export async function setRealmDisplayName(node: KeycloakNode, token: string, displayName: string): Promise<void> {
+/** Changes fields of the master realm through one node's admin API. */
+export async function updateRealm(node: KeycloakNode, token: string, fields: Record<string, unknown>): Promise<void> {
   const response = await fetchOnce(`http://${node.address}:${PORTS.http}/admin/realms/master`, { address: node.address }, {
     method: "PUT",
     headers: { Authorization: `Bearer ${token}` },
-    json: { displayName },
+    json: fields,
   });
   if (response.status !== 204) throw new Error(`PUT realm through ${node.name}: ${response.status} ${response.body}`);
 }

@@ -6,7 +6,7 @@ import { fetchOnce } from "./browser";
 import { resolveCommand } from "./command-stubs";
 import { startMetadataServer, taskMetadataFor, type MetadataServer } from "./ecs-metadata";
 import { JAVA_HOME, REPO_ROOT } from "./keycloak-dist";
-import type { TaskCgroup } from "./task-cgroup";
+import { withCgroupsMounted, type TaskCgroup } from "./task-cgroup";
 import { groupAlive, killGroup, type Guard } from "./teardown";
 import type { Host } from "./test-network";
 import { sleep, waitFor } from "./waiting";
@@ -101,7 +101,8 @@ export class KeycloakNode {
       ECS_CONTAINER_METADATA_URI_V4: this.metadata.uri,
       ...extraEnvironment,
     };
-    const argv = this.cgroup.wrap(this.options.host.namespace.command([resolveCommand("bash"), ENTRYPOINT, ...command]));
+    // Joins the task's cgroup before entering the namespace, whose fresh /sys then gets the cgroup mounts back.
+    const argv = this.cgroup.wrap(this.options.host.namespace.command(withCgroupsMounted([resolveCommand("bash"), ENTRYPOINT, ...command])));
     const log = openSync(this.logFile, "a");
     this.child = spawn(argv[0], argv.slice(1), { env, detached: true, stdio: ["ignore", log, log], cwd: join(this.options.home, "..") });
     closeSync(log);

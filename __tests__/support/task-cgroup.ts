@@ -46,6 +46,29 @@ function ownGroup(controller: Controller): string {
   throw new Error(`no cgroup v1 '${controller}' hierarchy in /proc/self/cgroup: the tasks cannot be sized as on Fargate`);
 }
 
+// `ip netns exec` gives its command a fresh /sys, without the cgroup mounts: the limits still
+// apply, but the JVM could not read them and would size itself from the whole machine. This
+// mounts the hierarchies of cpu, cpuacct, cpuset (the JVM requires it) and memory again (in the command's private mount
+// namespace), with the controller sets /proc/self/cgroup names, so the JVM reads them as in a container.
+const MOUNT_CGROUPS_SCRIPT = `
+if [ ! -e /sys/fs/cgroup/memory ] && [ ! -e /sys/fs/cgroup/memory,cpu ]; then
+  mount -t tmpfs -o mode=755 cgroup_root /sys/fs/cgroup
+  while IFS=: read -r _ controllers _; do
+    case ",$controllers," in
+      *,cpu,* | *,cpuacct,* | *,cpuset,* | *,memory,*)
+        mkdir -p "/sys/fs/cgroup/$controllers"
+        mount -t cgroup -o "$controllers" cgroup "/sys/fs/cgroup/$controllers" ;;
+    esac
+  done < /proc/self/cgroup
+fi
+exec "$@"
+`;
+
+/** `argv` run inside a network namespace with the cgroup hierarchies visible again (see MOUNT_CGROUPS_SCRIPT). */
+export function withCgroupsMounted(argv: string[]): string[] {
+  return [resolveCommand("bash"), "-c", MOUNT_CGROUPS_SCRIPT, "mount-cgroups", ...argv];
+}
+
 export class TaskCgroup {
   private readonly dirs: Record<Controller, string>;
   private readonly untrack: (() => void)[] = [];
