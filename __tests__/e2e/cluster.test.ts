@@ -277,8 +277,9 @@ describe("two-node Keycloak cluster from the synthesized task definition, Fargat
         expect(browser.cookie(STICKY_COOKIE)).toBe(first.name);
         return killedAt;
       });
-      await replace(second, `${second.name} replaced`);
+      // Still logged in after both losses: the next step can use this browser whatever the replacement shows.
       loggedInBrowser = browser;
+      await replace(second, `${second.name} replaced`);
     });
   }, 14 * 60_000);
 
