@@ -27,6 +27,7 @@ import {
 import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "../support/keycloak-dist";
 import { MariaDb, sqlString } from "../support/mariadb";
 import { freeTestSubnet } from "../support/netns-extras";
+import { taskCgroupFor } from "../support/task-cgroup";
 import { TempDirs } from "../support/temp-dir";
 
 /**
@@ -129,6 +130,8 @@ beforeAll(async () => {
     environment: nodeEnvironment(container.environment, secretValues, home, HEAP),
     metadataHost: network.gateway,
     containerName: container.name,
+    guard: teardown,
+    cgroup: taskCgroupFor("tls-node", container, teardown),
   });
   teardown.add("keycloak node", () => node.killNow());
 }, 10 * 60_000);

@@ -31,6 +31,7 @@ import {
 } from "../support/permanent-admin";
 import { startRdsStandIn } from "../support/rds-stand-in";
 import { SecretsManagerStub } from "../support/secrets-manager-stub";
+import { taskCgroupFor } from "../support/task-cgroup";
 import { TempDirs } from "../support/temp-dir";
 
 /**
@@ -114,6 +115,8 @@ function newNode(name: string, container: TaskContainer): KeycloakNode {
     environment: nodeEnvironment(container.environment, resolveSecrets(container, resolveReference, secrets), home, HEAP),
     metadataHost: network.gateway,
     containerName: container.name,
+    guard: teardown,
+    cgroup: taskCgroupFor(name, container, teardown),
   });
   nodes.push(node);
   teardown.add(name, () => node.killNow());

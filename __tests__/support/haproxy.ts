@@ -13,6 +13,13 @@ import { resolveCommand } from "./command-stubs";
  * live one.
  */
 
+/**
+ * The target group's health-check timing as the proxy runs it: a check every `intervalMs`, a
+ * server is DOWN after `fall` failed checks and UP after `rise` good ones. The e2e test derives
+ * what a node's death may cost users from these numbers.
+ */
+export const HEALTH_CHECK = { intervalMs: 1_000, fall: 2, rise: 2 } as const;
+
 /** The cookie the ALB uses for duration-based stickiness; haproxy sets one of the same name. */
 export const STICKY_COOKIE = "AWSALB";
 
@@ -89,8 +96,9 @@ export function haproxyConfig(options: HaproxyOptions): string {
     `  http-request set-header X-Forwarded-Port ${options.bindPort}`,
     ...(options.frontendRules ?? []),
     // The ALB "fails open": when no target of a group is healthy it routes to all of them.
-    // Keycloak's split-brain check can mark a lone survivor not ready (a killed coordinator
-    // leaves its JGROUPS_PING row behind), and the ALB still sends it the traffic.
+    // This matters here: Keycloak's cluster health check takes a lone survivor out of readiness
+    // for about a minute after its peer dies (the e2e test measures it), and the ALB keeps
+    // sending it the traffic meanwhile.
     "  use_backend keycloak_fail_open if { nbsrv(keycloak) lt 1 }",
     "  default_backend keycloak",
     "",
@@ -99,7 +107,7 @@ export function haproxyConfig(options: HaproxyOptions): string {
     `  cookie ${STICKY_COOKIE} insert indirect nocache`,
     `  option httpchk GET ${HEALTH_READY_PATH}`,
     "  http-check expect status 200",
-    `  default-server check port ${PORTS.management} inter 1s fall 2 rise 2`,
+    `  default-server check port ${PORTS.management} inter ${HEALTH_CHECK.intervalMs}ms fall ${HEALTH_CHECK.fall} rise ${HEALTH_CHECK.rise}`,
     ...servers,
     "",
     "backend keycloak_fail_open",
@@ -139,6 +147,7 @@ export class Haproxy {
     return proxy;
   }
 
+  /** Process (and group) ID, for the test's cleanup guard. */
   get pid(): number | undefined {
     return this.process.pid;
   }

@@ -14,7 +14,7 @@ import { readBuildOptions } from "../../modules/build-options";
  */
 
 export const REPO_ROOT = join(__dirname, "..", "..");
-/** Keycloak 26 runs on Java 17, 21 and 25; the machines and CI have Temurin 25 here. */
+/** Keycloak 26 runs on Java 17, 21 and 25; these machines have Temurin 25 here (KEYCLOAK_TEST_JAVA_HOME overrides). */
 export const JAVA_HOME = process.env.KEYCLOAK_TEST_JAVA_HOME ?? "/usr/lib/jvm/temurin-25-jdk-amd64";
 
 const CACHE_ROOT = join(REPO_ROOT, ".cache", "keycloak");
@@ -60,6 +60,9 @@ function tarball(version: string): string {
  * replacing the option of the same name. Builds it when the cache has no build for that key.
  */
 export function keycloakDist(overrides: Record<string, string> = {}, version = KEYCLOAK_VERSION): KeycloakDist {
+  if (!existsSync(join(JAVA_HOME, "bin", "java"))) {
+    throw new Error(`no JDK at ${JAVA_HOME}: install Temurin 25 there or set KEYCLOAK_TEST_JAVA_HOME to a JDK 17, 21 or 25`);
+  }
   const buildOptions = { ...readBuildOptions(join(REPO_ROOT, BUILD_OPTIONS_FILE)), ...overrides };
   const buildDir = join(CACHE_ROOT, version, `build-${buildKey(version, buildOptions)}`);
   const home = join(buildDir, `keycloak-${version}`);

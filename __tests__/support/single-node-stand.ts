@@ -23,6 +23,7 @@ import { Haproxy, makeCertificate } from "./haproxy";
 import { keycloakDist, nodeHome } from "./keycloak-dist";
 import { MariaDb, sqlString } from "./mariadb";
 import { freeTestSubnet } from "./netns-extras";
+import { taskCgroupFor } from "./task-cgroup";
 import { SecretsManagerStub } from "./secrets-manager-stub";
 
 /**
@@ -145,6 +146,8 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
     environment: nodeEnvironment(container.environment, secretValues, home, options.heap ?? "-Xms512m -Xmx1g"),
     metadataHost: network.gateway,
     containerName: container.name,
+    guard: teardown,
+    cgroup: taskCgroupFor("node", container, teardown),
   });
   teardown.add("node", () => node.killNow());
   teardown.add("node metadata", () => void node.closeMetadata());

@@ -1,0 +1,286 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Endpoint } from "./browser";
+import { proxyRulesOfSynth } from "./alb-rules";
+import { ClusterSummary } from "./cluster-summary";
+import { waitForCluster } from "./cluster-checks";
+import { caBundleUrl, databaseTls, installDatabaseCa, withDatabaseEndpoint, type TestCa } from "./database-tls";
+import { Haproxy, makeCertificate } from "./haproxy";
+import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "./keycloak-dist";
+import type { Realm } from "./keycloak-login";
+import { KeycloakNode, nodeEnvironment } from "./keycloak-node";
+import { MariaDb, sqlString } from "./mariadb";
+import { freeTestSubnet } from "./netns-extras";
+import { SecretsManagerStub } from "./secrets-manager-stub";
+import {
+  forMariaDbStandIn,
+  jdbcTarget,
+  MARIADB_STAND_IN_OVERRIDES,
+  parseSecretReference,
+  resolveSecrets,
+  STACK,
+  synthesizeTaskContainers,
+  type TaskContainer,
+} from "./task-definition";
+import { taskCgroupFor } from "./task-cgroup";
+import { runLogDir, Teardown } from "./teardown";
+import { TempDirs } from "./temp-dir";
+import { runDatabaseSetup, TestNetwork, type Host } from "./test-network";
+import { waitFor } from "./waiting";
+
+/**
+ * The lifecycle driver of the cluster e2e: builds the stand (synthesized task definitions, test
+ * network, database set up by the bastion's script, Fargate-sized Keycloak nodes, the ALB-like
+ * proxy), starts and stops nodes with the summary's bookkeeping, and takes it all down again.
+ * The scenarios live in __tests__/e2e/cluster.test.ts.
+ */
+
+/** The stack's `hostname` for this test: the proxy answers to it on 443. */
+export const PUBLIC_HOSTNAME = "keycloak.e2e.test";
+/** The dev profile's stack: its smaller task size runs the negative control's node. */
+export const DEV_STACK = "keycloak-dev";
+const REGION = "eu-west-1";
+const LOG_ROOT = join(REPO_ROOT, ".cache", "e2e-logs");
+export const SUMMARY_FILE = join(REPO_ROOT, ".cache", "e2e-summary.md");
+const MIB = 1024 * 1024;
+/** What Terraform puts in for the RDS endpoint; the test database's certificate names it. */
+const DB_ENDPOINT = "keycloak-prod-db.rds.e2e.test";
+
+export interface StandNodes {
+  a: KeycloakNode;
+  b: KeycloakNode;
+  c: KeycloakNode;
+}
+
+export class ClusterStand {
+  readonly teardown = new Teardown();
+  private readonly tempDirs = new TempDirs();
+  private readonly startedAt = Date.now();
+  private untrackDb = () => {};
+  dist?: KeycloakDist;
+  /** The prod task definition (the service's nodes) and the dev one (the negative control's node). */
+  container!: TaskContainer;
+  devContainer!: TaskContainer;
+  network!: TestNetwork;
+  db!: MariaDb;
+  proxy!: Haproxy;
+  proxyEndpoint!: Endpoint;
+  nodes!: StandNodes;
+  realm!: Realm;
+  logDir = LOG_ROOT;
+
+  constructor(readonly summary: ClusterSummary) {
+    this.teardown.add("temporary directories", () => this.tempDirs.removeAll());
+  }
+
+  async build(): Promise<void> {
+    this.logDir = runLogDir(LOG_ROOT);
+    const work = this.tempDirs.make("kc-e2e-");
+    this.teardown.track("dir", work);
+
+    this.dist = keycloakDist(MARIADB_STAND_IN_OVERRIDES);
+    this.summary.notes.push(
+      this.dist.built ? `Built the distribution in ${this.dist.buildSeconds.toFixed(0)} s.` : "Reused the cached built distribution.",
+      `Build and run with ${JSON.stringify(MARIADB_STAND_IN_OVERRIDES)} and a jdbc:mariadb: URL: MariaDB stands in for MySQL (see MARIADB_STAND_IN_OVERRIDES).`,
+    );
+
+    const subnet = freeTestSubnet();
+    const synthDir = join(work, "synth");
+    // The test's client is the host side of the bridge (the gateway address): an admin source,
+    // since the scenarios log in as the master realm's admin through the proxy.
+    const synthesized = synthesizeTaskContainers(
+      synthDir,
+      { vpcCidr: `${subnet}.0/24`, hostname: PUBLIC_HOSTNAME, env: { KEYCLOAK_ADMIN_ALLOWED_CIDRS: `${subnet}.1/32` } },
+      [STACK, DEV_STACK],
+    );
+    this.container = { ...synthesized[STACK], environment: forMariaDbStandIn(withDatabaseEndpoint(synthesized[STACK].environment, DB_ENDPOINT)) };
+    this.devContainer = synthesized[DEV_STACK];
+    const { host: dbHost, port: dbPort } = jdbcTarget(this.container.environment.KC_DB_URL);
+
+    this.network = new TestNetwork(subnet, this.teardown);
+    const dbNet = this.network.attach("db", 2);
+    const bastion = this.network.attach("bastion", 3, { [dbHost]: dbNet.address });
+    const taskHosts: Record<keyof StandNodes, Host> = {
+      a: this.network.attach("node-a", 11, { [dbHost]: dbNet.address }),
+      b: this.network.attach("node-b", 12, { [dbHost]: dbNet.address }),
+      c: this.network.attach("node-c", 13, { [dbHost]: dbNet.address }),
+    };
+
+    const dbDir = join(work, "mariadb");
+    // TLS from a test CA with require_secure_transport=ON, as the stack's RDS parameter group has it.
+    const dbTls = databaseTls(join(work, "db-tls"), { dns: [dbHost], ips: [dbNet.address] });
+    this.db = await MariaDb.start({ workDir: dbDir, address: dbNet.address, port: dbPort, netns: dbNet.namespace.name, tls: dbTls.tls });
+    // `ip netns exec` execs, so the pid file names the process the test started.
+    this.untrackDb = this.teardown.track("pid", readFileSync(join(dbDir, "mariadb.pid"), "utf8").trim());
+
+    const secretValues = await this.setUpDatabase(work, bastion, dbHost, dbPort, dbTls.ca);
+    this.realm = {
+      issuer: `https://${PUBLIC_HOSTNAME}/realms/master`,
+      accountUrl: `https://${PUBLIC_HOSTNAME}/realms/master/account/`,
+      admin: { username: secretValues.KC_BOOTSTRAP_ADMIN_USERNAME, password: secretValues.KC_BOOTSTRAP_ADMIN_PASSWORD },
+    };
+
+    const certificate = makeCertificate(work, PUBLIC_HOSTNAME);
+    this.proxyEndpoint = { address: this.network.gateway, ca: certificate.certPem };
+    const makeNode = (name: string, host: Host, task: TaskContainer) => {
+      const home = nodeHome(this.dist!, join(work, name));
+      installDatabaseCa(home, dbTls.ca);
+      const cgroup = taskCgroupFor(name, task, this.teardown);
+      this.summary.sizingOf(name, cgroup.describe());
+      return new KeycloakNode({
+        name,
+        host,
+        home,
+        logFile: join(this.logDir, `${name}.log`),
+        // No heap option: kc.sh's container default (70 % of the cgroup's limit) applies, as in the image.
+        environment: nodeEnvironment(this.container.environment, secretValues, home),
+        metadataHost: this.network.gateway,
+        containerName: this.container.name,
+        guard: this.teardown,
+        cgroup,
+      });
+    };
+    this.nodes = {
+      a: makeNode("node-a", taskHosts.a, this.container),
+      b: makeNode("node-b", taskHosts.b, this.container),
+      c: makeNode("node-c", taskHosts.c, this.devContainer),
+    };
+    for (const node of Object.values(this.nodes)) this.teardown.add(node.name, () => node.killNow());
+
+    this.proxy = await Haproxy.start({
+      dir: work,
+      bindAddress: this.network.gateway,
+      bindPort: 443,
+      certificate,
+      // Only the two service tasks are targets; node-c is the negative control outside the service.
+      backends: [this.nodes.a, this.nodes.b].map((node) => ({ name: node.name, address: node.address })),
+      frontendRules: proxyRulesOfSynth(synthDir, STACK),
+    });
+    this.teardown.add("haproxy", () => this.proxy.kill(), { kind: "group", value: String(this.proxy.pid) });
+  }
+
+  /**
+   * What RDS and Terraform leave behind (a master user whose password is in a managed secret, the
+   * two Keycloak secrets without a value), then the bastion's setup script; returns the task's
+   * secrets as ECS would resolve them.
+   */
+  private async setUpDatabase(work: string, bastion: Host, dbHost: string, dbPort: number, ca: TestCa): Promise<Record<string, string>> {
+    const masterPassword = randomBytes(24).toString("base64url");
+    this.db.query(`CREATE USER 'kcadmin'@'%' IDENTIFIED BY ${sqlString(masterPassword)};
+              GRANT ALL PRIVILEGES ON *.* TO 'kcadmin'@'%' WITH GRANT OPTION;`);
+    const secrets = new SecretsManagerStub(join(work, "aws"));
+    const arns = new Map<string, string>();
+    const arnFor = (reference: string): string => {
+      if (!arns.has(reference)) {
+        const name = /\.([^.]+)\.arn\}$/.exec(reference)?.[1] ?? `secret-${arns.size}`;
+        arns.set(reference, `arn:aws:secretsmanager:${REGION}:123456789012:secret:${name}-${randomBytes(3).toString("hex")}`);
+        secrets.createSecret(arns.get(reference)!);
+      }
+      return arns.get(reference)!;
+    };
+    const secretOf = (name: string) => {
+      const secret = this.container.secrets.find((s) => s.name === name);
+      if (secret === undefined) throw new Error(`the task definition has no secret ${name}`);
+      return arnFor(parseSecretReference(secret.valueFrom).arn);
+    };
+    const masterSecretArn = `arn:aws:secretsmanager:${REGION}:123456789012:secret:rds!db-e2e-${randomBytes(3).toString("hex")}`;
+    secrets.createSecret(masterSecretArn, { username: "kcadmin", password: masterPassword });
+    await runDatabaseSetup({
+      bastion,
+      secrets,
+      dbHost,
+      dbPort,
+      caBundleUrl: caBundleUrl(ca),
+      region: REGION,
+      masterSecretArn,
+      userSecretArn: secretOf("KC_DB_USERNAME"),
+      adminSecretArn: secretOf("KC_BOOTSTRAP_ADMIN_USERNAME"),
+    });
+    return resolveSecrets(this.container, arnFor, secrets);
+  }
+
+  /** Stops everything, records each node's memory and CPU, writes the summary; returns cleanup failures. */
+  async tearDown(): Promise<string[]> {
+    if (this.nodes !== undefined) {
+      await Promise.all(Object.values(this.nodes).map((node) => node.kill().then(() => node.closeMetadata())));
+      for (const node of Object.values(this.nodes)) this.recordUsage(node);
+    }
+    await this.db?.stop();
+    this.untrackDb();
+    const errors = this.teardown.run();
+    const markdown = this.summary.markdown(this.dist?.version ?? "?", (Date.now() - this.startedAt) / 1000);
+    writeFileSync(SUMMARY_FILE, markdown);
+    process.stdout.write(`\n${markdown}\nSummary written to ${SUMMARY_FILE}; node logs in ${this.logDir}\n`);
+    return errors;
+  }
+
+  /** Starts a node with its task definition's command and records its start-to-ready time. */
+  async startAndWait(node: KeycloakNode, timeoutMs: number, extraEnvironment: Record<string, string> = {}): Promise<void> {
+    await node.start(this.container.command, extraEnvironment);
+    const seconds = await node.waitReady(timeoutMs);
+    this.summary.starts.push({ node: node.name, run: node.starts.length, size: node.cgroup.describe(), seconds });
+  }
+
+  /** Waits for the cluster of `members`, counting from the latest start among them. */
+  async formCluster(event: string, members: KeycloakNode[], timeoutMs: number): Promise<void> {
+    await waitForCluster(members, timeoutMs);
+    const from = Math.max(...members.map((node) => node.starts.at(-1)!.startedAt));
+    this.summary.formations.push({ event, seconds: (Date.now() - from) / 1000 });
+  }
+
+  async waitProxySeesUp(...members: KeycloakNode[]): Promise<void> {
+    await waitFor(`the proxy's health checks to mark ${members.map((n) => n.name).join(", ")} UP`, 30_000, async () => {
+      const states = await this.proxy.serverStates();
+      return members.every((node) => states[node.name] === "UP") ? true : undefined;
+    });
+  }
+
+  /** Fails when any node reached its task memory limit so far (on Fargate it would have been killed). */
+  assertWithinMemoryLimits(): void {
+    for (const node of Object.values(this.nodes)) node.cgroup.assertWithinLimit(node.name);
+  }
+
+  /** Records what the node's JVM sees (processor count, heap limit) for the summary and returns it. */
+  async recordJvmView(node: KeycloakNode) {
+    const view = await node.jvmView();
+    Object.assign(this.summary.sizingOf(node.name, node.cgroup.describe()), { processors: view.processors, heapMaxMiB: view.heapMaxBytes / MIB });
+    return view;
+  }
+
+  /** Records the node's memory and CPU so far; the peak is kept across `resetPeak()`. */
+  recordUsage(node: KeycloakNode): void {
+    const usage = node.cgroup.usage();
+    const sizing = this.summary.sizingOf(node.name, node.cgroup.describe());
+    Object.assign(sizing, {
+      peakMiB: Math.max(sizing.peakMiB ?? 0, usage.peakBytes / MIB),
+      failcnt: usage.failcnt,
+      oomKills: usage.oomKills,
+      cpuSeconds: usage.cpuSeconds,
+      throttledPeriods: usage.throttledPeriods,
+    });
+  }
+
+  /** Runs a scenario step, records pass/fail, and on failure prints the tail of every log. */
+  async step(name: string, body: () => Promise<void>): Promise<void> {
+    const started = Date.now();
+    try {
+      await body();
+      this.summary.steps.set(name, { result: "pass", seconds: (Date.now() - started) / 1000 });
+    } catch (error) {
+      this.summary.steps.set(name, { result: "FAIL", seconds: (Date.now() - started) / 1000 });
+      this.printLogTails();
+      throw error;
+    }
+  }
+
+  private printLogTails(): void {
+    if (this.nodes === undefined) return;
+    for (const node of Object.values(this.nodes)) {
+      process.stdout.write(`\n----- last lines of ${node.logFile} -----\n${node.logTail(60)}\n`);
+    }
+    if (this.proxy !== undefined) {
+      process.stdout.write(`\n----- last lines of ${this.proxy.logFile} -----\n${readFileSync(this.proxy.logFile, "utf8").split("\n").slice(-20).join("\n")}\n`);
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import { PORTS } from "../../modules/constants";
+import { authorizationRequest, Browser, codeFrom, fetchOnce, loginFormAction, type Endpoint } from "./browser";
+import type { KeycloakNode } from "./keycloak-node";
+
+/** A user's and an admin's ways into Keycloak: the browser login to the account console, and the admin API. */
+
+export interface Realm {
+  /** `https://<hostname>/realms/<realm>`. */
+  issuer: string;
+  /** The account console's redirect URI, the client the browser logs in to. */
+  accountUrl: string;
+  admin: { username: string; password: string };
+}
+
+/** Fills in the login form of a fresh authorization request; returns the response to the POST. */
+export function submitLogin(browser: Browser, realm: Realm, formAction: string) {
+  return browser.request(formAction, { form: { username: realm.admin.username, password: realm.admin.password, credentialId: "" } });
+}
+
+export async function exchangeCode(browser: Browser, realm: Realm, code: string, verifier: string): Promise<string> {
+  const response = await browser.request(`${realm.issuer}/protocol/openid-connect/token`, {
+    form: { grant_type: "authorization_code", code, redirect_uri: realm.accountUrl, client_id: "account-console", code_verifier: verifier },
+  });
+  if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}: ${response.body.slice(0, 300)}`);
+  return (JSON.parse(response.body) as { access_token: string }).access_token;
+}
+
+/** Full browser login to the account console (login page, password, code for tokens); throws on any unexpected answer. */
+export async function logIn(browser: Browser, realm: Realm): Promise<void> {
+  const auth = authorizationRequest(realm.issuer, "account-console", realm.accountUrl);
+  const page = await browser.request(auth.url);
+  const action = loginFormAction(page.body);
+  if (page.status !== 200 || action === undefined) throw new Error(`login page answered ${page.status} without the login form`);
+  const redirect = await submitLogin(browser, realm, action);
+  const code = codeFrom(redirect.location, auth.state);
+  if (redirect.status !== 302 || code === undefined) {
+    throw new Error(`login POST answered ${redirect.status} ${redirect.location ?? ""}: ${redirect.body.slice(0, 300)}`);
+  }
+  await exchangeCode(browser, realm, code, auth.verifier);
+}
+
+/**
+ * "No login asked": a new authorization request with prompt=none comes straight back with a code
+ * (Keycloak answers error=login_required without a session), the code gives tokens, and the
+ * account API shows the admin's profile with them.
+ */
+export async function stillLoggedIn(browser: Browser, realm: Realm): Promise<{ ok: boolean; detail: string }> {
+  const auth = authorizationRequest(realm.issuer, "account-console", realm.accountUrl, { prompt: "none" });
+  const redirect = await browser.request(auth.url);
+  const code = codeFrom(redirect.location, auth.state);
+  if (redirect.status !== 302 || code === undefined) {
+    return { ok: false, detail: `auth answered ${redirect.status} ${redirect.location ?? redirect.body.slice(0, 200)}` };
+  }
+  const token = await exchangeCode(browser, realm, code, auth.verifier);
+  const profile = await browser.request(`${realm.issuer}/account`, {
+    headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
+  });
+  const username = profile.status === 200 ? (JSON.parse(profile.body) as { username?: string }).username : undefined;
+  return { ok: username === realm.admin.username, detail: `account API ${profile.status}, username ${username}` };
+}
+
+/** An admin access token from the master realm, asked of one node directly (not through the proxy). */
+export async function adminToken(node: KeycloakNode, realm: Realm): Promise<string> {
+  const response = await fetchOnce(
+    `http://${node.address}:${PORTS.http}/realms/master/protocol/openid-connect/token`,
+    { address: node.address },
+    { form: { grant_type: "password", client_id: "admin-cli", username: realm.admin.username, password: realm.admin.password } },
+  );
+  if (response.status !== 200) throw new Error(`admin token from ${node.name}: ${response.status} ${response.body}`);
+  return (JSON.parse(response.body) as { access_token: string }).access_token;
+}
+
+/** The master realm as one node's admin API answers it. */
+export async function realmRepresentation(node: KeycloakNode, token: string): Promise<Record<string, unknown>> {
+  const response = await fetchOnce(`http://${node.address}:${PORTS.http}/admin/realms/master`, { address: node.address }, {
+    headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
+  });
+  if (response.status !== 200) throw new Error(`GET realm through ${node.name}: ${response.status} ${response.body}`);
+  return JSON.parse(response.body) as Record<string, unknown>;
+}
+
+/** Changes fields of the master realm through one node's admin API. */
+export async function updateRealm(node: KeycloakNode, token: string, fields: Record<string, unknown>): Promise<void> {
+  const response = await fetchOnce(`http://${node.address}:${PORTS.http}/admin/realms/master`, { address: node.address }, {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${token}` },
+    json: fields,
+  });
+  if (response.status !== 204) throw new Error(`PUT realm through ${node.name}: ${response.status} ${response.body}`);
+}
+
+export interface LoginLoad {
+  logins: number;
+  failed: number;
+  /** The first few failures. */
+  failures: string[];
+  /** Duration of each successful login, in ms. */
+  latenciesMs: number[];
+}
+
+/**
+ * `users` concurrent users logging in through the proxy for `durationMs`, each login a fresh
+ * browser (so the proxy spreads them like new visitors) doing the whole login.
+ */
+export async function loginLoad(endpoint: Endpoint, realm: Realm, users: number, durationMs: number): Promise<LoginLoad> {
+  const until = Date.now() + durationMs;
+  const result: LoginLoad = { logins: 0, failed: 0, failures: [], latenciesMs: [] };
+  await Promise.all(
+    Array.from({ length: users }, async () => {
+      while (Date.now() < until) {
+        const started = Date.now();
+        try {
+          await logIn(new Browser(endpoint), realm);
+          result.logins++;
+          result.latenciesMs.push(Date.now() - started);
+        } catch (error) {
+          result.failed++;
+          if (result.failures.length < 5) result.failures.push((error as Error).message);
+        }
+      }
+    }),
+  );
+  return result;
+}
