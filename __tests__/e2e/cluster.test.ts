@@ -68,7 +68,7 @@ const step = (name: Step, body: () => Promise<void>) => stand.step(name, body);
 const OK_SESSION = { ok: true, detail: expect.stringContaining("account API 200") };
 
 function startPolling(): Poller {
-  return new Poller(`${stand.realm.issuer}/.well-known/openid-configuration`, stand.proxyEndpoint, POLL_INTERVAL_MS, 3_000);
+  return new Poller(`${stand.realm.issuer}/.well-known/openid-configuration`, stand.proxyEndpoint, POLL_INTERVAL_MS, 3_000, () => stand.healthyTargets());
 }
 
 /**

@@ -53,4 +53,29 @@ describe("disruption bounds", () => {
       expect.stringMatching(/^outage: recovered after 78.2 s, bound 64 s /),
     ]);
   });
+
+  test("a joining node's failures are excused only while the proxy had no healthy target (failing open, as the ALB does)", () => {
+    const bound = nodeJoinBound(HEALTH_CHECK);
+    // Polls 0-49 sent while no target was healthy; 10 of them fail (routed to the starting node).
+    const failOpen = (list: Poll[], until: number) => list.map((poll) => ({ ...poll, healthyTargets: poll.startedAt - EVENT_AT < until * 200 ? 0 : 1 }));
+    const failing = [5, 6, 7, 8, 9, 20, 21, 22, 23, 49];
+    const excused = measureDisruption("join", failOpen(polls(100, failing), 50), EVENT_AT, bound);
+    expect(excused).toMatchObject({ failed: 10, failedFailOpen: 10 });
+    expect(outsideBound(excused)).toEqual([]);
+    // The same failures while a target was healthy are the join's own: outside the bound.
+    const own = measureDisruption("join", failOpen(polls(100, failing), 0), EVENT_AT, bound);
+    expect(outsideBound(own)).toEqual([
+      expect.stringMatching(/^join: 10 failed requests while the proxy had a healthy target, bound 2 /),
+      expect.stringMatching(/^join: recovered after 10.0 s, bound 1 s /),
+    ]);
+    // A failure after the fail-open window ended, beyond the margin, is outside the bound.
+    const late = measureDisruption("join", failOpen(polls(100, [...failing, 60]), 50), EVENT_AT, bound);
+    expect(outsideBound(late)).toEqual([expect.stringMatching(/^join: recovered after 12.2 s, bound 10.8 s /)]);
+  });
+
+  test("a node loss never excuses fail-open failures: every failure counts", () => {
+    const bound = nodeLossBound(HEALTH_CHECK, 200);
+    const list = polls(100, Array.from({ length: bound.maxFailed + 1 }, (_, i) => i)).map((poll) => ({ ...poll, healthyTargets: 0 }));
+    expect(outsideBound(measureDisruption("kill", list, EVENT_AT, bound))).toEqual([expect.stringMatching(/^kill: \d+ failed requests, bound /)]);
+  });
 });

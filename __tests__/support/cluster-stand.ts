@@ -229,6 +229,11 @@ export class ClusterStand {
     this.summary.formations.push({ event, seconds: (Date.now() - from) / 1000 });
   }
 
+  /** Targets the proxy's health checks hold UP now; 0 means it fails open to all of them. */
+  async healthyTargets(): Promise<number> {
+    return Object.values(await this.proxy.serverStates()).filter((state) => state === "UP").length;
+  }
+
   async waitProxySeesUp(...members: KeycloakNode[]): Promise<void> {
     await waitFor(`the proxy's health checks to mark ${members.map((n) => n.name).join(", ")} UP`, 30_000, async () => {
       const states = await this.proxy.serverStates();
