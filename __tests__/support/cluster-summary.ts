@@ -100,7 +100,9 @@ export class ClusterSummary {
       "| --- | --- | --- | --- | --- |",
       ...this.disruptions.map(
         (d) =>
-          `| ${d.event} | ${d.requests} | ${d.failed} (<= ${d.bound.maxFailed}) | ${f1(d.recoveredAfterSeconds)} (<= ${d.bound.maxRecoverySeconds}) | ${
+          `| ${d.event} | ${d.requests} | ${d.failed} (<= ${d.bound.maxFailed}${failOpenNote(d)}) | ${f1(d.recoveredAfterSeconds)} (<= ${d.bound.maxRecoverySeconds}${
+            d.bound.failOpenExcused && d.failOpenUntilSeconds > 0 ? ` after fail-open ended at ${f1(d.failOpenUntilSeconds)}` : ""
+          }) | ${
             d.failures.join("; ").replace(/\|/g, "/") || "-"
           } |`,
       ),
@@ -129,4 +131,9 @@ export class ClusterSummary {
       "",
     ];
   }
+}
+
+/** How many of an event's failures came while the proxy had no healthy target, where the bound excuses them. */
+function failOpenNote(d: Disruption): string {
+  return d.bound.failOpenExcused && d.failedFailOpen > 0 ? `, ${d.failedFailOpen} of them while failing open` : "";
 }
