@@ -2,7 +2,7 @@
 // that exercise them, so a mutant costs seconds, not a synth of every test file.
 module.exports = {
   config: {
-    mutate: ["modules/config.ts"],
+    mutate: ["modules/config.ts", "modules/settings.ts", "modules/config-values.ts"],
     tests: ["config.test.ts", "config/bad-input.test.ts", "config/boundaries.test.ts"],
   },
   policy: {

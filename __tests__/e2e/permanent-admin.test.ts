@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { DB_CA_BUNDLE_URL } from "../../modules/constants";
 import { fetchOnce, type Endpoint } from "../support/browser";
 import {
   forMariaDbStandIn,
@@ -17,6 +18,7 @@ import {
   type Host,
   type TaskContainer,
 } from "../support/cluster";
+import { caBundleUrl, databaseTls, installDatabaseCa, withDatabaseEndpoint, type TestCa } from "../support/database-tls";
 import { Haproxy, makeCertificate } from "../support/haproxy";
 import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "../support/keycloak-dist";
 import type { MariaDb } from "../support/mariadb";
@@ -46,6 +48,8 @@ const BASE_URL = `https://${PUBLIC_HOSTNAME}`;
 const REGION = "eu-west-1";
 const PERMANENT_ADMIN = "ops-admin";
 const HEAP = "-Xms512m -Xmx1g";
+/** What Terraform puts in for the RDS endpoint; the test database's certificate names it. */
+const DB_ENDPOINT = "keycloak-db.rds.e2e.test";
 const FIRST_START_TIMEOUT_MS = 5 * 60_000;
 const START_TIMEOUT_MS = 4 * 60_000;
 const LOG_DIR = join(REPO_ROOT, ".cache", "e2e-logs");
@@ -65,6 +69,8 @@ let nodeHost: Host;
 let operator: Host;
 let bastion: Host;
 let db: MariaDb;
+/** The test CA that signs the database's certificate, where the deploy trusts RDS's bundle. */
+let dbCa: TestCa;
 let secrets: SecretsManagerStub;
 let resolveReference: (reference: string) => string;
 let proxy: Haproxy;
@@ -100,6 +106,11 @@ function scriptArguments(): string[] {
   ];
 }
 
+/** The stack's setup commands, with the test CA where the deploy downloads RDS's CA bundle. */
+function setupCommands(synthDir: string): string[] {
+  return setupCommandsOf(synthDir).map((command) => command.split(DB_CA_BUNDLE_URL).join(caBundleUrl(dbCa)));
+}
+
 function permanentAdminSecretArn(): string {
   return resolveReference(synthesizedStack(synthOff).output.keycloak_permanent_admin_secret_arn.value);
 }
@@ -107,6 +118,7 @@ function permanentAdminSecretArn(): string {
 /** A node ("task") of one task definition: its environment is the definition's plus its secrets. */
 function newNode(name: string, container: TaskContainer): KeycloakNode {
   const home = nodeHome(dist, join(work, name));
+  installDatabaseCa(home, dbCa);
   const node = new KeycloakNode({
     name,
     host: nodeHost,
@@ -145,8 +157,8 @@ beforeAll(async () => {
   synthOff = join(work, "synth-off");
   const on = synthesizeTaskContainer(synthOn, settings);
   const off = synthesizeTaskContainer(synthOff, { ...settings, bootstrapAdmin: false });
-  withBootstrap = { ...on, environment: forMariaDbStandIn(on.environment) };
-  withoutBootstrap = { ...off, environment: forMariaDbStandIn(off.environment) };
+  withBootstrap = { ...on, environment: forMariaDbStandIn(withDatabaseEndpoint(on.environment, DB_ENDPOINT)) };
+  withoutBootstrap = { ...off, environment: forMariaDbStandIn(withDatabaseEndpoint(off.environment, DB_ENDPOINT)) };
   const { host: dbHost, port: dbPort } = jdbcTarget(withBootstrap.environment.KC_DB_URL);
 
   network = new TestNetwork(subnet, teardown);
@@ -158,12 +170,15 @@ beforeAll(async () => {
 
   // Terraform's secrets keep their ARNs across both deploys; Terraform creates them empty.
   secrets = new SecretsManagerStub(join(work, "aws"));
-  const rds = await startRdsStandIn({ dir: join(work, "mariadb"), host: dbNet, port: dbPort, region: REGION, secrets, teardown });
+  const dbTls = databaseTls(join(work, "db-tls"), { dns: [dbHost], ips: [dbNet.address] });
+  dbCa = dbTls.ca;
+  const rds = await startRdsStandIn({ dir: join(work, "mariadb"), host: dbNet, port: dbPort, region: REGION, secrets, teardown, tls: dbTls.tls });
   db = rds.db;
   const masterSecretArn = rds.masterSecretArn;
   const arns = new Map<string, string>();
   resolveReference = (reference: string): string => {
     if (reference.includes("master_user_secret")) return masterSecretArn;
+    if (/^\$\{aws_db_instance\.[^.]+\.address\}$/.test(reference)) return DB_ENDPOINT;
     const name = /^\$\{aws_secretsmanager_secret\.([^.]+)\.arn\}$/.exec(reference)?.[1];
     if (name === undefined) throw new Error(`no stand-in for the reference ${reference}`);
     if (!arns.has(name)) {
@@ -175,7 +190,7 @@ beforeAll(async () => {
   // Terraform creates the permanent admin's secret empty as well, in both deploys.
   permanentAdminSecretArn();
 
-  await runSynthesizedSetup(setupCommandsOf(synthOn), bastion, secrets, resolveReference);
+  await runSynthesizedSetup(setupCommands(synthOn), bastion, secrets, resolveReference);
   const bootstrapSecret = withBootstrap.secrets.find((s) => s.name === "KC_BOOTSTRAP_ADMIN_USERNAME");
   if (bootstrapSecret === undefined) throw new Error("the task definition with bootstrapAdmin on has no KC_BOOTSTRAP_ADMIN_USERNAME");
   bootstrap = secrets.credentials(resolveReference(parseSecretReference(bootstrapSecret.valueFrom).arn));
@@ -238,7 +253,7 @@ describe("from the bootstrap admin to a permanent admin, on a real Keycloak behi
   test("after the deploy with bootstrapAdmin off, the permanent admin administers Keycloak, the bootstrap admin cannot log in, and the node holds no bootstrap credentials", async () => {
     const bootstrapSecretArn = resolveReference(synthesizedStack(synthOn).output.keycloak_admin_secret_arn.value);
     const callsBefore = secrets.calls().length;
-    await runSynthesizedSetup(setupCommandsOf(synthOff), bastion, secrets, resolveReference);
+    await runSynthesizedSetup(setupCommands(synthOff), bastion, secrets, resolveReference);
     expect(secrets.calls().slice(callsBefore).filter((call) => call.secretId === bootstrapSecretArn)).toEqual([]);
 
     // ECS replaces the task with one of the new task definition.
@@ -281,7 +296,7 @@ describe("from the bootstrap admin to a permanent admin, on a real Keycloak behi
     expectRefused(await passwordGrant(BASE_URL, proxyEndpoint, permanent.username, permanent.password));
 
     // bootstrapAdmin back on: the setup fills the bootstrap secret, the tasks carry it again.
-    await runSynthesizedSetup(setupCommandsOf(synthOn), bastion, secrets, resolveReference);
+    await runSynthesizedSetup(setupCommands(synthOn), bastion, secrets, resolveReference);
     await nodes[nodes.length - 1].stop();
     const oneOff = newNode("recovery", withBootstrap);
     await oneOff.start(readmeRecoveryCommand());

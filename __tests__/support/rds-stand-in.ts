@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Host, Teardown } from "./cluster";
-import { MariaDb, sqlString } from "./mariadb";
+import { MariaDb, sqlString, type MariaDbTls } from "./mariadb";
 import type { SecretsManagerStub } from "./secrets-manager-stub";
 
 /**
@@ -21,8 +21,10 @@ export async function startRdsStandIn(options: {
   region: string;
   secrets: SecretsManagerStub;
   teardown: Teardown;
+  /** TLS only, as the stack's parameter group has it (require_secure_transport). */
+  tls: MariaDbTls;
 }): Promise<RdsStandIn> {
-  const { dir, host, port, region, secrets, teardown } = options;
+  const { dir, host, port, region, secrets, teardown, tls } = options;
   teardown.add("mariadb", () => {
     try {
       process.kill(Number(readFileSync(join(dir, "mariadb.pid"), "utf8")), "SIGKILL");
@@ -30,7 +32,7 @@ export async function startRdsStandIn(options: {
       // Not started or already stopped.
     }
   });
-  const db = await MariaDb.start({ workDir: dir, address: host.address, port, netns: host.namespace.name });
+  const db = await MariaDb.start({ workDir: dir, address: host.address, port, netns: host.namespace.name, tls });
   const masterPassword = randomBytes(24).toString("base64url");
   db.query(`CREATE USER 'kcadmin'@'%' IDENTIFIED BY ${sqlString(masterPassword)};
             GRANT ALL PRIVILEGES ON *.* TO 'kcadmin'@'%' WITH GRANT OPTION;`);
