@@ -1,6 +1,7 @@
 import { Testing } from "cdktf";
 import { onlyResource, onlyResourceName, resourcesOf, rulesOf as sgRulesOf, synthStack, ref, nameOf, testConfig, type TerraformJson } from "./support/synth";
 import { HEALTH_READY_PATH, PORTS } from "../modules/constants";
+import { TASK_LIFECYCLE } from "../modules/task-lifecycle";
 import { KeycloakStack } from "../modules/stack";
 import { ALB_VALUES_PER_RULE, DOT_SEGMENT_PATTERNS, MASTER_REALM, NOT_ROUTED, REFUSED_PATH } from "../modules/listener-routes";
 
@@ -44,7 +45,7 @@ describe("LoadBalancer", () => {
   test("the target group sends HTTP to 8080 on task IPs, checks readiness on the management port, drains in 30 s and sticks by lb_cookie", () => {
     const tg = onlyResource(json, "aws_lb_target_group");
     expect(tg).toMatchObject({ target_type: "ip", protocol: "HTTP", port: PORTS.http, deregistration_delay: "30" });
-    expect(tg.health_check).toMatchObject({ port: String(PORTS.management), path: HEALTH_READY_PATH, matcher: "200", healthy_threshold: 2, unhealthy_threshold: 3 });
+    expect(tg.health_check).toMatchObject({ port: String(PORTS.management), path: HEALTH_READY_PATH, matcher: "200", healthy_threshold: TASK_LIFECYCLE.targetHealthCheck.healthyThreshold, unhealthy_threshold: TASK_LIFECYCLE.targetHealthCheck.unhealthyThreshold });
     expect(tg.stickiness).toMatchObject({ enabled: true, type: "lb_cookie" });
   });
 

@@ -1,12 +1,14 @@
 import {
   crashErrorWindowSeconds,
   deploySurge,
+  minimumSecondsToUnhealthy,
   oneAtATimeMaximumPercent,
   stopChainViolations,
+  survivorNotReadySeconds,
   TASK_LIFECYCLE,
   type TaskLifecycle,
 } from "../modules/task-lifecycle";
-import { onlyResource, synthStack, keycloakContainer } from "./support/synth";
+import { onlyResource, resourcesOf, synthStack, keycloakContainer } from "./support/synth";
 
 const GRACE = 300;
 const broken = (change: Partial<TaskLifecycle>) => stopChainViolations({ ...TASK_LIFECYCLE, ...change }, GRACE);
@@ -55,7 +57,17 @@ describe("the stop chain: deregister and drain -> SIGTERM -> shutdown delay -> s
   });
 
   test("a crashed task gets requests for at most unhealthy threshold x interval + one timeout", () => {
-    expect(crashErrorWindowSeconds()).toBe(3 * 15 + 5);
+    expect(crashErrorWindowSeconds()).toBe(9 * 10 + 5);
+  });
+
+  test("the target group keeps a crashed coordinator's survivor (not ready for up to 60 s staleness + 10 s check period) in service", () => {
+    expect(survivorNotReadySeconds()).toBe(70);
+    expect(minimumSecondsToUnhealthy(TASK_LIFECYCLE.targetHealthCheck)).toBe(80);
+    // The timings before the fix: 3 checks 15 s apart gave up on the survivor after 30 s.
+    expect(broken({ targetHealthCheck: { intervalSeconds: 15, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3 } })).toEqual([
+      expect.stringContaining("after 30 s of failed readiness, but a crashed coordinator's survivor is not ready for up to 70 s"),
+    ]);
+    expect(broken({ targetHealthCheck: { ...TASK_LIFECYCLE.targetHealthCheck, unhealthyThreshold: 8 } })).toEqual([expect.stringContaining("ECS would replace the survivor too")]);
   });
 });
 
@@ -63,6 +75,20 @@ describe("one task at a time", () => {
   test("for every desired count from 1 to 100 a deploy starts exactly one task above it", () => {
     for (let desired = 1; desired <= 100; desired++) {
       expect([desired, deploySurge(desired, oneAtATimeMaximumPercent(desired))]).toEqual([desired, 1]);
+    }
+  });
+
+  test("the synthesized service deploys one task at a time and the scale-in policy removes one task per step, for 2 and 3 tasks", () => {
+    for (const desiredCount of [2, 3]) {
+      const json = synthStack({ desiredCount, maxCount: 4, dbPoolMaxSize: 15 });
+      const service = onlyResource(json, "aws_ecs_service");
+      expect(service.deployment_minimum_healthy_percent).toBe(100);
+      expect(deploySurge(desiredCount, service.deployment_maximum_percent as number)).toBe(1);
+      const steps = Object.values(resourcesOf(json, "aws_appautoscaling_policy")).filter((p) => p.policy_type === "StepScaling") as {
+        step_scaling_policy_configuration: { adjustment_type: string; step_adjustment: { scaling_adjustment: number }[] };
+      }[];
+      expect(steps.map((p) => p.step_scaling_policy_configuration.adjustment_type)).toEqual(["ChangeInCapacity"]);
+      expect(steps[0].step_scaling_policy_configuration.step_adjustment.map((s) => s.scaling_adjustment)).toEqual([-1]);
     }
   });
 

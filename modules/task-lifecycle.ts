@@ -38,7 +38,9 @@ export interface TaskLifecycle {
 export const FARGATE_MAX_STOP_TIMEOUT_SECONDS = 120;
 
 export const TASK_LIFECYCLE: TaskLifecycle = {
-  targetHealthCheck: { intervalSeconds: 15, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
+  // 9 failed checks 10 s apart: longer than Keycloak's cluster check keeps a crash's survivor
+  // out of readiness (KEYCLOAK_CLUSTER_CHECK), so neither the ALB nor ECS gives up on it.
+  targetHealthCheck: { intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 9 },
   deregistrationDelaySeconds: 30,
   shutdownDelaySeconds: 5,
   shutdownTimeoutSeconds: 30,
@@ -46,6 +48,32 @@ export const TASK_LIFECYCLE: TaskLifecycle = {
   stopTimeoutSeconds: 60,
   containerHealthCheck: { intervalSeconds: 15, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 120 },
 };
+
+/**
+ * Keycloak's split-brain check (KEYCLOAK_JDBC_PING2, part of `/health/ready` since 26.4, no option
+ * turns it off): every `checkPeriodSeconds` a node reads JGROUPS_PING and is "not ready" unless the
+ * coordinator row of the largest partition is its own view's coordinator. A coordinator that
+ * crashed (SIGKILL: it cannot delete its row) keeps its row, which ties with or outweighs the
+ * survivor's, until the row is `stalenessTimeoutSeconds` old. So after a coordinator crash the
+ * survivor can be out of readiness for up to staleness + one check period (the cluster e2e
+ * measured 9.8 s to 56.8 s). Values of Keycloak 26.7.3 (`staleness_timeout`,
+ * `HEALTH_CHECK_INTERVAL_SECONDS`).
+ */
+export const KEYCLOAK_CLUSTER_CHECK = { stalenessTimeoutSeconds: 60, checkPeriodSeconds: 10 } as const;
+
+/** The longest a crash's survivor reports "not ready" through no fault of its own. */
+export function survivorNotReadySeconds(): number {
+  return KEYCLOAK_CLUSTER_CHECK.stalenessTimeoutSeconds + KEYCLOAK_CLUSTER_CHECK.checkPeriodSeconds;
+}
+
+/**
+ * How long the target group's readiness checks must fail before the ALB marks a target unhealthy,
+ * at the least: the first failed check can come right after readiness drops, the last
+ * `unhealthyThreshold - 1` intervals later.
+ */
+export function minimumSecondsToUnhealthy(h: HealthCheckTimings): number {
+  return (h.unhealthyThreshold - 1) * h.intervalSeconds;
+}
 
 /** How long the ALB may keep sending requests to a task that crashed (SIGKILL, no draining). */
 export function crashErrorWindowSeconds(t: TaskLifecycle = TASK_LIFECYCLE): number {
@@ -79,6 +107,11 @@ export function stopChainViolations(t: TaskLifecycle, gracePeriodSeconds: number
   const h = t.targetHealthCheck;
   if (h.timeoutSeconds >= h.intervalSeconds) {
     problems.push(`health check timeout ${h.timeoutSeconds} s must be shorter than its interval ${h.intervalSeconds} s (the ALB refuses it)`);
+  }
+  if (minimumSecondsToUnhealthy(h) <= survivorNotReadySeconds()) {
+    problems.push(
+      `the target group marks a target unhealthy after ${minimumSecondsToUnhealthy(h)} s of failed readiness, but a crashed coordinator's survivor is not ready for up to ${survivorNotReadySeconds()} s (Keycloak's cluster check): the ALB would fail open to starting tasks and ECS would replace the survivor too`,
+    );
   }
   const c = t.containerHealthCheck;
   if (c.startPeriodSeconds > gracePeriodSeconds) {
