@@ -6,6 +6,7 @@ import { proxyRulesOfSynth } from "./alb-rules";
 import { ClusterSummary } from "./cluster-summary";
 import { waitForCluster } from "./cluster-checks";
 import { caBundleUrl, databaseTls, installDatabaseCa, withDatabaseEndpoint, type TestCa } from "./database-tls";
+import { ecsTimingsOfSynth, type EcsTimings } from "./ecs-timings";
 import { Haproxy, makeCertificate } from "./haproxy";
 import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "./keycloak-dist";
 import type { Realm } from "./keycloak-login";
@@ -51,6 +52,17 @@ export interface StandNodes {
   a: KeycloakNode;
   b: KeycloakNode;
   c: KeycloakNode;
+  /** Only on an ECS stand: the fourth task a deploy with a larger surge would need. */
+  d?: KeycloakNode;
+}
+
+export interface StandOptions {
+  /**
+   * The ECS stand-in (ecs-lifecycle.ts): four service-sized nodes, all targets of a proxy that runs
+   * the synthesized target group's health check and stickiness, none registered until started.
+   * @default false: nodes a and b are the targets, node-c has the dev task size
+   */
+  ecs?: boolean;
 }
 
 export class ClusterStand {
@@ -68,13 +80,19 @@ export class ClusterStand {
   proxyEndpoint!: Endpoint;
   nodes!: StandNodes;
   realm!: Realm;
+  /** The synthesized target group's, service's and container's timings (ECS stands only). */
+  ecsTimings?: EcsTimings;
   logDir = LOG_ROOT;
 
-  constructor(readonly summary: ClusterSummary) {
+  constructor(
+    readonly summary: ClusterSummary,
+    /** Where the run's markdown summary goes. @default SUMMARY_FILE */
+    private readonly summaryFile = SUMMARY_FILE,
+  ) {
     this.teardown.add("temporary directories", () => this.tempDirs.removeAll());
   }
 
-  async build(): Promise<void> {
+  async build(options: StandOptions = {}): Promise<void> {
     this.logDir = runLogDir(LOG_ROOT);
     const work = this.tempDirs.make("kc-e2e-");
     this.teardown.track("dir", work);
@@ -101,10 +119,11 @@ export class ClusterStand {
     this.network = new TestNetwork(subnet, this.teardown);
     const dbNet = this.network.attach("db", 2);
     const bastion = this.network.attach("bastion", 3, { [dbHost]: dbNet.address });
-    const taskHosts: Record<keyof StandNodes, Host> = {
+    const taskHosts: Partial<Record<keyof StandNodes, Host>> = {
       a: this.network.attach("node-a", 11, { [dbHost]: dbNet.address }),
       b: this.network.attach("node-b", 12, { [dbHost]: dbNet.address }),
       c: this.network.attach("node-c", 13, { [dbHost]: dbNet.address }),
+      ...(options.ecs ? { d: this.network.attach("node-d", 14, { [dbHost]: dbNet.address }) } : {}),
     };
 
     const dbDir = join(work, "mariadb");
@@ -142,20 +161,23 @@ export class ClusterStand {
       });
     };
     this.nodes = {
-      a: makeNode("node-a", taskHosts.a, this.container),
-      b: makeNode("node-b", taskHosts.b, this.container),
-      c: makeNode("node-c", taskHosts.c, this.devContainer),
+      a: makeNode("node-a", taskHosts.a!, this.container),
+      b: makeNode("node-b", taskHosts.b!, this.container),
+      c: makeNode("node-c", taskHosts.c!, options.ecs ? this.container : this.devContainer),
+      ...(taskHosts.d ? { d: makeNode("node-d", taskHosts.d, this.container) } : {}),
     };
     for (const node of Object.values(this.nodes)) this.teardown.add(node.name, () => node.killNow());
 
+    this.ecsTimings = options.ecs ? ecsTimingsOfSynth(synthDir, STACK) : undefined;
     this.proxy = await Haproxy.start({
       dir: work,
       bindAddress: this.network.gateway,
       bindPort: 443,
       certificate,
-      // Only the two service tasks are targets; node-c is the negative control outside the service.
-      backends: [this.nodes.a, this.nodes.b].map((node) => ({ name: node.name, address: node.address })),
+      // Only the service's tasks are targets; node-c is the negative control outside the service, except on an ECS stand.
+      backends: (options.ecs ? Object.values(this.nodes) : [this.nodes.a, this.nodes.b]).map((node) => ({ name: node.name, address: node.address })),
       frontendRules: proxyRulesOfSynth(synthDir, STACK),
+      ...(this.ecsTimings ? { targetGroup: this.ecsTimings, registered: [] } : {}),
     });
     this.teardown.add("haproxy", () => this.proxy.kill(), { kind: "group", value: String(this.proxy.pid) });
   }
@@ -210,8 +232,8 @@ export class ClusterStand {
     this.untrackDb();
     const errors = this.teardown.run();
     const markdown = this.summary.markdown(this.dist?.version ?? "?", (Date.now() - this.startedAt) / 1000);
-    writeFileSync(SUMMARY_FILE, markdown);
-    process.stdout.write(`\n${markdown}\nSummary written to ${SUMMARY_FILE}; node logs in ${this.logDir}\n`);
+    writeFileSync(this.summaryFile, markdown);
+    process.stdout.write(`\n${markdown}\nSummary written to ${this.summaryFile}; node logs in ${this.logDir}\n`);
     return errors;
   }
 

@@ -45,6 +45,8 @@ export class ClusterSummary {
   readonly sizing = new Map<string, NodeSizing>();
   load?: LoadResult;
   readonly notes: string[] = [];
+  /** Further markdown sections (tables), printed before the notes. */
+  readonly sections: string[] = [];
 
   constructor(
     private readonly stepNames: readonly string[],
@@ -108,6 +110,7 @@ export class ClusterSummary {
       ),
       "",
       ...this.loadLines(),
+      ...this.sections.flatMap((section) => [section, ""]),
       ...this.disruptions.map((d) => `- Bound of "${d.event}": ${d.bound.reason}.`),
       ...this.notes.map((note) => `- ${note}`),
       "",

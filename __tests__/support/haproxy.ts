@@ -4,6 +4,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { HEALTH_READY_PATH, PORTS } from "../../modules/constants";
 import { resolveCommand } from "./command-stubs";
+import type { TargetHealthCheck } from "./ecs-timings";
 
 /**
  * The ALB stand-in: haproxy terminating HTTPS with a certificate made by openssl at test time (as
@@ -66,12 +67,24 @@ export interface HaproxyOptions {
   frontendRules?: readonly string[];
   /** @default 15_000 */
   startTimeoutMs?: number;
+  /**
+   * The synthesized target group's health check and stickiness (ecs-timings.ts), for the ECS
+   * stand-in. @default HEALTH_CHECK on the management port's readiness, AWSALB stickiness
+   */
+  targetGroup?: { healthCheck: TargetHealthCheck; stickiness?: { cookieDurationSeconds: number } };
+  /** Backends registered at start; the others start in maintenance until registered. @default all */
+  registered?: readonly string[];
 }
 
 export function haproxyConfig(options: HaproxyOptions): string {
+  const registered = (name: string) => options.registered === undefined || options.registered.includes(name);
   const servers = options.backends.map(
-    (backend) => `  server ${backend.name} ${backend.address}:${PORTS.http} cookie ${backend.name}`,
+    (backend) => `  server ${backend.name} ${backend.address}:${PORTS.http} cookie ${backend.name}${registered(backend.name) ? "" : " disabled"}`,
   );
+  const tg = options.targetGroup;
+  const sticky = tg === undefined || tg.stickiness !== undefined;
+  const cookie = sticky ? [`  cookie ${STICKY_COOKIE} insert indirect nocache${tg?.stickiness ? ` maxlife ${tg.stickiness.cookieDurationSeconds}s` : ""}`] : [];
+  const check = tg?.healthCheck;
   return [
     "global",
     "  log stdout format raw local0 info",
@@ -96,26 +109,38 @@ export function haproxyConfig(options: HaproxyOptions): string {
     `  http-request set-header X-Forwarded-Port ${options.bindPort}`,
     ...(options.frontendRules ?? []),
     // The ALB "fails open": when no target of a group is healthy it routes to all of them.
-    // This matters here: Keycloak's cluster health check takes a lone survivor out of readiness
-    // for about a minute after its peer dies (the e2e test measures it), and the ALB keeps
-    // sending it the traffic meanwhile.
     "  use_backend keycloak_fail_open if { nbsrv(keycloak) lt 1 }",
     "  default_backend keycloak",
     "",
     "backend keycloak",
     "  balance roundrobin",
-    `  cookie ${STICKY_COOKIE} insert indirect nocache`,
-    `  option httpchk GET ${HEALTH_READY_PATH}`,
-    "  http-check expect status 200",
-    `  default-server check port ${PORTS.management} inter ${HEALTH_CHECK.intervalMs}ms fall ${HEALTH_CHECK.fall} rise ${HEALTH_CHECK.rise}`,
+    // The ALB answers 502 when a target refuses the connection; it does not retry another target.
+    ...(tg === undefined ? [] : ["  retries 0"]),
+    ...cookie,
+    `  option httpchk GET ${check?.path ?? HEALTH_READY_PATH}`,
+    `  http-check expect status ${check?.matcher ?? 200}`,
+    ...(check === undefined
+      ? [`  default-server check port ${PORTS.management} inter ${HEALTH_CHECK.intervalMs}ms fall ${HEALTH_CHECK.fall} rise ${HEALTH_CHECK.rise}`]
+      : [`  timeout check ${check.timeoutMs}ms`, `  default-server check port ${check.port} inter ${check.intervalMs}ms fall ${check.unhealthyThreshold} rise ${check.healthyThreshold}`]),
     ...servers,
     "",
     "backend keycloak_fail_open",
     "  balance roundrobin",
-    `  cookie ${STICKY_COOKIE} insert indirect nocache`,
+    ...(tg === undefined ? [] : ["  retries 0"]),
+    ...cookie,
     ...servers,
     "",
   ].join("\n");
+}
+
+/** One server's line of haproxy's `show stat`. */
+export interface ServerStat {
+  backend: string;
+  server: string;
+  /** "UP", "DOWN", "MAINT", "DRAIN", "UP 1/2", ... */
+  status: string;
+  /** Sessions (requests in flight) on the server now. */
+  current: number;
 }
 
 export class Haproxy {
@@ -154,16 +179,26 @@ export class Haproxy {
 
   /** Health-check state of each server ("UP", "DOWN", ...), from the admin socket. */
   async serverStates(): Promise<Record<string, string>> {
+    const states: Record<string, string> = {};
+    for (const stat of await this.serverStats()) if (stat.backend === "keycloak") states[stat.server] = stat.status;
+    return states;
+  }
+
+  /** Every server of both backends, from the admin socket's `show stat`. */
+  async serverStats(): Promise<ServerStat[]> {
     const csv = await adminCommand(this.socket, "show stat");
     const [header, ...rows] = csv.replace(/^# /, "").trim().split("\n");
     const columns = header.split(",");
-    const states: Record<string, string> = {};
-    for (const row of rows) {
-      const cells = row.split(",");
-      const record = Object.fromEntries(columns.map((column, i) => [column, cells[i]]));
-      if (record.pxname === "keycloak" && record.svname !== "BACKEND") states[record.svname] = record.status;
-    }
-    return states;
+    return rows
+      .map((row) => Object.fromEntries(row.split(",").map((cell, i) => [columns[i], cell])))
+      .filter((r) => r.pxname.startsWith("keycloak") && r.svname !== "BACKEND" && r.svname !== "FRONTEND")
+      .map((r) => ({ backend: r.pxname, server: r.svname, status: r.status, current: Number(r.scur) }));
+  }
+
+  /** A command on haproxy's runtime API (`set server ...`); throws on any answer but an empty one. */
+  async runtime(command: string): Promise<void> {
+    const answer = (await adminCommand(this.socket, command)).trim();
+    if (answer !== "") throw new Error(`haproxy refused '${command}': ${answer}`);
   }
 
   kill(): void {

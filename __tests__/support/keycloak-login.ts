@@ -17,16 +17,25 @@ export function submitLogin(browser: Browser, realm: Realm, formAction: string) 
   return browser.request(formAction, { form: { username: realm.admin.username, password: realm.admin.password, credentialId: "" } });
 }
 
-export async function exchangeCode(browser: Browser, realm: Realm, code: string, verifier: string): Promise<string> {
+export interface Tokens {
+  access_token: string;
+  refresh_token: string;
+}
+
+export async function exchangeCodeForTokens(browser: Browser, realm: Realm, code: string, verifier: string): Promise<Tokens> {
   const response = await browser.request(`${realm.issuer}/protocol/openid-connect/token`, {
     form: { grant_type: "authorization_code", code, redirect_uri: realm.accountUrl, client_id: "account-console", code_verifier: verifier },
   });
   if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}: ${response.body.slice(0, 300)}`);
-  return (JSON.parse(response.body) as { access_token: string }).access_token;
+  return JSON.parse(response.body) as Tokens;
+}
+
+export async function exchangeCode(browser: Browser, realm: Realm, code: string, verifier: string): Promise<string> {
+  return (await exchangeCodeForTokens(browser, realm, code, verifier)).access_token;
 }
 
 /** Full browser login to the account console (login page, password, code for tokens); throws on any unexpected answer. */
-export async function logIn(browser: Browser, realm: Realm): Promise<void> {
+export async function logIn(browser: Browser, realm: Realm): Promise<Tokens> {
   const auth = authorizationRequest(realm.issuer, "account-console", realm.accountUrl);
   const page = await browser.request(auth.url);
   const action = loginFormAction(page.body);
@@ -36,7 +45,7 @@ export async function logIn(browser: Browser, realm: Realm): Promise<void> {
   if (redirect.status !== 302 || code === undefined) {
     throw new Error(`login POST answered ${redirect.status} ${redirect.location ?? ""}: ${redirect.body.slice(0, 300)}`);
   }
-  await exchangeCode(browser, realm, code, auth.verifier);
+  return exchangeCodeForTokens(browser, realm, code, auth.verifier);
 }
 
 /**

@@ -1,0 +1,154 @@
+import type { EcsTimings } from "./ecs-timings";
+import type { Haproxy } from "./haproxy";
+import type { KeycloakNode } from "./keycloak-node";
+import { sleep, waitFor } from "./waiting";
+
+/**
+ * The ECS service and its target group, as the lifecycle e2e drives them: the proxy (haproxy)
+ * runs the synthesized target group's health check and stickiness, and this driver registers,
+ * drains and stops tasks the way ECS does, with the synthesized timings (ecs-timings.ts):
+ *
+ * - start: the task's process starts; ECS registers it in the target group once it runs; the
+ *   target gets traffic only after `healthyThreshold` good checks (haproxy: forced DOWN, then `rise`).
+ * - graceful stop (stop-task, deploy, scale-in): deregister (haproxy: MAINT in both backends, so
+ *   no new request, sticky or not, while requests in flight finish) -> the target drains until it
+ *   has no request in flight or the deregistration delay ends -> SIGTERM -> SIGKILL after the
+ *   container's stopTimeout.
+ * - crash: SIGKILL; the target stays registered until the health check fails it.
+ *
+ * `breaks` turns one link off on purpose, to show that the e2e notices.
+ */
+
+/** A link of the stop chain turned off on purpose (E2E_LIFECYCLE_BREAK). */
+export type LifecycleBreak = "no-drain" | "no-deregistration-delay" | "kill-at-once" | "max-percent-200";
+
+export function lifecycleBreak(env: NodeJS.ProcessEnv = process.env): LifecycleBreak | undefined {
+  const raw = env.E2E_LIFECYCLE_BREAK;
+  if (raw === undefined || raw === "") return undefined;
+  const known: LifecycleBreak[] = ["no-drain", "no-deregistration-delay", "kill-at-once", "max-percent-200"];
+  if (!known.includes(raw as LifecycleBreak)) throw new Error(`E2E_LIFECYCLE_BREAK '${raw}' is not one of ${known.join(", ")}`);
+  return raw as LifecycleBreak;
+}
+
+const BACKENDS = ["keycloak", "keycloak_fail_open"] as const;
+
+export interface StopRecord {
+  task: string;
+  /** Deregistration to the end of draining (no request in flight, or the delay over). */
+  drainMs: number;
+  /** SIGTERM to the last process gone. */
+  exitMs: number;
+  /** Whether SIGKILL had to cut the shutdown short. */
+  killed: boolean;
+}
+
+export class EcsServiceStandIn {
+  /** Tasks registered in the target group, in start order (the oldest first). */
+  readonly tasks: KeycloakNode[] = [];
+  readonly stops: StopRecord[] = [];
+
+  constructor(
+    private readonly proxy: Haproxy,
+    readonly timings: EcsTimings,
+    /** Starts a task's process with its task definition's command. */
+    private readonly startProcess: (node: KeycloakNode) => Promise<void>,
+    readonly breaks?: LifecycleBreak,
+  ) {}
+
+  /** The service's deployment maximum, or the broken one. */
+  get maximumPercent(): number {
+    return this.breaks === "max-percent-200" ? 200 : this.timings.maximumPercent;
+  }
+
+  /** ECS starts a task and registers it; resolves once the target group holds it healthy. */
+  async runTask(node: KeycloakNode, timeoutMs: number): Promise<void> {
+    await this.startProcess(node);
+    await this.register(node);
+    await this.waitHealthy(node, timeoutMs);
+  }
+
+  private async register(node: KeycloakNode): Promise<void> {
+    // A new target is unhealthy until `healthyThreshold` checks pass.
+    await this.proxy.runtime(`set server keycloak/${node.name} health down`);
+    for (const backend of BACKENDS) await this.proxy.runtime(`set server ${backend}/${node.name} state ready`);
+    this.tasks.push(node);
+  }
+
+  async waitHealthy(node: KeycloakNode, timeoutMs: number): Promise<void> {
+    await waitFor(`the target group to hold ${node.name} healthy`, timeoutMs, async () => {
+      if (!node.running) throw new Error(`${node.name} exited before it was healthy; log tail:\n${node.logTail(30)}`);
+      return (await this.proxy.serverStates())[node.name] === "UP" ? true : undefined;
+    }, 250);
+  }
+
+  /** ECS's graceful stop of one task: deregister and drain, SIGTERM, SIGKILL after stopTimeout. */
+  async stopTask(node: KeycloakNode): Promise<StopRecord> {
+    const started = Date.now();
+    if (this.breaks !== "no-drain") {
+      for (const backend of BACKENDS) await this.proxy.runtime(`set server ${backend}/${node.name} state maint`);
+      if (this.breaks !== "no-deregistration-delay") await this.drain(node);
+    }
+    const drained = Date.now();
+    if (this.breaks === "kill-at-once") await node.kill();
+    else await node.stop(this.timings.stopTimeoutMs);
+    const record = { task: node.name, drainMs: drained - started, exitMs: Date.now() - drained, killed: this.breaks === "kill-at-once" || Date.now() - drained >= this.timings.stopTimeoutMs };
+    this.forget(node);
+    this.stops.push(record);
+    return record;
+  }
+
+  /** A task dies (SIGKILL) without ECS or the ALB being told: the health check must find out. */
+  async crash(node: KeycloakNode): Promise<void> {
+    await node.kill();
+    this.forget(node);
+  }
+
+  /** Removes a crashed target once the health check has failed it (what ECS does on the task's stop). */
+  async deregisterDead(node: KeycloakNode): Promise<void> {
+    for (const backend of BACKENDS) await this.proxy.runtime(`set server ${backend}/${node.name} state maint`);
+  }
+
+  /**
+   * A deploy of a new task definition revision (here: the same image) as ECS runs it: start as many
+   * new tasks as the maximum percent allows above the desired count, wait until the target group
+   * holds them healthy, stop as many old tasks as the minimum healthy percent allows, repeat.
+   */
+  async rollingDeploy(spares: KeycloakNode[], timeoutMs: number): Promise<void> {
+    const desired = this.tasks.length;
+    const old = [...this.tasks];
+    const pool = [...spares];
+    const maximum = Math.floor((desired * this.maximumPercent) / 100);
+    const minimumHealthy = Math.ceil((desired * this.timings.minimumHealthyPercent) / 100);
+    while (old.length > 0) {
+      const room = maximum - this.tasks.length;
+      if (room < 1 && this.tasks.length - minimumHealthy < 1) throw new Error(`deploy stuck: ${this.tasks.length} tasks, maximum ${maximum}, minimum healthy ${minimumHealthy}`);
+      const starting = pool.splice(0, Math.min(room, old.length));
+      if (starting.length < Math.min(room, old.length)) throw new Error(`the stand has no spare node for a surge of ${room}`);
+      await Promise.all(starting.map((node) => this.runTask(node, timeoutMs)));
+      const stopping = old.splice(0, Math.max(0, this.tasks.length - minimumHealthy));
+      await Promise.all(stopping.map((node) => this.stopTask(node)));
+      // A stopped task's node is a spare for the next start, as a fresh task would be.
+      pool.push(...stopping);
+    }
+  }
+
+  /** Scale-in by one task: ECS picks one and stops it gracefully (the step policy's -1). */
+  scaleIn(node: KeycloakNode): Promise<StopRecord> {
+    return this.stopTask(node);
+  }
+
+  private async drain(node: KeycloakNode): Promise<void> {
+    // ELB ends draining early once the target has no request in flight; else after the delay.
+    const until = Date.now() + this.timings.deregistrationDelayMs;
+    while (Date.now() < until) {
+      const inFlight = (await this.proxy.serverStats()).filter((s) => s.server === node.name).reduce((sum, s) => sum + s.current, 0);
+      if (inFlight === 0) return;
+      await sleep(100);
+    }
+  }
+
+  private forget(node: KeycloakNode): void {
+    const i = this.tasks.indexOf(node);
+    if (i >= 0) this.tasks.splice(i, 1);
+  }
+}

@@ -1,0 +1,95 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { crashErrorWindowSeconds } from "../../modules/task-lifecycle";
+
+/**
+ * What the ECS stand-in must do as AWS would, read from the synthesized stack (never restated in
+ * the tests): the target group's health check, deregistration delay and stickiness, the service's
+ * deployment percentages and desired count, and the container's stop timeout. All durations can
+ * be scaled by one factor (E2E_TIME_SCALE) when the real ones make a run too slow; the summary
+ * prints it.
+ */
+
+type Resources = Record<string, Record<string, Record<string, unknown>>>;
+
+export interface TargetHealthCheck {
+  path: string;
+  port: number;
+  matcher: string;
+  intervalMs: number;
+  timeoutMs: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+}
+
+export interface EcsTimings {
+  /** The factor every duration below was multiplied by (1 = AWS's own timings). */
+  scale: number;
+  healthCheck: TargetHealthCheck;
+  deregistrationDelayMs: number;
+  /** Duration-based cookie stickiness of the target group; undefined when off. */
+  stickiness?: { cookieDurationSeconds: number };
+  /** The container's stopTimeout: SIGTERM to SIGKILL. */
+  stopTimeoutMs: number;
+  desiredCount: number;
+  minimumHealthyPercent: number;
+  maximumPercent: number;
+}
+
+/** E2E_TIME_SCALE, a factor in (0, 1]; 1 when unset. */
+export function timeScale(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.E2E_TIME_SCALE;
+  if (raw === undefined || raw === "") return 1;
+  const scale = Number(raw);
+  if (!(scale > 0 && scale <= 1)) throw new Error(`E2E_TIME_SCALE '${raw}' is not a number in (0, 1]`);
+  return scale;
+}
+
+function only(resources: Resources, type: string, stack: string): Record<string, unknown> {
+  const all = Object.values(resources[type] ?? {});
+  if (all.length !== 1) throw new Error(`${stack}: expected one ${type}, found ${all.length}`);
+  return all[0];
+}
+
+/** The timings of `stack` as synthesized into `outDir` (cdktf's stacks/<stack>/cdk.tf.json). */
+export function ecsTimingsOfSynth(outDir: string, stack: string, scale = timeScale()): EcsTimings {
+  const json = JSON.parse(readFileSync(join(outDir, "stacks", stack, "cdk.tf.json"), "utf8")) as { resource?: Resources };
+  const resources = json.resource ?? {};
+  const tg = only(resources, "aws_lb_target_group", stack);
+  const hc = tg.health_check as Record<string, unknown>;
+  if (hc.enabled !== true || hc.protocol !== "HTTP") throw new Error(`${stack}: the stand-in runs enabled HTTP health checks only, got ${JSON.stringify(hc)}`);
+  const stickiness = tg.stickiness as { enabled?: boolean; type?: string; cookie_duration?: number } | undefined;
+  if (stickiness?.enabled && stickiness.type !== "lb_cookie") throw new Error(`${stack}: stickiness ${stickiness.type} is not one the stand-in knows (lb_cookie)`);
+  const service = only(resources, "aws_ecs_service", stack);
+  const task = only(resources, "aws_ecs_task_definition", stack);
+  const containers = JSON.parse(task.container_definitions as string) as { stopTimeout?: number }[];
+  if (containers.length !== 1 || containers[0].stopTimeout === undefined) throw new Error(`${stack}: expected one container with a stopTimeout`);
+  const ms = (seconds: unknown) => Math.round(Number(seconds) * 1000 * scale);
+  return {
+    scale,
+    healthCheck: {
+      path: String(hc.path),
+      port: Number(hc.port),
+      matcher: String(hc.matcher),
+      intervalMs: ms(hc.interval),
+      timeoutMs: ms(hc.timeout),
+      healthyThreshold: Number(hc.healthy_threshold),
+      unhealthyThreshold: Number(hc.unhealthy_threshold),
+    },
+    deregistrationDelayMs: ms(tg.deregistration_delay),
+    stickiness: stickiness?.enabled ? { cookieDurationSeconds: Number(stickiness.cookie_duration) } : undefined,
+    stopTimeoutMs: ms(containers[0].stopTimeout),
+    desiredCount: Number(service.desired_count),
+    minimumHealthyPercent: Number(service.deployment_minimum_healthy_percent),
+    maximumPercent: Number(service.deployment_maximum_percent),
+  };
+}
+
+/** How long requests may still reach a crashed target: until `unhealthyThreshold` checks failed, + one timeout. */
+export function crashErrorWindowMs(t: EcsTimings): number {
+  const h = t.healthCheck;
+  const seconds = crashErrorWindowSeconds({
+    targetHealthCheck: { intervalSeconds: h.intervalMs / 1000, timeoutSeconds: h.timeoutMs / 1000, healthyThreshold: h.healthyThreshold, unhealthyThreshold: h.unhealthyThreshold },
+  });
+  return Math.round(seconds * 1000);
+}

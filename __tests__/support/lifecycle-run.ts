@@ -1,0 +1,226 @@
+import { join } from "node:path";
+import { ClusterStand } from "./cluster-stand";
+import { ClusterSummary } from "./cluster-summary";
+import { EcsServiceStandIn, lifecycleBreak, type LifecycleBreak } from "./ecs-lifecycle";
+import { crashErrorWindowMs } from "./ecs-timings";
+import { REPO_ROOT } from "./keycloak-dist";
+import type { KeycloakNode } from "./keycloak-node";
+import { UserLoad, windowStats, type LoadOptions, type WindowStats } from "./user-load";
+import { sleep } from "./waiting";
+
+/**
+ * The lifecycle scenarios on the ECS stand-in, under a user load: each method is one operator
+ * event (graceful stop, rolling deploy, scale-out and scale-in, crash) and returns what the load
+ * saw while it happened. The e2e (__tests__/e2e/lifecycle.test.ts) asserts on these results; the
+ * benchmark (tools/bench-cluster.ts) prints them.
+ */
+
+/** The first start migrates the schema; starts share two cores with the load and the other nodes. */
+const FIRST_START_TIMEOUT_MS = 5 * 60_000;
+const START_TIMEOUT_MS = 4 * 60_000;
+const CLUSTER_TIMEOUT_MS = 2 * 60_000;
+/** After an event, requests sent during it get this long to finish before the window closes. */
+const SETTLE_MS = 3_000;
+/** A KC_SHUTDOWN_DELAY of 0, the break that is Keycloak's and not the stand-in's. */
+export const SHUTDOWN_DELAY_BREAK = "shutdown-delay-0";
+
+export interface CrashResult {
+  stats: WindowStats;
+  killed: string;
+  survivors: string[];
+  /** Sessions pinned (stickiness cookie) to the killed task when it died. */
+  pinnedToKilled: string[];
+  /** Requests that failed later than the target group's crash error window after the kill. */
+  failedAfterWindow: number;
+  windowMs: number;
+  /** From the kill until the target group failed the dead target. */
+  deadTargetOutAfterMs: number;
+  /** Whether a survivor's own /health/ready said "not ready" during the watch (Keycloak's cluster check). */
+  survivorNotReadySeen: boolean;
+  /** Target states of the survivors other than UP seen by the proxy during the watch (must stay empty). */
+  survivorTargetStates: string[];
+  /** Proxy samples with no healthy target (fail-open). */
+  failOpenSamples: number;
+}
+
+export class LifecycleRun {
+  readonly stand: ClusterStand;
+  ecs!: EcsServiceStandIn;
+  load?: UserLoad;
+  readonly results: WindowStats[] = [];
+  readonly breaks?: LifecycleBreak | typeof SHUTDOWN_DELAY_BREAK;
+
+  constructor(summaryFile = join(REPO_ROOT, ".cache", "lifecycle-summary.md")) {
+    this.stand = new ClusterStand(new ClusterSummary([], 0), summaryFile);
+    const raw = process.env.E2E_LIFECYCLE_BREAK;
+    this.breaks = raw === SHUTDOWN_DELAY_BREAK ? SHUTDOWN_DELAY_BREAK : lifecycleBreak();
+  }
+
+  get nodes(): KeycloakNode[] {
+    return Object.values(this.stand.nodes).filter((node): node is KeycloakNode => node !== undefined);
+  }
+
+  /** The stand, and the service's first task (it migrates the schema). */
+  async build(): Promise<void> {
+    await this.stand.build({ ecs: true });
+    const timings = this.stand.ecsTimings!;
+    const extraEnv: Record<string, string> = this.breaks === SHUTDOWN_DELAY_BREAK ? { KC_SHUTDOWN_DELAY: "0s" } : {};
+    this.ecs = new EcsServiceStandIn(this.stand.proxy, timings, (node) => node.start(this.stand.container.command, extraEnv), this.breaks === SHUTDOWN_DELAY_BREAK ? undefined : this.breaks);
+    this.stand.summary.notes.push(
+      `ECS stand-in timings from the synthesized stack, scaled by ${timings.scale}: health check ${timings.healthCheck.port}${timings.healthCheck.path} every ${timings.healthCheck.intervalMs / 1000} s (timeout ${timings.healthCheck.timeoutMs / 1000} s, healthy ${timings.healthCheck.healthyThreshold}, unhealthy ${timings.healthCheck.unhealthyThreshold}), deregistration delay ${timings.deregistrationDelayMs / 1000} s, stopTimeout ${timings.stopTimeoutMs / 1000} s, deployment ${timings.minimumHealthyPercent}-${timings.maximumPercent} % of ${timings.desiredCount}${this.breaks ? `; BROKEN ON PURPOSE: ${this.breaks}` : ""}.`,
+    );
+    await this.ecs.runTask(this.stand.nodes.a, FIRST_START_TIMEOUT_MS);
+  }
+
+  /** Starts tasks up to the service's desired count and waits for one cluster. */
+  async scaleToDesired(): Promise<void> {
+    for (const node of this.spares().slice(0, this.ecs.timings.desiredCount - this.ecs.tasks.length)) await this.ecs.runTask(node, START_TIMEOUT_MS);
+    await this.formCluster();
+  }
+
+  async startLoad(options: LoadOptions): Promise<void> {
+    this.load = new UserLoad(this.stand.proxyEndpoint, this.stand.realm, options);
+    await this.load.start();
+  }
+
+  async stopLoad(): Promise<void> {
+    await this.load?.stop();
+  }
+
+  /** The load's requests during `body`, plus SETTLE_MS for those still in flight. */
+  async measure(event: string, body: () => Promise<void>): Promise<WindowStats> {
+    if (this.load === undefined) throw new Error("measure needs the load started");
+    const from = Date.now();
+    await body();
+    await sleep(SETTLE_MS);
+    const stats = windowStats(this.load, event, from, Date.now());
+    this.results.push(stats);
+    process.stdout.write(`${event}: ${stats.requests} requests, ${stats.failed} failed, ${stats.relogins.length} re-logins, ${stats.seconds.toFixed(0)} s${stats.failures.length ? `; ${stats.failures.join("; ")}` : ""}\n`);
+    return stats;
+  }
+
+  /** Steady load with no event, for throughput and latency. */
+  steady(label: string, ms: number): Promise<WindowStats> {
+    return this.measure(label, async () => {
+      await sleep(ms);
+    });
+  }
+
+  /** `aws ecs stop-task` on the oldest task; the service starts a replacement. */
+  gracefulStop(): Promise<WindowStats> {
+    return this.measure("graceful stop of one task (replaced)", async () => {
+      const [oldest] = this.ecs.tasks;
+      await this.ecs.stopTask(oldest);
+      await this.ecs.runTask(oldest, START_TIMEOUT_MS);
+      await this.formCluster();
+    });
+  }
+
+  /** A deploy of the same task definition, one task at a time as the service's percentages allow. */
+  rollingDeploy(): Promise<WindowStats> {
+    return this.measure(`rolling deploy of the same version (${this.ecs.timings.minimumHealthyPercent}-${this.ecs.maximumPercent} %)`, async () => {
+      await this.ecs.rollingDeploy(this.spares(), START_TIMEOUT_MS);
+      await this.formCluster();
+    });
+  }
+
+  async scaleOut(): Promise<WindowStats> {
+    const from = this.ecs.tasks.length;
+    return this.measure(`scale-out ${from} -> ${from + 1}`, async () => {
+      await this.ecs.runTask(this.spares()[0], START_TIMEOUT_MS);
+      await this.formCluster();
+    });
+  }
+
+  async scaleIn(): Promise<WindowStats> {
+    const from = this.ecs.tasks.length;
+    return this.measure(`scale-in ${from} -> ${from - 1}`, async () => {
+      await this.ecs.scaleIn(this.ecs.tasks[0]);
+      await this.formCluster();
+    });
+  }
+
+  /**
+   * SIGKILL to the cluster's coordinator (its crash is the one that takes a survivor out of
+   * readiness), ECS starting a replacement at once; watched until the target group has failed
+   * the dead target and the replacement is healthy.
+   */
+  async crash(): Promise<CrashResult> {
+    const timings = this.ecs.timings;
+    const coordinator = this.ecs.tasks.find((node) => node.views().at(-1)?.members[0] === node.localName()) ?? this.ecs.tasks[0];
+    const survivors = this.ecs.tasks.filter((node) => node !== coordinator);
+    const load = this.load!;
+    const pinnedToKilled = load.sessionUsers.filter((user) => load.samples.filter((s) => s.user === user).at(-1)?.pinnedTo === coordinator.name);
+    let killedAt = 0;
+    let outAfterMs = Number.POSITIVE_INFINITY;
+    let notReadySeen = false;
+    let failOpenSamples = 0;
+    const survivorStates = new Set<string>();
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        const states = await this.stand.proxy.serverStates();
+        // "UP 3/9": in service, with failed checks counting towards the unhealthy threshold.
+        for (const node of survivors) if (!states[node.name]?.startsWith("UP")) survivorStates.add(`${node.name} ${states[node.name]}`);
+        if (Object.values(states).every((state) => !state.startsWith("UP"))) failOpenSamples++;
+        if (outAfterMs === Number.POSITIVE_INFINITY && killedAt > 0 && states[coordinator.name] === "DOWN") outAfterMs = Date.now() - killedAt;
+        for (const node of survivors) if (!(await node.ready())) notReadySeen = true;
+        await sleep(500);
+      }
+    })();
+    const stats = await this.measure(`crash (SIGKILL) of ${coordinator.name}, the coordinator`, async () => {
+      killedAt = Date.now();
+      await this.ecs.crash(coordinator);
+      const replacement = this.spares().find((node) => node !== coordinator) ?? coordinator;
+      await this.ecs.runTask(replacement, START_TIMEOUT_MS);
+      // The dead target leaves the target group only by failing its health checks.
+      const deadline = killedAt + crashErrorWindowMs(timings) + 2 * timings.healthCheck.intervalMs;
+      while (outAfterMs === Number.POSITIVE_INFINITY && Date.now() < deadline) await sleep(250);
+      await this.ecs.deregisterDead(coordinator);
+      await this.formCluster();
+    });
+    watching = false;
+    await watch;
+    const windowMs = crashErrorWindowMs(timings);
+    return {
+      stats,
+      killed: coordinator.name,
+      survivors: survivors.map((node) => node.name),
+      pinnedToKilled,
+      failedAfterWindow: load.samples.filter((s) => !s.ok && s.at > killedAt + windowMs && s.at < killedAt + stats.seconds * 1000).length,
+      windowMs,
+      deadTargetOutAfterMs: outAfterMs,
+      survivorNotReadySeen: notReadySeen,
+      survivorTargetStates: [...survivorStates],
+      failOpenSamples,
+    };
+  }
+
+  /** Nodes that run no task now, the ones a new task may use. */
+  spares(): KeycloakNode[] {
+    return this.nodes.filter((node) => !node.running);
+  }
+
+  private async formCluster(): Promise<void> {
+    await this.stand.formCluster(`${this.ecs.tasks.map((n) => n.name).join(" + ")}`, this.ecs.tasks, CLUSTER_TIMEOUT_MS);
+  }
+
+  /** The events' table, for the summary and the README. */
+  eventsTable(): string {
+    const rows = this.results.map(
+      (r) =>
+        `| ${r.event} | ${r.seconds.toFixed(0)} | ${r.requests} | ${r.logins} | ${r.loginsPerSecond.toFixed(1)} | ${r.p50Ms} / ${r.p95Ms} / ${r.p99Ms} | ${r.failed} | ${r.relogins.length} |`,
+    );
+    return [
+      `| Under load (${this.load ? "users: see notes" : "-"}) | Seconds | Requests | Logins | Logins/s | Login p50 / p95 / p99 (ms) | Failed requests | Re-logins |`,
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      ...rows,
+    ].join("\n");
+  }
+
+  async tearDown(): Promise<string[]> {
+    await this.stopLoad();
+    this.stand.summary.sections.push(this.eventsTable());
+    return this.stand.tearDown();
+  }
+}

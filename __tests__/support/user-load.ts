@@ -1,0 +1,175 @@
+import { Browser, type Endpoint } from "./browser";
+import { STICKY_COOKIE } from "./haproxy";
+import { logIn, type Realm, type Tokens } from "./keycloak-login";
+import { sleep } from "./waiting";
+
+/**
+ * A bounded load of what an application's users do, through the proxy: logins the way an
+ * application logs users in (authorization code + PKCE, the whole browser flow, each a new
+ * visitor) and token refreshes of users who stay logged in (each with its own browser, so its
+ * stickiness cookie). Every request is recorded with its time, so each lifecycle event can be
+ * judged on the requests sent while it happened. A refresh that Keycloak answers `invalid_grant`
+ * means the user's session is gone: the user has to log in again (a re-login), and does.
+ */
+
+export interface Sample {
+  at: number;
+  kind: "login" | "refresh";
+  ok: boolean;
+  /** The error, for failures. */
+  detail?: string;
+  /** Login latency (whole flow) or refresh latency. */
+  ms: number;
+  user: string;
+  /** The node the user's stickiness cookie named when the request was sent. */
+  pinnedTo?: string;
+}
+
+export interface Relogin {
+  at: number;
+  user: string;
+  pinnedTo?: string;
+  detail: string;
+}
+
+export interface LoadOptions {
+  /** Users that log in once and then refresh their tokens. @default 4 */
+  sessionUsers?: number;
+  /** Visitors logging in one after another, each with a fresh browser. @default 2 */
+  loginUsers?: number;
+  /** Pause between two requests of one user. @default 300 */
+  thinkMs?: number;
+}
+
+/** Requests per login: the login page, the password POST, the code for tokens. */
+export const REQUESTS_PER_LOGIN = 3;
+
+export class UserLoad {
+  readonly samples: Sample[] = [];
+  readonly relogins: Relogin[] = [];
+  private stopped = false;
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly endpoint: Endpoint,
+    private readonly realm: Realm,
+    private readonly options: LoadOptions = {},
+  ) {}
+
+  /** Logs the session users in (must succeed), then starts every user's loop. */
+  async start(): Promise<void> {
+    const sessions = await Promise.all(
+      Array.from({ length: this.options.sessionUsers ?? 4 }, async (_, i) => {
+        const browser = new Browser(this.endpoint);
+        return { user: `session-${i + 1}`, browser, tokens: await logIn(browser, this.realm) };
+      }),
+    );
+    this.loops = [
+      ...sessions.map((s) => this.refreshLoop(s.user, s.browser, s.tokens)),
+      ...Array.from({ length: this.options.loginUsers ?? 2 }, (_, i) => this.loginLoop(`visitor-${i + 1}`)),
+    ];
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.loops);
+  }
+
+  /** Users whose session lives through the load (their refreshes are recorded by name). */
+  get sessionUsers(): string[] {
+    return Array.from({ length: this.options.sessionUsers ?? 4 }, (_, i) => `session-${i + 1}`);
+  }
+
+  private async refreshLoop(user: string, browser: Browser, first: Tokens): Promise<void> {
+    let tokens = first;
+    while (!this.stopped) {
+      const pinnedTo = browser.cookie(STICKY_COOKIE);
+      const at = Date.now();
+      try {
+        const response = await browser.request(`${this.realm.issuer}/protocol/openid-connect/token`, {
+          form: { grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: "account-console" },
+          timeoutMs: 20_000,
+        });
+        if (response.status === 200) {
+          tokens = JSON.parse(response.body) as Tokens;
+          this.samples.push({ at, kind: "refresh", ok: true, ms: Date.now() - at, user, pinnedTo });
+        } else if (response.status === 400 && response.body.includes("invalid_grant")) {
+          // The session is gone: Keycloak asks for a new login, which the user does.
+          this.relogins.push({ at, user, pinnedTo, detail: response.body.slice(0, 200) });
+          this.samples.push({ at, kind: "refresh", ok: true, ms: Date.now() - at, user, pinnedTo });
+          tokens = await this.timedLogin(user, browser);
+        } else {
+          this.samples.push({ at, kind: "refresh", ok: false, detail: `HTTP ${response.status} ${response.body.slice(0, 120)}`, ms: Date.now() - at, user, pinnedTo });
+        }
+      } catch (error) {
+        this.samples.push({ at, kind: "refresh", ok: false, detail: (error as Error).message, ms: Date.now() - at, user, pinnedTo });
+      }
+      await sleep(this.options.thinkMs ?? 300);
+    }
+  }
+
+  private async loginLoop(user: string): Promise<void> {
+    while (!this.stopped) {
+      await this.timedLogin(user, new Browser(this.endpoint)).catch(() => undefined);
+      await sleep(this.options.thinkMs ?? 300);
+    }
+  }
+
+  private async timedLogin(user: string, browser: Browser): Promise<Tokens> {
+    const at = Date.now();
+    const pinnedTo = browser.cookie(STICKY_COOKIE);
+    try {
+      const tokens = await logIn(browser, this.realm);
+      this.samples.push({ at, kind: "login", ok: true, ms: Date.now() - at, user, pinnedTo });
+      return tokens;
+    } catch (error) {
+      this.samples.push({ at, kind: "login", ok: false, detail: (error as Error).message, ms: Date.now() - at, user, pinnedTo });
+      throw error;
+    }
+  }
+}
+
+export interface WindowStats {
+  event: string;
+  seconds: number;
+  logins: number;
+  refreshes: number;
+  /** HTTP requests sent (a login counts REQUESTS_PER_LOGIN). */
+  requests: number;
+  failed: number;
+  failures: string[];
+  relogins: Relogin[];
+  loginsPerSecond: number;
+  /** Of successful logins, ms. */
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** What the load saw of the requests sent in [from, to). */
+export function windowStats(load: UserLoad, event: string, from: number, to: number): WindowStats {
+  const inWindow = load.samples.filter((s) => s.at >= from && s.at < to);
+  const logins = inWindow.filter((s) => s.kind === "login");
+  const failed = inWindow.filter((s) => !s.ok);
+  const latencies = logins.filter((s) => s.ok).map((s) => s.ms).sort((a, b) => a - b);
+  const seconds = (to - from) / 1000;
+  return {
+    event,
+    seconds,
+    logins: logins.filter((s) => s.ok).length,
+    refreshes: inWindow.filter((s) => s.kind === "refresh").length,
+    requests: logins.length * REQUESTS_PER_LOGIN + inWindow.length - logins.length,
+    failed: failed.length,
+    failures: failed.slice(0, 5).map((s) => `${s.kind} of ${s.user}: ${s.detail}`),
+    relogins: load.relogins.filter((r) => r.at >= from && r.at < to),
+    loginsPerSecond: logins.filter((s) => s.ok).length / seconds,
+    p50Ms: percentile(latencies, 50),
+    p95Ms: percentile(latencies, 95),
+    p99Ms: percentile(latencies, 99),
+  };
+}
