@@ -76,7 +76,7 @@ export function minimumSecondsToUnhealthy(h: HealthCheckTimings): number {
 }
 
 /** How long the ALB may keep sending requests to a task that crashed (SIGKILL, no draining). */
-export function crashErrorWindowSeconds(t: TaskLifecycle = TASK_LIFECYCLE): number {
+export function crashErrorWindowSeconds(t: Pick<TaskLifecycle, "targetHealthCheck"> = TASK_LIFECYCLE): number {
   const h = t.targetHealthCheck;
   return h.unhealthyThreshold * h.intervalSeconds + h.timeoutSeconds;
 }
