@@ -53,7 +53,11 @@ function only(resources: Resources, type: string, stack: string): Record<string,
 
 /** The timings of `stack` as synthesized into `outDir` (cdktf's stacks/<stack>/cdk.tf.json). */
 export function ecsTimingsOfSynth(outDir: string, stack: string, scale = timeScale()): EcsTimings {
-  const json = JSON.parse(readFileSync(join(outDir, "stacks", stack, "cdk.tf.json"), "utf8")) as { resource?: Resources };
+  return ecsTimingsOf(JSON.parse(readFileSync(join(outDir, "stacks", stack, "cdk.tf.json"), "utf8")) as { resource?: Resources }, stack, scale);
+}
+
+/** The timings of one stack's synthesized Terraform JSON. */
+export function ecsTimingsOf(json: { resource?: Resources }, stack: string, scale = 1): EcsTimings {
   const resources = json.resource ?? {};
   const tg = only(resources, "aws_lb_target_group", stack);
   const hc = tg.health_check as Record<string, unknown>;
