@@ -68,7 +68,10 @@ export class EcsServiceStandIn {
   }
 
   private async register(node: KeycloakNode): Promise<void> {
-    // A new target is unhealthy until `healthyThreshold` checks pass.
+    // A new target is unhealthy until `healthyThreshold` checks pass. haproxy would take a server
+    // leaving maintenance as UP at once, and ignores a forced health while in maintenance: so out
+    // of maintenance into drain (no traffic, checks running), forced DOWN, then ready.
+    await this.proxy.runtime(`set server keycloak/${node.name} state drain`);
     await this.proxy.runtime(`set server keycloak/${node.name} health down`);
     for (const backend of BACKENDS) await this.proxy.runtime(`set server ${backend}/${node.name} state ready`);
     this.tasks.push(node);
@@ -113,7 +116,7 @@ export class EcsServiceStandIn {
    * new tasks as the maximum percent allows above the desired count, wait until the target group
    * holds them healthy, stop as many old tasks as the minimum healthy percent allows, repeat.
    */
-  async rollingDeploy(spares: KeycloakNode[], timeoutMs: number): Promise<void> {
+  async rollingDeploy(spares: KeycloakNode[], timeoutMs: number, step: (label: string, body: () => Promise<void>) => Promise<void> = (_, body) => body()): Promise<void> {
     const desired = this.tasks.length;
     const old = [...this.tasks];
     const pool = [...spares];
@@ -124,9 +127,14 @@ export class EcsServiceStandIn {
       if (room < 1 && this.tasks.length - minimumHealthy < 1) throw new Error(`deploy stuck: ${this.tasks.length} tasks, maximum ${maximum}, minimum healthy ${minimumHealthy}`);
       const starting = pool.splice(0, Math.min(room, old.length));
       if (starting.length < Math.min(room, old.length)) throw new Error(`the stand has no spare node for a surge of ${room}`);
-      await Promise.all(starting.map((node) => this.runTask(node, timeoutMs)));
+      const before = this.tasks.length;
+      await step(`deploy: ${starting.map((n) => n.name).join(", ")} started (${before} -> ${before + starting.length} tasks)`, async () => {
+        await Promise.all(starting.map((node) => this.runTask(node, timeoutMs)));
+      });
       const stopping = old.splice(0, Math.max(0, this.tasks.length - minimumHealthy));
-      await Promise.all(stopping.map((node) => this.stopTask(node)));
+      await step(`deploy: ${stopping.map((n) => n.name).join(", ")} stopped gracefully (${this.tasks.length} -> ${this.tasks.length - stopping.length} tasks)`, async () => {
+        await Promise.all(stopping.map((node) => this.stopTask(node)));
+      });
       // A stopped task's node is a spare for the next start, as a fresh task would be.
       pool.push(...stopping);
     }

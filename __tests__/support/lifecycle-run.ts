@@ -1,3 +1,4 @@
+import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { ClusterStand } from "./cluster-stand";
 import { ClusterSummary } from "./cluster-summary";
@@ -37,6 +38,9 @@ export interface CrashResult {
   deadTargetOutAfterMs: number;
   /** Whether a survivor's own /health/ready said "not ready" during the watch (Keycloak's cluster check). */
   survivorNotReadySeen: boolean;
+  /** From the kill to the first and the last "not ready" of a survivor, when seen. */
+  survivorNotReadyFromMs?: number;
+  survivorNotReadyUntilMs?: number;
   /** Target states of the survivors other than UP seen by the proxy during the watch (must stay empty). */
   survivorTargetStates: string[];
   /** Proxy samples with no healthy target (fail-open). */
@@ -119,7 +123,9 @@ export class LifecycleRun {
   /** A deploy of the same task definition, one task at a time as the service's percentages allow. */
   rollingDeploy(): Promise<WindowStats> {
     return this.measure(`rolling deploy of the same version (${this.ecs.timings.minimumHealthyPercent}-${this.ecs.maximumPercent} %)`, async () => {
-      await this.ecs.rollingDeploy(this.spares(), START_TIMEOUT_MS);
+      await this.ecs.rollingDeploy(this.spares(), START_TIMEOUT_MS, async (label, body) => {
+        await this.measure(label, body);
+      });
       await this.formCluster();
     });
   }
@@ -154,6 +160,8 @@ export class LifecycleRun {
     let killedAt = 0;
     let outAfterMs = Number.POSITIVE_INFINITY;
     let notReadySeen = false;
+    let notReadyFrom: number | undefined;
+    let notReadyUntil: number | undefined;
     let failOpenSamples = 0;
     const survivorStates = new Set<string>();
     let watching = true;
@@ -164,7 +172,13 @@ export class LifecycleRun {
         for (const node of survivors) if (!states[node.name]?.startsWith("UP")) survivorStates.add(`${node.name} ${states[node.name]}`);
         if (Object.values(states).every((state) => !state.startsWith("UP"))) failOpenSamples++;
         if (outAfterMs === Number.POSITIVE_INFINITY && killedAt > 0 && states[coordinator.name] === "DOWN") outAfterMs = Date.now() - killedAt;
-        for (const node of survivors) if (!(await node.ready())) notReadySeen = true;
+        for (const node of survivors) {
+          if (killedAt > 0 && !(await node.ready())) {
+            notReadySeen = true;
+            notReadyFrom ??= Date.now() - killedAt;
+            notReadyUntil = Date.now() - killedAt;
+          }
+        }
         await sleep(500);
       }
     })();
@@ -191,6 +205,8 @@ export class LifecycleRun {
       windowMs,
       deadTargetOutAfterMs: outAfterMs,
       survivorNotReadySeen: notReadySeen,
+      survivorNotReadyFromMs: notReadyFrom,
+      survivorNotReadyUntilMs: notReadyUntil,
       survivorTargetStates: [...survivorStates],
       failOpenSamples,
     };
@@ -220,6 +236,8 @@ export class LifecycleRun {
 
   async tearDown(): Promise<string[]> {
     await this.stopLoad();
+    // The proxy's log (which target answered each failed request) outlives the stand's temporary directory.
+    if (this.stand.proxy !== undefined) copyFileSync(this.stand.proxy.logFile, join(this.stand.logDir, "haproxy.log"));
     this.stand.summary.sections.push(this.eventsTable());
     return this.stand.tearDown();
   }
