@@ -1,0 +1,86 @@
+import { EcsServiceStandIn, type LifecycleBreak } from "../support/ecs-lifecycle";
+import { ecsTimingsOf } from "../support/ecs-timings";
+import type { Haproxy } from "../support/haproxy";
+import type { KeycloakNode } from "../support/keycloak-node";
+import { synthStack } from "../support/synth";
+
+/** The ECS stand-in's order of operations, with a recording proxy and nodes that only log what happens to them. */
+
+const timings = ecsTimingsOf(synthStack({ desiredCount: 2, maxCount: 4, dbPoolMaxSize: 15 }), "keycloak-test");
+
+function fakes(breaks?: LifecycleBreak) {
+  const log: string[] = [];
+  const proxy = {
+    runtime: async (command: string) => void log.push(command),
+    serverStats: async () => [],
+    serverStates: async () => new Proxy({}, { get: () => "UP" }),
+  } as unknown as Haproxy;
+  const node = (name: string) => {
+    let running = false;
+    return {
+      name,
+      get running() {
+        return running;
+      },
+      start: async () => void ((running = true), log.push(`start ${name}`)),
+      stop: async (ms: number) => void ((running = false), log.push(`SIGTERM ${name}, SIGKILL after ${ms} ms`)),
+      kill: async () => void ((running = false), log.push(`SIGKILL ${name}`)),
+      logTail: () => "",
+    } as unknown as KeycloakNode;
+  };
+  const nodes = ["node-a", "node-b", "node-c", "node-d"].map(node);
+  const ecs = new EcsServiceStandIn(proxy, timings, (n) => n.start([]), breaks);
+  return { log, nodes, ecs };
+}
+
+test("a new task is registered after its start and forced DOWN before it leaves maintenance, so it gets traffic only after the healthy threshold", async () => {
+  const { log, nodes, ecs } = fakes();
+  await ecs.runTask(nodes[0], 1_000);
+  expect(log).toEqual([
+    "start node-a",
+    "set server keycloak/node-a state drain",
+    "set server keycloak/node-a health down",
+    "set server keycloak/node-a state ready",
+    "set server keycloak_fail_open/node-a state ready",
+  ]);
+});
+
+test("a graceful stop deregisters the target from both backends before SIGTERM, with the container's stopTimeout; the breaks skip those links", async () => {
+  for (const [breaks, expected] of [
+    [undefined, ["set server keycloak/node-a state maint", "set server keycloak_fail_open/node-a state maint", `SIGTERM node-a, SIGKILL after ${timings.stopTimeoutMs} ms`]],
+    ["no-drain", [`SIGTERM node-a, SIGKILL after ${timings.stopTimeoutMs} ms`]],
+    ["kill-at-once", ["set server keycloak/node-a state maint", "set server keycloak_fail_open/node-a state maint", "SIGKILL node-a"]],
+  ] as const) {
+    const { log, nodes, ecs } = fakes(breaks);
+    await ecs.runTask(nodes[0], 1_000);
+    log.length = 0;
+    await ecs.stopTask(nodes[0]);
+    expect({ breaks, log }).toEqual({ breaks, log: expected });
+    expect(ecs.tasks).toEqual([]);
+  }
+});
+
+test("a crash only kills the process: the target stays registered", async () => {
+  const { log, nodes, ecs } = fakes();
+  await ecs.runTask(nodes[0], 1_000);
+  log.length = 0;
+  await ecs.crash(nodes[0]);
+  expect(log).toEqual(["SIGKILL node-a"]);
+});
+
+test("a rolling deploy follows the synthesized percentages (one task at a time at 150 %), and a maximum of 200 % would start two and stop both old tasks together", async () => {
+  for (const [breaks, expected] of [
+    [undefined, ["node-c started (2 -> 3 tasks)", "node-a stopped gracefully (3 -> 2 tasks)", "node-d started (2 -> 3 tasks)", "node-b stopped gracefully (3 -> 2 tasks)"]],
+    ["max-percent-200", ["node-c, node-d started (2 -> 4 tasks)", "node-a, node-b stopped gracefully (4 -> 2 tasks)"]],
+  ] as const) {
+    const { nodes, ecs } = fakes(breaks);
+    for (const node of nodes.slice(0, 2)) await ecs.runTask(node, 1_000);
+    const steps: string[] = [];
+    await ecs.rollingDeploy(nodes.slice(2), 1_000, async (label, body) => {
+      steps.push(label.replace(/^deploy: /, ""));
+      await body();
+    });
+    expect({ breaks, steps }).toEqual({ breaks, steps: expected });
+    expect(ecs.tasks.map((n) => n.name)).toEqual(["node-c", "node-d"]);
+  }
+});
