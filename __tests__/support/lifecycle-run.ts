@@ -83,6 +83,9 @@ export class LifecycleRun {
   }
 
   async startLoad(options: LoadOptions): Promise<void> {
+    this.stand.summary.notes.push(
+      `Load: ${options.sessionUsers ?? 4} logged-in users refreshing tokens and ${options.loginUsers ?? 2} visitors logging in back to back (authorization code + PKCE), ${options.thinkMs ?? 300} ms between two requests of one user.`,
+    );
     this.load = new UserLoad(this.stand.proxyEndpoint, this.stand.realm, options);
     await this.load.start();
   }
@@ -228,7 +231,7 @@ export class LifecycleRun {
         `| ${r.event} | ${r.seconds.toFixed(0)} | ${r.requests} | ${r.logins} | ${r.loginsPerSecond.toFixed(1)} | ${r.p50Ms} / ${r.p95Ms} / ${r.p99Ms} | ${r.failed} | ${r.relogins.length} |`,
     );
     return [
-      `| Under load (${this.load ? "users: see notes" : "-"}) | Seconds | Requests | Logins | Logins/s | Login p50 / p95 / p99 (ms) | Failed requests | Re-logins |`,
+      `| Event, under load | Seconds | Requests | Logins | Logins/s | Login p50 / p95 / p99 (ms) | Failed requests | Re-logins |`,
       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       ...rows,
     ].join("\n");
