@@ -7,11 +7,14 @@ import { ClusterSummary } from "../support/cluster-summary";
 import { REPO_ROOT } from "../support/keycloak-dist";
 
 /**
- * First boot and full restart: the service's two tasks start at the same moment, on an empty
- * database (first boot: both race to migrate the schema) and on an existing one (full restart).
- * Every round must end in one cluster, and a split (each node its own coordinator) may last no
- * longer than MAX_MERGE_SECONDS. Opt-in (`npm run test:e2e:starts`): each round is two Keycloak
- * starts, too long for CI; the cluster e2e's full restart runs the existing-database case in CI.
+ * First boot and full restart, repeated. First boot (empty database) in the stack's order: one
+ * task (FIRST_BOOT_TASK_COUNT), the second once the first is up. Started together on an empty
+ * database, the second task dies on Keycloak's schema race (Keycloak issue 41801), which is why
+ * the stack does not do that. Full restart (existing database): both tasks at the same moment,
+ * as ECS replaces a service whose tasks are all gone. Every round must end in one cluster, and a
+ * split (each node its own coordinator) may last no longer than MAX_MERGE_SECONDS. Opt-in
+ * (`npm run test:e2e:opt-in`): each round is two Keycloak starts, too long for CI; the cluster
+ * e2e's full restart runs one existing-database round in CI.
  */
 
 const ROUNDS = Number(process.env.SIMULTANEOUS_START_ROUNDS ?? "4");
@@ -41,14 +44,20 @@ function emptyDatabase(): void {
   stand.db.query(`DROP DATABASE \`${DB_NAME}\`; CREATE DATABASE \`${DB_NAME}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`);
 }
 
-test(`${ROUNDS} simultaneous starts of both tasks, alternating an empty and an existing database: one cluster every time, no split lasting over ${MAX_MERGE_SECONDS} s`, async () => {
+test(`${ROUNDS} rounds alternating a first boot (empty database, one task first) and a full restart (existing database, both at once): one cluster every time, no split lasting over ${MAX_MERGE_SECONDS} s`, async () => {
   const { a, b } = stand.nodes;
   for (let round = 1; round <= ROUNDS; round++) {
     const database = round % 2 === 1 ? "empty" : "existing";
     if (a.running || b.running) await Promise.all([a.stop(), b.stop()]);
-    if (database === "empty" && round > 1) emptyDatabase();
+    if (database === "empty") emptyDatabase();
     const startedAt = Date.now();
-    await Promise.all([a.start(stand.container.command), b.start(stand.container.command)]);
+    if (database === "empty") {
+      await a.start(stand.container.command);
+      await a.waitReady(START_TIMEOUT_MS);
+      await b.start(stand.container.command);
+    } else {
+      await Promise.all([a.start(stand.container.command), b.start(stand.container.command)]);
+    }
     await Promise.all([a.waitReady(START_TIMEOUT_MS), b.waitReady(START_TIMEOUT_MS)]);
     await waitForCluster([a, b], CLUSTER_TIMEOUT_MS);
     const formSeconds = (Date.now() - startedAt) / 1000;
