@@ -7,6 +7,7 @@ import { ClusterSummary } from "./cluster-summary";
 import { waitForCluster } from "./cluster-checks";
 import { caBundleUrl, databaseTls, installDatabaseCa, withDatabaseEndpoint, type TestCa } from "./database-tls";
 import { Haproxy, makeCertificate } from "./haproxy";
+import { KEYCLOAK_VERSION } from "../../modules/constants";
 import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "./keycloak-dist";
 import type { Realm } from "./keycloak-login";
 import { KeycloakNode, nodeEnvironment } from "./keycloak-node";
@@ -70,10 +71,17 @@ export class ClusterStand {
   realm!: Realm;
   logDir = LOG_ROOT;
 
-  /** `summaryFile`: where tearDown writes the summary (other scenarios keep the cluster e2e's). */
+  /** Builds a node of this stand for a distribution; set by build() (upgrades swap a node's distribution). */
+  private nodeFactory?: (key: keyof StandNodes, dist: KeycloakDist) => KeycloakNode;
+
+  /**
+   * `summaryFile`: where tearDown writes the summary (other scenarios keep the cluster e2e's).
+   * `version`: the Keycloak release the nodes start with.
+   */
   constructor(
     readonly summary: ClusterSummary,
     private readonly summaryFile = SUMMARY_FILE,
+    private readonly version = KEYCLOAK_VERSION,
   ) {
     this.teardown.add("temporary directories", () => this.tempDirs.removeAll());
   }
@@ -83,7 +91,7 @@ export class ClusterStand {
     const work = this.tempDirs.make("kc-e2e-");
     this.teardown.track("dir", work);
 
-    this.dist = keycloakDist(MARIADB_STAND_IN_OVERRIDES);
+    this.dist = keycloakDist(MARIADB_STAND_IN_OVERRIDES, this.version);
     this.summary.notes.push(
       this.dist.built ? `Built the distribution in ${this.dist.buildSeconds.toFixed(0)} s.` : "Reused the cached built distribution.",
       `Build and run with ${JSON.stringify(MARIADB_STAND_IN_OVERRIDES)} and a jdbc:mariadb: URL: MariaDB stands in for MySQL (see MARIADB_STAND_IN_OVERRIDES).`,
@@ -127,8 +135,8 @@ export class ClusterStand {
 
     const certificate = makeCertificate(work, PUBLIC_HOSTNAME);
     this.proxyEndpoint = { address: this.network.gateway, ca: certificate.certPem };
-    const makeNode = (name: string, host: Host, task: TaskContainer) => {
-      const home = nodeHome(this.dist!, join(work, name));
+    const makeNode = (name: string, host: Host, task: TaskContainer, dist = this.dist!) => {
+      const home = nodeHome(dist, join(work, name));
       installDatabaseCa(home, dbTls.ca);
       const cgroup = taskCgroupFor(name, task, this.teardown);
       this.summary.sizingOf(name, cgroup.describe());
@@ -151,6 +159,7 @@ export class ClusterStand {
       c: makeNode("node-c", taskHosts.c, this.devContainer),
     };
     for (const node of Object.values(this.nodes)) this.teardown.add(node.name, () => node.killNow());
+    this.nodeFactory = (key, dist) => makeNode(this.nodes[key].name, taskHosts[key], key === "c" ? this.devContainer : this.container, dist);
 
     this.proxy = await Haproxy.start({
       dir: work,
@@ -202,6 +211,20 @@ export class ClusterStand {
       adminSecretArn: secretOf("KC_BOOTSTRAP_ADMIN_USERNAME"),
     });
     return resolveSecrets(this.container, arnFor, secrets);
+  }
+
+  /**
+   * Replaces a stopped node by one of another Keycloak distribution on the same address (a task of
+   * a new task definition): its own home of that release, the same environment and secrets.
+   */
+  async switchDistribution(key: keyof StandNodes, dist: KeycloakDist): Promise<KeycloakNode> {
+    const old = this.nodes[key];
+    if (old.running) throw new Error(`${old.name} still runs; stop it before switching its distribution`);
+    await old.closeMetadata();
+    const node = this.nodeFactory!(key, dist);
+    this.teardown.add(`${node.name} ${dist.version}`, () => node.killNow());
+    this.nodes[key] = node;
+    return node;
   }
 
   /** Stops everything, records each node's memory and CPU, writes the summary; returns cleanup failures. */
