@@ -7,7 +7,7 @@ import type { UpgradeStep } from "../modules/upgrade";
 export interface EcsService {
   cluster: string;
   service: string;
-  /** What the service should run when the upgrade is done (the synthesized desired count). */
+  /** What the service should run when the upgrade is done (the autoscaling minimum). */
   desiredCount: number;
 }
 
@@ -30,11 +30,11 @@ export function synthesizedService(outDir: string, stack: string): SynthesizedSe
   const json = JSON.parse(readFileSync(file, "utf8")) as TerraformJson;
   const task = only(json, "aws_ecs_task_definition", stack);
   const [container] = JSON.parse(task.container_definitions as string) as { environment?: { name: string; value: string }[] }[];
-  const service = only(json, "aws_ecs_service", stack);
   return {
     cluster: String(only(json, "aws_ecs_cluster", stack).name),
-    service: String(service.name),
-    desiredCount: Number(service.desired_count),
+    service: String(only(json, "aws_ecs_service", stack).name),
+    // Not the service's desired_count: that is the first boot's one task; autoscaling keeps the minimum.
+    desiredCount: Number(only(json, "aws_appautoscaling_target", stack).min_capacity),
     environment: Object.fromEntries((container.environment ?? []).map((e) => [e.name, e.value])),
   };
 }
