@@ -142,5 +142,5 @@ function scenario(from: string, expected: UpgradeStrategy): void {
   }, 40 * 60_000);
 }
 
-describe(`patch upgrade ${PATCH_FROM} -> ${KEYCLOAK_VERSION} of a running cluster`, () => scenario(PATCH_FROM, "rolling"));
 describe(`minor upgrade ${MINOR_FROM} -> ${KEYCLOAK_VERSION} of a running cluster`, () => scenario(MINOR_FROM, "recreate"));
+describe(`patch upgrade ${PATCH_FROM} -> ${KEYCLOAK_VERSION} of a running cluster`, () => scenario(PATCH_FROM, "rolling"));
