@@ -1,5 +1,9 @@
 import { CHECK_EXIT_CODES, decideUpgrade, mixesVersions, ROLLING_OK_LINE, UnknownCheckResult, upgradePlan } from "../modules/upgrade";
-import { ecsCommands, splitAroundDeploy } from "../tools/upgrade-ecs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ecsCommands, splitAroundDeploy, synthesizedService } from "../tools/upgrade-ecs";
+import { synthStack } from "./support/synth";
 
 /** The upgrade decision (Keycloak's compatibility check -> rolling or recreate) and the ECS steps of each. */
 
@@ -111,4 +115,21 @@ describe("the ECS calls of the plan (tools/upgrade-ecs.ts)", () => {
   test("a rolling plan has nothing before the deploy", () => {
     expect(splitAroundDeploy(upgradePlan("rolling", 2)).before).toEqual([]);
   });
+});
+
+test("the tool reads the service, its steady task count (the autoscaling minimum, not the first boot's one task) and the task environment from the synthesized stack", () => {
+  const out = mkdtempSync(join(tmpdir(), "upgrade-synth-"));
+  try {
+    mkdirSync(join(out, "stacks", "keycloak-test"), { recursive: true });
+    writeFileSync(join(out, "stacks", "keycloak-test", "cdk.tf.json"), JSON.stringify(synthStack({ desiredCount: 3, maxCount: 4 })));
+    const synth = synthesizedService(out, "keycloak-test");
+    expect({ cluster: synth.cluster, service: synth.service, desiredCount: synth.desiredCount, db: synth.environment.KC_DB }).toEqual({
+      cluster: "keycloak-test",
+      service: "keycloak-test-keycloak",
+      desiredCount: 3,
+      db: "mysql",
+    });
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });
