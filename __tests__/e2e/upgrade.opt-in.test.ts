@@ -21,8 +21,8 @@ import { MARIADB_STAND_IN_OVERRIDES } from "../support/task-definition";
  * into steps, and the stand carries them out (support/stand-upgrade.ts). A realm, a user and a
  * logged-in browser session must survive, the database must be migrated, and an upgrade the check
  * refuses must never run two versions at once. Opt-in (`npm run test:e2e:opt-in`): two clusters
- * and two extra distributions are too much for CI's budget; CI runs the check itself on recorded
- * metadata (__tests__/integration/upgrade-check.test.ts).
+ * and two extra distributions are too much for CI's budget; CI runs the check itself on this
+ * release's metadata (__tests__/integration/upgrade-check.test.ts).
  */
 
 const PATCH_FROM = process.env.UPGRADE_PATCH_FROM ?? "26.7.0";
