@@ -11,6 +11,8 @@ module.exports = {
       testPathIgnorePatterns: ["/node_modules/", "<rootDir>/__tests__/integration/", "<rootDir>/__tests__/e2e/"],
     },
     { ...common, displayName: "integration", testMatch: ["<rootDir>/__tests__/integration/**/*.test.ts"] },
-    { ...common, displayName: "e2e", testMatch: ["<rootDir>/__tests__/e2e/**/*.test.ts"] },
+    // Opt-in scenarios (`*.opt-in.test.ts`) take too long for CI: `npm run test:e2e:opt-in -- <file>`.
+    { ...common, displayName: "e2e", testMatch: ["<rootDir>/__tests__/e2e/**/*.test.ts"], testPathIgnorePatterns: ["/node_modules/", "\\.opt-in\\.test\\.ts$"] },
+    { ...common, displayName: "e2e-opt-in", testMatch: ["<rootDir>/__tests__/e2e/**/*.opt-in.test.ts"] },
   ],
 };

@@ -1,5 +1,5 @@
 import { keycloakContainer, onlyResource, onlyResourceName, resourcesOf, rulesOf, synthStack, ref, nameOf } from "./support/synth";
-import { DB_SSL_MODE, PORTS } from "../modules/constants";
+import { DB_SSL_MODE, FIRST_BOOT_TASK_COUNT, PORTS } from "../modules/constants";
 import { readBuildOptions } from "../modules/build-options";
 import { TASK_LIFECYCLE } from "../modules/task-lifecycle";
 
@@ -84,7 +84,6 @@ describe("KeycloakService", () => {
 
   test("the service keeps 2 tasks with rollback on failed deployments, deploys one extra task at a time (100/150 %) and has a start grace period, without ECS Exec", () => {
     expect(service).toMatchObject({
-      desired_count: 2,
       launch_type: "FARGATE",
       deployment_minimum_healthy_percent: 100,
       deployment_maximum_percent: 150,
@@ -139,6 +138,18 @@ describe("KeycloakService", () => {
     expect(container.stopTimeout).toBe(TASK_LIFECYCLE.stopTimeoutSeconds);
     const custom = keycloakContainer(synthStack({ dbPoolMaxSize: 12 }));
     expect(custom.environment).toEqual(expect.arrayContaining([{ name: "KC_DB_POOL_MAX_SIZE", value: "12" }]));
+  });
+
+  test("first boot starts one task, Terraform waits for it to be steady, and only then does the autoscaling target (which names the service) raise it to the minimum", () => {
+    expect(FIRST_BOOT_TASK_COUNT).toBe(1);
+    expect(service).toMatchObject({ desired_count: FIRST_BOOT_TASK_COUNT, wait_for_steady_state: true });
+    const target = onlyResource(json, "aws_appautoscaling_target");
+    expect({ min: target.min_capacity, dependsOnService: String(target.resource_id).includes(ref("aws_ecs_service", onlyResourceName(json, "aws_ecs_service"), "name")) }).toEqual({
+      min: 2,
+      dependsOnService: true,
+    });
+    // Later deploys leave the running count to autoscaling.
+    expect((service.lifecycle as { ignore_changes: string[] }).ignore_changes).toContain("desired_count");
   });
 
   test("a single task is allowed only with highAvailability off", () => {

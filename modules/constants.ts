@@ -7,6 +7,15 @@
 /** Keycloak release: image tag, Maven `org.keycloak:keycloak-quarkus-dist` version. */
 export const KEYCLOAK_VERSION = "26.7.3";
 
+/**
+ * Tasks the service starts with when it is created (first boot). The rest follow once Terraform
+ * has seen the service steady and the autoscaling target raises it to the minimum: tasks that
+ * start together on an empty database race to create Keycloak's schema (one fails on "Table
+ * 'DATABASECHANGELOG' already exists", Keycloak issue 41801) and may each become a JGroups
+ * coordinator (two one-node clusters until MERGE3 merges them).
+ */
+export const FIRST_BOOT_TASK_COUNT = 1;
+
 /** Ports the Keycloak container listens on. */
 export const PORTS = {
   /** Plain HTTP behind the ALB (TLS ends at the ALB). */

@@ -9,7 +9,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { DB_NAME, DB_SSL_MODE, HEALTH_LIVE_PATH, KEYCLOAK_VERSION, PORTS, WRITABLE_PATHS } from "./constants";
+import { DB_NAME, DB_SSL_MODE, FIRST_BOOT_TASK_COUNT, HEALTH_LIVE_PATH, KEYCLOAK_VERSION, PORTS, WRITABLE_PATHS } from "./constants";
 import { readBuildOptions } from "./build-options";
 import type { CpuArchitecture } from "./config";
 import { assumeRolePolicy, policyDocument, type Statement } from "./iam";
@@ -202,7 +202,11 @@ export class KeycloakService extends Construct {
       taskDefinition: taskDefinition.arn,
       launchType: "FARGATE",
       platformVersion: "1.4.0",
-      desiredCount: props.desiredCount,
+      // First boot starts one task and Terraform waits for the service to be steady before the
+      // autoscaling target (it references the service) raises it to desiredCount: the schema is
+      // created by one task alone and the next ones join its cluster (FIRST_BOOT_TASK_COUNT).
+      desiredCount: Math.min(FIRST_BOOT_TASK_COUNT, props.desiredCount),
+      waitForSteadyState: true,
       // One new task at a time next to all the old ones: each departing node hands its cache over.
       deploymentMinimumHealthyPercent: 100,
       deploymentMaximumPercent: oneAtATimeMaximumPercent(props.desiredCount),

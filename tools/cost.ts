@@ -42,7 +42,8 @@ export function costLines(json: TerraformJson): CostLine[] {
 
   const task = all(json, "aws_ecs_task_definition")[0];
   const service = all(json, "aws_ecs_service")[0];
-  const tasks = Number(service.desired_count);
+  // The running count is the autoscaling minimum: the service is created with one task (first boot) and raised to it.
+  const tasks = Number(all(json, "aws_appautoscaling_target")[0].min_capacity);
   const vcpu = Number(task.cpu) / 1024;
   const gb = Number(task.memory) / 1024;
   const arm = (task.runtime_platform as Res).cpu_architecture === "ARM64";

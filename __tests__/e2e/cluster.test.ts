@@ -2,6 +2,7 @@ import { randomInt } from "node:crypto";
 import { DB_NAME, PORTS } from "../../modules/constants";
 import { authorizationRequest, Browser, codeFrom, loginFormAction } from "../support/browser";
 import { clusterCheck, waitForCluster } from "../support/cluster-checks";
+import { startOutcome } from "../support/cluster-split";
 import { ClusterStand } from "../support/cluster-stand";
 import { ClusterSummary } from "../support/cluster-summary";
 import { measureDisruption, nodeJoinBound, nodeLossBound, outageBound, outsideBound, Poller, type DisruptionBound } from "../support/disruption";
@@ -218,6 +219,9 @@ describe("two-node Keycloak cluster from the synthesized task definition, Fargat
           await Promise.all([a.stop(), b.stop()]);
           await Promise.all([stand.startAndWait(a, START_TIMEOUT_MS), stand.startAndWait(b, START_TIMEOUT_MS)]);
           await stand.formCluster("both nodes started together", [a, b], CLUSTER_TIMEOUT_MS);
+          // Recorded, not asserted here: __tests__/e2e/simultaneous-start.opt-in.test.ts holds repeated rounds to the 30 s bound.
+          const split = startOutcome([a.currentLog(), b.currentLog()], Date.now());
+          summary.notes.push(`Full restart (both tasks at once): first views ${split.firstViews.join(", ")}; ${split.split ? `split, merged after ${split.mergeSeconds.toFixed(1)} s` : "no split"}.`);
           await stand.waitProxySeesUp(a, b);
           return stoppedAt;
         },

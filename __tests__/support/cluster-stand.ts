@@ -8,6 +8,7 @@ import { waitForCluster } from "./cluster-checks";
 import { caBundleUrl, databaseTls, installDatabaseCa, withDatabaseEndpoint, type TestCa } from "./database-tls";
 import { ecsTimingsOfSynth, type EcsTimings } from "./ecs-timings";
 import { Haproxy, makeCertificate } from "./haproxy";
+import { KEYCLOAK_VERSION } from "../../modules/constants";
 import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "./keycloak-dist";
 import type { Realm } from "./keycloak-login";
 import { KeycloakNode, nodeEnvironment } from "./keycloak-node";
@@ -84,10 +85,17 @@ export class ClusterStand {
   ecsTimings?: EcsTimings;
   logDir = LOG_ROOT;
 
+  /** Builds a node of this stand for a distribution; set by build() (upgrades swap a node's distribution). */
+  private nodeFactory?: (key: keyof StandNodes, dist: KeycloakDist) => KeycloakNode;
+
+  /**
+   * `summaryFile`: where tearDown writes the run's markdown summary. @default SUMMARY_FILE
+   * `version`: the Keycloak release the nodes start with. @default KEYCLOAK_VERSION
+   */
   constructor(
     readonly summary: ClusterSummary,
-    /** Where the run's markdown summary goes. @default SUMMARY_FILE */
     private readonly summaryFile = SUMMARY_FILE,
+    private readonly version = KEYCLOAK_VERSION,
   ) {
     this.teardown.add("temporary directories", () => this.tempDirs.removeAll());
   }
@@ -97,7 +105,7 @@ export class ClusterStand {
     const work = this.tempDirs.make("kc-e2e-");
     this.teardown.track("dir", work);
 
-    this.dist = keycloakDist(MARIADB_STAND_IN_OVERRIDES);
+    this.dist = keycloakDist(MARIADB_STAND_IN_OVERRIDES, this.version);
     this.summary.notes.push(
       this.dist.built ? `Built the distribution in ${this.dist.buildSeconds.toFixed(0)} s.` : "Reused the cached built distribution.",
       `Build and run with ${JSON.stringify(MARIADB_STAND_IN_OVERRIDES)} and a jdbc:mariadb: URL: MariaDB stands in for MySQL (see MARIADB_STAND_IN_OVERRIDES).`,
@@ -142,8 +150,8 @@ export class ClusterStand {
 
     const certificate = makeCertificate(work, PUBLIC_HOSTNAME);
     this.proxyEndpoint = { address: this.network.gateway, ca: certificate.certPem };
-    const makeNode = (name: string, host: Host, task: TaskContainer) => {
-      const home = nodeHome(this.dist!, join(work, name));
+    const makeNode = (name: string, host: Host, task: TaskContainer, dist = this.dist!) => {
+      const home = nodeHome(dist, join(work, name));
       installDatabaseCa(home, dbTls.ca);
       const cgroup = taskCgroupFor(name, task, this.teardown);
       this.summary.sizingOf(name, cgroup.describe());
@@ -167,6 +175,8 @@ export class ClusterStand {
       ...(taskHosts.d ? { d: makeNode("node-d", taskHosts.d, this.container) } : {}),
     };
     for (const node of Object.values(this.nodes)) this.teardown.add(node.name, () => node.killNow());
+    this.nodeFactory = (key, dist) =>
+      makeNode(this.nodes[key]!.name, taskHosts[key]!, key === "c" && !options.ecs ? this.devContainer : this.container, dist);
 
     this.ecsTimings = options.ecs ? ecsTimingsOfSynth(synthDir, STACK) : undefined;
     this.proxy = await Haproxy.start({
@@ -220,6 +230,27 @@ export class ClusterStand {
       adminSecretArn: secretOf("KC_BOOTSTRAP_ADMIN_USERNAME"),
     });
     return resolveSecrets(this.container, arnFor, secrets);
+  }
+
+  /** The node in slot `key`; throws for the optional slot when this stand has none there. */
+  node(key: keyof StandNodes): KeycloakNode {
+    const node = this.nodes[key];
+    if (node === undefined) throw new Error(`this stand has no node-${key} (only an ECS stand has node-d)`);
+    return node;
+  }
+
+  /**
+   * Replaces a stopped node by one of another Keycloak distribution on the same address (a task of
+   * a new task definition): its own home of that release, the same environment and secrets.
+   */
+  async switchDistribution(key: keyof StandNodes, dist: KeycloakDist): Promise<KeycloakNode> {
+    const old = this.node(key);
+    if (old.running) throw new Error(`${old.name} still runs; stop it before switching its distribution`);
+    await old.closeMetadata();
+    const node = this.nodeFactory!(key, dist);
+    this.teardown.add(`${node.name} ${dist.version}`, () => node.killNow());
+    this.nodes[key] = node;
+    return node;
   }
 
   /** Stops everything, records each node's memory and CPU, writes the summary; returns cleanup failures. */

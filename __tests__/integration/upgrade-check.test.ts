@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { KEYCLOAK_VERSION } from "../../modules/constants";
+import { decideUpgrade, UnknownCheckResult } from "../../modules/upgrade";
+import { check, runCompatibility } from "../../tools/upgrade";
+import { keycloakDist } from "../support/keycloak-dist";
+import { MARIADB_STAND_IN_OVERRIDES } from "../support/task-definition";
+import { FIXTURE_ENVIRONMENT, recordMetadata } from "../support/upgrade-fixtures";
+
+/**
+ * Keycloak's own `kc.sh update-compatibility check` of this project's release, run for real on
+ * metadata its `update-compatibility metadata` wrote, decides the upgrade path and is refused
+ * when it cannot answer. The distribution is the one the cluster e2e builds, so this costs CI a
+ * few JVM starts. Earlier releases' metadata (26.7.0: rolling, 26.5.0: recreate) are checked by
+ * __tests__/e2e/upgrade.opt-in.test.ts, which builds those releases.
+ */
+
+jest.setTimeout(10 * 60_000);
+
+const dist = keycloakDist(MARIADB_STAND_IN_OVERRIDES, KEYCLOAK_VERSION);
+const work = mkdtempSync(join(tmpdir(), "kc-upgrade-check-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+test("the same release with the JGroups mTLS switched off must be recreated: configuration counts, not only the version", () => {
+  const file = join(work, "same.json");
+  recordMetadata(KEYCLOAK_VERSION, file);
+  expect(check(file, FIXTURE_ENVIRONMENT, { home: dist.home }).strategy).toBe("rolling");
+  expect(check(file, { KC_CACHE_EMBEDDED_MTLS_ENABLED: "false" }, { home: dist.home })).toEqual({
+    strategy: "recreate",
+    reason: "[jgroupsMtls] Rolling Update is not available. 'jgroupsMtls.enabled' is incompatible: true -> false.",
+  });
+});
+
+test("metadata the check cannot use is refused with the check's exit code and output, not guessed at", () => {
+  // A missing file is an invalid option to the check (exit 2), corrupt JSON an error (exit 1): neither picks a strategy.
+  const missing = runCompatibility("check", join(work, "missing.json"), FIXTURE_ENVIRONMENT, { home: dist.home });
+  expect(missing.exitCode).toBe(2);
+  expect(() => decideUpgrade(missing)).toThrow(UnknownCheckResult);
+  const corrupt = join(work, "corrupt.json");
+  writeFileSync(corrupt, "{ not json");
+  expect(() => check(corrupt, FIXTURE_ENVIRONMENT, { home: dist.home })).toThrow(/the compatibility check exited [12] /);
+});
