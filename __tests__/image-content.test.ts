@@ -72,7 +72,7 @@ describe("bad realm exports fail the synth with the file's name", () => {
   });
 
   test("a client secret or a user's password in an export names the file and the JSON path", () => {
-    const realm = { ...exampleRealm(), realm: "leaky" };
+    const realm: Record<string, unknown> = { ...exampleRealm(), realm: "leaky" };
     (realm.clients as Record<string, unknown>[])[0].secret = "s3cr3t-value";
     realm.users = [{ username: "alice", credentials: [{ type: "password", value: "alice-password" }] }];
     writeFileSync(join(dirs.realmsDir, "leaky.json"), JSON.stringify(realm));

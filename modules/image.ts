@@ -43,25 +43,33 @@ export function dockerPlatform(arch: CpuArchitecture): string {
   return arch === "ARM64" ? "linux/arm64" : "linux/amd64";
 }
 
-/**
- * Content hash of what goes into the image: the build context (Dockerfile, entrypoint, themes,
- * providers), the realm exports and the build arguments. Same inputs, same tag; any change
- * rolls the service.
- */
-export function contextHash(dockerDir: string, realmsDir: string = REALMS_DIR): string {
+/** SHA-256 over every file's path (under its folder's label) and content; a missing folder adds nothing. */
+export function filesDigest(dirs: Readonly<Record<string, string>>): string {
   const hash = createHash("sha256");
   const walk = (path: string): string[] => {
     const stat = statSync(path, { throwIfNoEntry: false });
     if (stat === undefined) return [];
     return stat.isDirectory() ? readdirSync(path).sort().flatMap((entry) => walk(join(path, entry))) : [path];
   };
-  for (const [label, dir] of [["docker", dockerDir], ["realms", realmsDir]]) {
-    for (const file of walk(dir)) {
-      hash.update(`${label}/${relative(dir, file)}`).update("\0").update(readFileSync(file)).update("\0");
+  for (const label of Object.keys(dirs).sort()) {
+    for (const file of walk(dirs[label])) {
+      hash.update(`${label}/${relative(dirs[label], file)}`).update("\0").update(readFileSync(file)).update("\0");
     }
   }
-  hash.update(JSON.stringify(BUILD_ARGS));
-  return hash.digest("hex").slice(0, 16);
+  return hash.digest("hex");
+}
+
+/**
+ * Content hash of what goes into the image: the build context (Dockerfile, entrypoint, themes,
+ * providers), the realm exports and the build arguments. Same inputs, same tag; any change
+ * rolls the service.
+ */
+export function contextHash(dockerDir: string, realmsDir: string = REALMS_DIR): string {
+  return createHash("sha256")
+    .update(filesDigest({ docker: dockerDir, realms: realmsDir }))
+    .update(JSON.stringify(BUILD_ARGS))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /**
