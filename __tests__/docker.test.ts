@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join, posix, relative, resolve } from "node:path";
 import { KEYCLOAK_START_COMMAND, PROVIDERS_FOLDER, REALM_IMPORT_DIR, THEMES_FOLDER } from "../modules/image-content";
 import { BUILD_OPTIONS_FILE, DB_CA_BUNDLE_PATH, DB_CA_BUNDLE_URL, KEYCLOAK_VERSION, WRITABLE_PATHS } from "../modules/constants";
@@ -100,8 +100,10 @@ async function runBuildScript(options: {
   aws?: AwsBehaviour;
   tools?: ("docker" | "aws")[];
   args?: string[];
+  /** Where the script runs from. @default DOCKER_DIR */
+  scriptDir?: string;
 }): Promise<BuildRun> {
-  const { env = BUILD_ENV, aws = "image-missing", tools = ["docker", "aws"], args = [] } = options;
+  const { env = BUILD_ENV, aws = "image-missing", tools = ["docker", "aws"], args = [], scriptDir = DOCKER_DIR } = options;
   const dir = tempDirs.make("kc-build-");
   const bin = new BinDir(join(dir, "bin")).link("cat", "dirname");
   if (tools.includes("docker")) {
@@ -127,7 +129,7 @@ esac`,
     );
   }
   const childEnv = Object.fromEntries(Object.entries({ ...env, PATH: bin.path }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv;
-  const result = await runProcess(resolveCommand("bash"), [join(DOCKER_DIR, "build-and-push.sh"), ...args], { env: childEnv });
+  const result = await runProcess(resolveCommand("bash"), [join(scriptDir, "build-and-push.sh"), ...args], { env: childEnv });
   let loginPassword = "";
   try {
     loginPassword = readFileSync(join(dir, "login-password"), "utf8");
@@ -321,6 +323,16 @@ describe("build-and-push.sh", () => {
     expect(build.slice(0, 3)).toEqual(["build", "--platform", "linux/arm64"]);
     expect(build.slice(-5)).toEqual(["--build-context", `realms=${join(ROOT, "realms")}`, "--tag", image, DOCKER_DIR]);
     expect(docker[2]).toEqual(["push", image]);
+  });
+
+  test("stops before building when the project has no realms/ folder to pass as the build context `realms`", async () => {
+    const scriptDir = join(tempDirs.make("kc-norealms-"), "docker");
+    mkdirSync(scriptDir);
+    copyFileSync(join(DOCKER_DIR, "build-and-push.sh"), join(scriptDir, "build-and-push.sh"));
+    const { result, docker } = await runBuildScript({ scriptDir });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/no realms folder at .*kc-norealms-[^/]+\/realms/);
+    expect(docker).toEqual([]);
   });
 
   test("builds nothing when the tag is already in ECR (tags are immutable)", async () => {
