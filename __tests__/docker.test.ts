@@ -1,5 +1,6 @@
-import { readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join, posix, relative, resolve } from "node:path";
+import { KEYCLOAK_START_COMMAND, PROVIDERS_FOLDER, REALM_IMPORT_DIR, THEMES_FOLDER } from "../modules/image-content";
 import { BUILD_OPTIONS_FILE, DB_CA_BUNDLE_PATH, DB_CA_BUNDLE_URL, KEYCLOAK_VERSION, WRITABLE_PATHS } from "../modules/constants";
 import { resourcesOf, synthStack } from "./support/synth";
 import { BinDir, resolveCommand } from "./support/command-stubs";
@@ -99,8 +100,10 @@ async function runBuildScript(options: {
   aws?: AwsBehaviour;
   tools?: ("docker" | "aws")[];
   args?: string[];
+  /** Where the script runs from. @default DOCKER_DIR */
+  scriptDir?: string;
 }): Promise<BuildRun> {
-  const { env = BUILD_ENV, aws = "image-missing", tools = ["docker", "aws"], args = [] } = options;
+  const { env = BUILD_ENV, aws = "image-missing", tools = ["docker", "aws"], args = [], scriptDir = DOCKER_DIR } = options;
   const dir = tempDirs.make("kc-build-");
   const bin = new BinDir(join(dir, "bin")).link("cat", "dirname");
   if (tools.includes("docker")) {
@@ -126,7 +129,7 @@ esac`,
     );
   }
   const childEnv = Object.fromEntries(Object.entries({ ...env, PATH: bin.path }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv;
-  const result = await runProcess(resolveCommand("bash"), [join(DOCKER_DIR, "build-and-push.sh"), ...args], { env: childEnv });
+  const result = await runProcess(resolveCommand("bash"), [join(scriptDir, "build-and-push.sh"), ...args], { env: childEnv });
   let loginPassword = "";
   try {
     loginPassword = readFileSync(join(dir, "login-password"), "utf8");
@@ -148,9 +151,27 @@ function buildArgsOf(call: string[]): Record<string, string> {
 }
 
 describe("Dockerfile", () => {
-  test("the final stage runs `start --optimized` through the entrypoint", () => {
+  test("the final stage runs `start --optimized --import-realm` (the task definition's command) through the entrypoint", () => {
     expect(execForm(last(finalStage, "ENTRYPOINT"))).toEqual(["/opt/keycloak/bin/entrypoint.sh"]);
-    expect(execForm(last(finalStage, "CMD"))).toEqual(["start", "--optimized"]);
+    expect(execForm(last(finalStage, "CMD"))).toEqual([...KEYCLOAK_START_COMMAND]);
+  });
+
+  test("the builder puts providers and themes into /opt/keycloak before `kc.sh build`, and the realms into the import directory of the data volume", () => {
+    const builder = stageNamed("builder");
+    const indexOf = (match: (i: Instruction) => boolean) => builder.instructions.findIndex(match);
+    const copyIndex = (source: string) => indexOf((i) => i.keyword === "COPY" && parseCopy(i).sources.includes(source));
+    const build = indexOf((i) => i.keyword === "RUN" && i.args.includes("kc.sh build"));
+    expect(only(builder, "COPY").map(parseCopy)).toEqual(
+      expect.arrayContaining([
+        { flags: {}, sources: [PROVIDERS_FOLDER], destination: "/opt/keycloak/providers/" },
+        { flags: {}, sources: [THEMES_FOLDER], destination: "/opt/keycloak/themes/" },
+        { flags: { from: "realms" }, sources: ["."], destination: `${REALM_IMPORT_DIR}/` },
+      ]),
+    );
+    expect(copyIndex(PROVIDERS_FOLDER)).toBeLessThan(build);
+    expect(copyIndex(THEMES_FOLDER)).toBeLessThan(build);
+    // The data volume (WRITABLE_PATHS) starts with the image's content: the import directory is in it.
+    expect(WRITABLE_PATHS.some((path) => REALM_IMPORT_DIR.startsWith(`${path}/`))).toBe(true);
   });
 
   test("the entrypoint is copied from the build context to the ENTRYPOINT path, executable", () => {
@@ -300,8 +321,18 @@ describe("build-and-push.sh", () => {
     expect(loginPassword).toBe("stub-ecr-password");
     const build = docker[1];
     expect(build.slice(0, 3)).toEqual(["build", "--platform", "linux/arm64"]);
-    expect(build.slice(-3)).toEqual(["--tag", image, DOCKER_DIR]);
+    expect(build.slice(-5)).toEqual(["--build-context", `realms=${join(ROOT, "realms")}`, "--tag", image, DOCKER_DIR]);
     expect(docker[2]).toEqual(["push", image]);
+  });
+
+  test("stops before building when the project has no realms/ folder to pass as the build context `realms`", async () => {
+    const scriptDir = join(tempDirs.make("kc-norealms-"), "docker");
+    mkdirSync(scriptDir);
+    copyFileSync(join(DOCKER_DIR, "build-and-push.sh"), join(scriptDir, "build-and-push.sh"));
+    const { result, docker } = await runBuildScript({ scriptDir });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/no realms folder at .*kc-norealms-[^/]+\/realms/);
+    expect(docker).toEqual([]);
   });
 
   test("builds nothing when the tag is already in ECR (tags are immutable)", async () => {

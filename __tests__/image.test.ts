@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keycloakContainer, resourcesOf, synthStack } from "./support/synth";
 import { DOCKER_DIR, contextHash } from "../modules/image";
+import { REALMS_DIR } from "../modules/image-content";
 import { KEYCLOAK_VERSION, PORTS } from "../modules/constants";
 
 describe("KeycloakImage", () => {
@@ -13,8 +14,8 @@ describe("KeycloakImage", () => {
   };
   const localExec = imageBuild.provisioner[0]["local-exec"];
 
-  test("the build pushes docker/ to the stack's ECR repository with a tag of version and content hash", () => {
-    const tag = `${KEYCLOAK_VERSION}-${contextHash(DOCKER_DIR)}`;
+  test("the build pushes docker/ and realms/ to the stack's ECR repository with a tag of version and content hash", () => {
+    const tag = `${KEYCLOAK_VERSION}-${contextHash(DOCKER_DIR, REALMS_DIR)}`;
     expect(localExec.environment.IMAGE_TAG).toBe(tag);
     expect(localExec.environment.REPOSITORY_URL).toMatch(/^\$\{aws_ecr_repository\..+\.repository_url\}$/);
     expect(localExec.command).toContain("docker/build-and-push.sh");
@@ -42,24 +43,54 @@ describe("KeycloakImage", () => {
 
   describe("the content hash", () => {
     let dir: string;
+    let realms: string;
+    const original = () => contextHash(DOCKER_DIR, REALMS_DIR);
+    const copy = () => contextHash(dir, realms);
     beforeEach(() => {
-      dir = mkdtempSync(join(tmpdir(), "kc-docker-"));
+      const root = mkdtempSync(join(tmpdir(), "kc-docker-"));
+      dir = join(root, "docker");
+      realms = join(root, "realms");
       cpSync(DOCKER_DIR, dir, { recursive: true });
+      cpSync(REALMS_DIR, realms, { recursive: true });
     });
-    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    afterEach(() => rmSync(join(dir, ".."), { recursive: true, force: true }));
 
-    test("stays the same when nothing in docker/ changes", () => {
-      expect(contextHash(dir)).toBe(contextHash(DOCKER_DIR));
+    test("stays the same when nothing in docker/ or realms/ changes", () => {
+      expect(copy()).toBe(original());
     });
 
     test("changes when a file in docker/ changes", () => {
       appendFileSync(join(dir, "entrypoint.sh"), "\n# changed\n");
-      expect(contextHash(dir)).not.toBe(contextHash(DOCKER_DIR));
+      expect(copy()).not.toBe(original());
     });
 
     test("changes when a file is added to docker/", () => {
       writeFileSync(join(dir, "extra.conf"), "x=1\n");
-      expect(contextHash(dir)).not.toBe(contextHash(DOCKER_DIR));
+      expect(copy()).not.toBe(original());
+    });
+
+    test("changes when a realm export changes or is added", () => {
+      appendFileSync(join(realms, "example.json"), "\n");
+      const changed = copy();
+      expect(changed).not.toBe(original());
+      writeFileSync(join(realms, "shop.json"), JSON.stringify({ realm: "shop" }));
+      expect(copy()).not.toBe(changed);
+    });
+
+    test("changes when a theme file or a provider JAR changes", () => {
+      appendFileSync(join(dir, "themes", "example", "login", "messages", "messages_en.properties"), "doLogIn=Go\n");
+      const themed = copy();
+      expect(themed).not.toBe(original());
+      writeFileSync(join(dir, "providers", "extension.jar"), "PK");
+      expect(copy()).not.toBe(themed);
+    });
+
+    test("tells a file moved between docker/ and realms/ apart", () => {
+      writeFileSync(join(dir, "shop.json"), "{}");
+      const inDocker = copy();
+      rmSync(join(dir, "shop.json"));
+      writeFileSync(join(realms, "shop.json"), "{}");
+      expect(copy()).not.toBe(inDocker);
     });
   });
 

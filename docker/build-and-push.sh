@@ -16,7 +16,8 @@ usage() {
   cat <<EOF
 Usage: ${SCRIPT_NAME} [--help]
 
-Builds the Keycloak image from the directory this script is in, tags it REPOSITORY_URL:IMAGE_TAG
+Builds the Keycloak image from the directory this script is in (and the realm exports of
+../realms as the build context 'realms'), tags it REPOSITORY_URL:IMAGE_TAG
 and pushes it to Amazon ECR. ECR tags are immutable, so when the tag already exists nothing is built.
 
 Environment (all required):
@@ -89,12 +90,12 @@ registry_login() {
 }
 
 build_image() {
-  local context_dir="$1" name build_arg_flags=()
+  local context_dir="$1" realms_dir="$2" name build_arg_flags=()
   for name in "${BUILD_ARGS[@]}"; do
     build_arg_flags+=(--build-arg "${name}=${!name}")
   done
   docker build --platform "${PLATFORM}" "${build_arg_flags[@]}" \
-    --tag "${REPOSITORY_URL}:${IMAGE_TAG}" "${context_dir}"
+    --build-context "realms=${realms_dir}" --tag "${REPOSITORY_URL}:${IMAGE_TAG}" "${context_dir}"
 }
 
 main() {
@@ -110,15 +111,17 @@ main() {
   require_command docker "Docker (https://docs.docker.com/engine/install/)"
   require_command aws "the AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)"
 
-  local context_dir registry_host="${REPOSITORY_URL%%/*}" repository_name="${REPOSITORY_URL#*/}"
+  local context_dir realms_dir registry_host="${REPOSITORY_URL%%/*}" repository_name="${REPOSITORY_URL#*/}"
   context_dir="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
+  realms_dir="$(dirname -- "${context_dir}")/realms"
+  [[ -d "${realms_dir}" ]] || fail "no realms folder at ${realms_dir}; keep it (empty but for .gitkeep) even without realms to import"
 
   if image_exists "${repository_name}"; then
     log "${REPOSITORY_URL}:${IMAGE_TAG} is already in ECR; tags are immutable, nothing to build"
     return 0
   fi
   registry_login "${registry_host}"
-  build_image "${context_dir}"
+  build_image "${context_dir}" "${realms_dir}"
   docker push "${REPOSITORY_URL}:${IMAGE_TAG}"
   log "pushed ${REPOSITORY_URL}:${IMAGE_TAG}"
 }

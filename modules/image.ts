@@ -5,6 +5,7 @@ import { Construct } from "constructs";
 import type { ITerraformDependable } from "cdktf";
 import { Resource } from "@cdktf/provider-null/lib/resource";
 import { DB_CA_BUNDLE_PATH, DB_CA_BUNDLE_URL, KEYCLOAK_VERSION, PORTS } from "./constants";
+import { checkImageContent, REALMS_DIR } from "./image-content";
 import { projectPath } from "./paths";
 import type { CpuArchitecture } from "./config";
 
@@ -21,8 +22,10 @@ export interface KeycloakImageProps {
   readonly region: string;
   /** @default "X86_64" */
   readonly cpuArchitecture: CpuArchitecture;
-  /** Build context. @default DOCKER_DIR */
+  /** Build context; its themes/ and providers/ go into the image. @default DOCKER_DIR */
   readonly dockerDir?: string;
+  /** Realm exports imported on start; the build's second context. @default REALMS_DIR */
+  readonly realmsDir?: string;
 }
 
 /** Build arguments of docker/Dockerfile; the Dockerfile declares them without defaults. */
@@ -40,18 +43,33 @@ export function dockerPlatform(arch: CpuArchitecture): string {
   return arch === "ARM64" ? "linux/arm64" : "linux/amd64";
 }
 
-/** Content hash of the build context and build arguments: same inputs, same tag. */
-export function contextHash(dir: string): string {
+/** SHA-256 over every file's path (under its folder's label) and content; a missing folder adds nothing. */
+export function filesDigest(dirs: Readonly<Record<string, string>>): string {
   const hash = createHash("sha256");
-  const walk = (path: string): string[] =>
-    statSync(path).isDirectory()
-      ? readdirSync(path).sort().flatMap((entry) => walk(join(path, entry)))
-      : [path];
-  for (const file of walk(dir)) {
-    hash.update(relative(dir, file)).update("\0").update(readFileSync(file)).update("\0");
+  const walk = (path: string): string[] => {
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat === undefined) return [];
+    return stat.isDirectory() ? readdirSync(path).sort().flatMap((entry) => walk(join(path, entry))) : [path];
+  };
+  for (const label of Object.keys(dirs).sort()) {
+    for (const file of walk(dirs[label])) {
+      hash.update(`${label}/${relative(dirs[label], file)}`).update("\0").update(readFileSync(file)).update("\0");
+    }
   }
-  hash.update(JSON.stringify(BUILD_ARGS));
-  return hash.digest("hex").slice(0, 16);
+  return hash.digest("hex");
+}
+
+/**
+ * Content hash of what goes into the image: the build context (Dockerfile, entrypoint, themes,
+ * providers), the realm exports and the build arguments. Same inputs, same tag; any change
+ * rolls the service.
+ */
+export function contextHash(dockerDir: string, realmsDir: string = REALMS_DIR): string {
+  return createHash("sha256")
+    .update(filesDigest({ docker: dockerDir, realms: realmsDir }))
+    .update(JSON.stringify(BUILD_ARGS))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /**
@@ -71,7 +89,10 @@ export class KeycloakImage extends Construct {
       this.imageUri = props.imageUri;
       return;
     }
-    this.tag = `${KEYCLOAK_VERSION}-${contextHash(props.dockerDir ?? DOCKER_DIR)}`;
+    const dockerDir = props.dockerDir ?? DOCKER_DIR;
+    const realmsDir = props.realmsDir ?? REALMS_DIR;
+    checkImageContent(dockerDir, realmsDir);
+    this.tag = `${KEYCLOAK_VERSION}-${contextHash(dockerDir, realmsDir)}`;
     this.imageUri = `${props.repositoryUrl}:${this.tag}`;
     this.build = new Resource(this, "build", {
       triggers: { image: this.imageUri },

@@ -11,6 +11,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { DB_NAME, DB_SSL_MODE, FIRST_BOOT_TASK_COUNT, HEALTH_LIVE_PATH, KEYCLOAK_VERSION, PORTS, WRITABLE_PATHS } from "./constants";
 import { readBuildOptions } from "./build-options";
+import { KEYCLOAK_START_COMMAND } from "./image-content";
 import type { CpuArchitecture } from "./config";
 import { assumeRolePolicy, policyDocument, type Statement } from "./iam";
 import { oneAtATimeMaximumPercent, TASK_LIFECYCLE } from "./task-lifecycle";
@@ -140,7 +141,7 @@ export class KeycloakService extends Construct {
       name: CONTAINER_NAME,
       image: props.imageUri,
       essential: true,
-      command: ["start", "--optimized"],
+      command: [...KEYCLOAK_START_COMMAND],
       portMappings: [PORTS.http, PORTS.management, PORTS.jgroups, PORTS.jgroupsFailureDetection].map((port) => ({
         containerPort: port,
         protocol: "tcp",

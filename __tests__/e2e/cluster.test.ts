@@ -19,6 +19,7 @@ import {
 } from "../support/keycloak-login";
 import type { KeycloakNode } from "../support/keycloak-node";
 import { servedBy } from "../support/proxy-log";
+import { clientIds, exampleRealm, importOutcomes, loginPageVia, themeMarker } from "../support/realm-checks";
 import { jgroupsPingRows } from "../support/test-network";
 import { sleep, waitFor } from "../support/waiting";
 
@@ -50,11 +51,13 @@ const HEAP_SHARE = 0.7;
 
 const STEPS = [
   "1. cluster forms",
+  "1b. example realm imported once, its theme on both nodes",
   "2. cross-node invalidation",
   "3. login in progress survives a node",
   "5. full restart keeps the session",
   "6. login load within the task size",
   "7. negative control detects a split",
+  "8. example realm kept through kills and restarts",
 ] as const;
 type Step = (typeof STEPS)[number];
 
@@ -62,6 +65,10 @@ const summary = new ClusterSummary(STEPS, 0);
 const stand = new ClusterStand(summary);
 
 const step = (name: Step, body: () => Promise<void>) => stand.step(name, body);
+/** realms/example.json and its login theme's marker; the admin's change to it, made after the import. */
+const example = exampleRealm();
+const marker = themeMarker(example.loginTheme);
+let adminsDisplayName: string | undefined;
 const OK_SESSION = { ok: true, detail: expect.stringContaining("account API 200") };
 
 function startPolling(): Poller {
@@ -99,6 +106,14 @@ async function replace(node: KeycloakNode, event: string): Promise<void> {
     await stand.waitProxySeesUp(stand.nodes.a, stand.nodes.b);
     return startedAt;
   });
+}
+
+/** The example realm's login page, requested through the proxy once pinned to each node: each serves it with the theme's marker. */
+async function expectThemedLoginPageFromBothNodes(): Promise<void> {
+  const issuer = stand.realm.issuer.replace(/\/realms\/master$/, `/realms/${example.name}`);
+  for (const node of [stand.nodes.a, stand.nodes.b]) {
+    expect(await loginPageVia(stand.proxyEndpoint, stand.proxy.logFile, node, issuer, example, marker)).toEqual({ status: 200, server: node.name, showsMarker: true });
+  }
 }
 
 /** The JVM of `node` reports the processors and heap its task size gives it on Fargate. */
@@ -149,6 +164,20 @@ describe("two-node Keycloak cluster from the synthesized task definition, Fargat
       for (const node of [a, b]) await expectJvmSizedLikeFargate(node);
     });
   }, 12 * 60_000);
+
+  test("the example realm of realms/ is imported by the first node and skipped by the second, has its client, and its login page shows the example theme's marker from both nodes", async () => {
+    await step("1b. example realm imported once, its theme on both nodes", async () => {
+      const { a, b } = stand.nodes;
+      expect({ a: importOutcomes(a, example.name), b: importOutcomes(b, example.name) }).toEqual({ a: ["imported"], b: ["skipped"] });
+      const token = await adminToken(a, stand.realm);
+      expect(await clientIds(b, token, example.name, example.clientId)).toEqual([example.clientId]);
+      // An operator's change after the import: no later start may undo it (step 8).
+      adminsDisplayName = `Changed through the admin API ${randomInt(1_000_000)}`;
+      await updateRealm(a, token, { displayName: adminsDisplayName }, example.name);
+      expect((await realmRepresentation(b, token, example.name)).displayName).toBe(adminsDisplayName);
+      await expectThemedLoginPageFromBothNodes();
+    });
+  }, 2 * 60_000);
 
   test("a realm change made through node A is visible through node B at once, although B demonstrably served the realm from its cache", async () => {
     await step("2. cross-node invalidation", async () => {
@@ -318,4 +347,21 @@ describe("two-node Keycloak cluster from the synthesized task definition, Fargat
       await waitForCluster(service, CLUSTER_TIMEOUT_MS);
     });
   }, 8 * 60_000);
+
+  test("the example realm survives the node kills and the full restart: every later start of either node skipped its import, its client and the admin's change are still there, and both nodes still show the theme", async () => {
+    await step("8. example realm kept through kills and restarts", async () => {
+      if (adminsDisplayName === undefined) throw new Error("needs the admin change of step 1b, which failed");
+      const { a, b } = stand.nodes;
+      // Steps 3 to 5 killed, replaced, stopped and restarted both nodes: one import in all, every other start skipped it.
+      const outcomes = [...importOutcomes(a, example.name), ...importOutcomes(b, example.name)];
+      expect(outcomes.length).toBeGreaterThanOrEqual(6);
+      expect(outcomes.filter((outcome) => outcome !== "skipped")).toEqual(["imported"]);
+      const token = await adminToken(b, stand.realm);
+      expect({
+        displayName: (await realmRepresentation(a, token, example.name)).displayName,
+        clients: await clientIds(a, token, example.name, example.clientId),
+      }).toEqual({ displayName: adminsDisplayName, clients: [example.clientId] });
+      await expectThemedLoginPageFromBothNodes();
+    });
+  }, 2 * 60_000);
 });

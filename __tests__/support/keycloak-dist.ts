@@ -1,16 +1,20 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUILD_OPTIONS_FILE, KEYCLOAK_VERSION } from "../../modules/constants";
 import { readBuildOptions } from "../../modules/build-options";
+import { DOCKER_DIR, filesDigest } from "../../modules/image";
+import { PROVIDERS_FOLDER, REALM_IMPORT_DIR, REALMS_DIR, THEMES_FOLDER } from "../../modules/image-content";
 
 /**
  * The Keycloak server distribution for tests that run Keycloak without Docker: fetched from Maven
  * Central (tools/fetch-keycloak-dist.sh), unpacked into the git-ignored `.cache/keycloak/<version>`
  * and built once with the build options the Dockerfile uses (docker/keycloak-build.env), so the
- * test starts the same optimized server the image holds. The build is cached under a key of the
- * version and the options: a change to either builds again, anything else reuses it.
+ * test starts the same optimized server the image holds. As the Dockerfile does, the project's
+ * providers and themes are copied in before the build and the realm exports into data/import
+ * after it. The build is cached under a key of the version, the options and that content: a
+ * change to any of them builds again, anything else reuses it.
  */
 
 export const REPO_ROOT = join(__dirname, "..", "..");
@@ -34,13 +38,33 @@ export interface KeycloakDist {
   buildSeconds: number;
 }
 
-/** Cache key of a build: the version plus every option, order-independent. */
-export function buildKey(version: string, options: Record<string, string>): string {
+/** What the Dockerfile copies into /opt/keycloak besides the server: the project's providers, themes and realms. */
+const IMAGE_CONTENT = {
+  [PROVIDERS_FOLDER]: join(DOCKER_DIR, PROVIDERS_FOLDER),
+  [THEMES_FOLDER]: join(DOCKER_DIR, THEMES_FOLDER),
+  realms: REALMS_DIR,
+};
+/** REALM_IMPORT_DIR inside a Keycloak home (the image's /opt/keycloak). */
+const IMPORT_DIR_IN_HOME = REALM_IMPORT_DIR.replace(/^\/opt\/keycloak\//, "");
+
+/** Cache key of a build: the version plus every option, order-independent, plus a digest of the image content. */
+export function buildKey(version: string, options: Record<string, string>, content = filesDigest(IMAGE_CONTENT)): string {
   const canonical = Object.keys(options)
     .sort()
     .map((name) => `${name}=${options[name]}`)
     .join("\n");
-  return createHash("sha256").update(`${version}\n${canonical}`).digest("hex").slice(0, 16);
+  return createHash("sha256").update(`${version}\n${canonical}\n${content}`).digest("hex").slice(0, 16);
+}
+
+/** The Dockerfile's builder stage, on an unpacked distribution: providers and themes before `kc.sh build`. */
+function copyBuildContent(home: string): void {
+  for (const folder of [PROVIDERS_FOLDER, THEMES_FOLDER] as const) cpSync(IMAGE_CONTENT[folder], join(home, folder), { recursive: true });
+}
+
+/** ... and the realm exports into the data directory, whose content each task's data volume starts with. */
+function copyRealms(home: string): void {
+  mkdirSync(join(home, IMPORT_DIR_IN_HOME), { recursive: true });
+  if (existsSync(REALMS_DIR)) cpSync(REALMS_DIR, join(home, IMPORT_DIR_IN_HOME), { recursive: true });
 }
 
 function tarball(version: string): string {
@@ -77,13 +101,16 @@ export function keycloakDist(overrides: Record<string, string> = {}, version = K
   mkdirSync(staging, { recursive: true });
   try {
     execFileSync("tar", ["-xzf", archive, "-C", staging], { stdio: ["ignore", "ignore", "pipe"] });
-    execFileSync(join(staging, `keycloak-${version}`, "bin", "kc.sh"), ["build"], {
+    const stagedHome = join(staging, `keycloak-${version}`);
+    copyBuildContent(stagedHome);
+    execFileSync(join(stagedHome, "bin", "kc.sh"), ["build"], {
       // Only the build options and Java: an option in the caller's environment must not leak in.
       env: { PATH: "/usr/bin:/bin", JAVA_HOME, HOME: staging, ...buildOptions },
       stdio: ["ignore", "pipe", "pipe"],
       timeout: BUILD_TIMEOUT_MS,
       maxBuffer: 64 * 1024 * 1024,
     });
+    copyRealms(stagedHome);
     writeFileSync(join(staging, COMPLETE_MARKER), JSON.stringify({ version, buildOptions }, null, 2));
     rmSync(buildDir, { recursive: true, force: true });
     renameSync(staging, buildDir);
@@ -98,8 +125,9 @@ export function keycloakDist(overrides: Record<string, string> = {}, version = K
 
 /**
  * A node's own Keycloak home under `dir`, as each container has its own /opt/keycloak: hard links
- * to the built distribution (cheap; an optimized start writes nothing there) and an empty `data`
- * directory, recreated on every call like a replacement task's fresh storage.
+ * to the built distribution (cheap; an optimized start writes nothing there) and a `data`
+ * directory with the distribution's content (the realm exports in data/import), recreated on
+ * every call like a replacement task's fresh data volume, which starts with the image's content.
  */
 export function nodeHome(dist: KeycloakDist, dir: string): string {
   const home = join(dir, `keycloak-${dist.version}`);
@@ -108,6 +136,6 @@ export function nodeHome(dist: KeycloakDist, dir: string): string {
     execFileSync("cp", ["-al", dist.home, home], { stdio: ["ignore", "ignore", "pipe"] });
   }
   rmSync(join(home, "data"), { recursive: true, force: true });
-  mkdirSync(join(home, "data"));
+  cpSync(join(dist.home, "data"), join(home, "data"), { recursive: true });
   return home;
 }

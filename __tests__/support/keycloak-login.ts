@@ -79,18 +79,18 @@ export async function adminToken(node: KeycloakNode, realm: Realm): Promise<stri
   return (JSON.parse(response.body) as { access_token: string }).access_token;
 }
 
-/** The master realm as one node's admin API answers it. */
-export async function realmRepresentation(node: KeycloakNode, token: string): Promise<Record<string, unknown>> {
-  const response = await fetchOnce(`http://${node.address}:${PORTS.http}/admin/realms/master`, { address: node.address }, {
+/** A realm (the master realm unless named) as one node's admin API answers it. */
+export async function realmRepresentation(node: KeycloakNode, token: string, name = "master"): Promise<Record<string, unknown>> {
+  const response = await fetchOnce(`http://${node.address}:${PORTS.http}/admin/realms/${name}`, { address: node.address }, {
     headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
   });
   if (response.status !== 200) throw new Error(`GET realm through ${node.name}: ${response.status} ${response.body}`);
   return JSON.parse(response.body) as Record<string, unknown>;
 }
 
-/** Changes fields of the master realm through one node's admin API. */
-export async function updateRealm(node: KeycloakNode, token: string, fields: Record<string, unknown>): Promise<void> {
-  const response = await fetchOnce(`http://${node.address}:${PORTS.http}/admin/realms/master`, { address: node.address }, {
+/** Changes fields of a realm (the master realm unless named) through one node's admin API. */
+export async function updateRealm(node: KeycloakNode, token: string, fields: Record<string, unknown>, name = "master"): Promise<void> {
+  const response = await fetchOnce(`http://${node.address}:${PORTS.http}/admin/realms/${name}`, { address: node.address }, {
     method: "PUT",
     headers: { Authorization: `Bearer ${token}` },
     json: fields,
