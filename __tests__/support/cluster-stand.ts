@@ -5,12 +5,13 @@ import type { Endpoint } from "./browser";
 import { proxyRulesOfSynth } from "./alb-rules";
 import { ClusterSummary } from "./cluster-summary";
 import { waitForCluster } from "./cluster-checks";
-import { caBundleUrl, databaseTls, installDatabaseCa, withDatabaseEndpoint, type TestCa } from "./database-tls";
+import { caBundleUrl, databaseTls, withDatabaseEndpoint, type TestCa } from "./database-tls";
 import { Haproxy, makeCertificate } from "./haproxy";
-import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "./keycloak-dist";
+import { REPO_ROOT, type KeycloakDist } from "./keycloak-dist";
 import type { Realm } from "./keycloak-login";
-import { KeycloakNode, nodeEnvironment } from "./keycloak-node";
+import { KeycloakNode } from "./keycloak-node";
 import { MariaDb, sqlString } from "./mariadb";
+import { NodeRuntime } from "./node-runtime";
 import { freeTestSubnet } from "./netns-extras";
 import { SecretsManagerStub } from "./secrets-manager-stub";
 import {
@@ -59,6 +60,7 @@ export class ClusterStand {
   private readonly startedAt = Date.now();
   private untrackDb = () => {};
   dist?: KeycloakDist;
+  runtime?: NodeRuntime;
   /** The prod task definition (the service's nodes) and the dev one (the negative control's node). */
   container!: TaskContainer;
   devContainer!: TaskContainer;
@@ -79,9 +81,11 @@ export class ClusterStand {
     const work = this.tempDirs.make("kc-e2e-");
     this.teardown.track("dir", work);
 
-    this.dist = keycloakDist(MARIADB_STAND_IN_OVERRIDES);
+    this.runtime = await NodeRuntime.prepare(MARIADB_STAND_IN_OVERRIDES);
+    this.dist = this.runtime.dist;
     this.summary.notes.push(
       this.dist.built ? `Built the distribution in ${this.dist.buildSeconds.toFixed(0)} s.` : "Reused the cached built distribution.",
+      this.runtime.describe(),
       `Build and run with ${JSON.stringify(MARIADB_STAND_IN_OVERRIDES)} and a jdbc:mariadb: URL: MariaDB stands in for MySQL (see MARIADB_STAND_IN_OVERRIDES).`,
     );
 
@@ -109,7 +113,7 @@ export class ClusterStand {
 
     const dbDir = join(work, "mariadb");
     // TLS from a test CA with require_secure_transport=ON, as the stack's RDS parameter group has it.
-    const dbTls = databaseTls(join(work, "db-tls"), { dns: [dbHost], ips: [dbNet.address] });
+    const dbTls = databaseTls(join(work, "db-tls"), { dns: [dbHost], ips: [dbNet.address] }, this.runtime.databaseCa);
     this.db = await MariaDb.start({ workDir: dbDir, address: dbNet.address, port: dbPort, netns: dbNet.namespace.name, tls: dbTls.tls });
     // `ip netns exec` execs, so the pid file names the process the test started.
     this.untrackDb = this.teardown.track("pid", readFileSync(join(dbDir, "mariadb.pid"), "utf8").trim());
@@ -124,17 +128,17 @@ export class ClusterStand {
     const certificate = makeCertificate(work, PUBLIC_HOSTNAME);
     this.proxyEndpoint = { address: this.network.gateway, ca: certificate.certPem };
     const makeNode = (name: string, host: Host, task: TaskContainer) => {
-      const home = nodeHome(this.dist!, join(work, name));
-      installDatabaseCa(home, dbTls.ca);
+      // No heap option: kc.sh's container default (70 % of the cgroup's limit) applies, as in the image.
+      const files = this.runtime!.node(name, work, dbTls.ca, this.container.environment, secretValues);
       const cgroup = taskCgroupFor(name, task, this.teardown);
       this.summary.sizingOf(name, cgroup.describe());
       return new KeycloakNode({
         name,
         host,
-        home,
+        home: files.home,
+        image: files.image,
         logFile: join(this.logDir, `${name}.log`),
-        // No heap option: kc.sh's container default (70 % of the cgroup's limit) applies, as in the image.
-        environment: nodeEnvironment(this.container.environment, secretValues, home),
+        environment: files.environment,
         metadataHost: this.network.gateway,
         containerName: this.container.name,
         guard: this.teardown,

@@ -43,7 +43,8 @@ export function buildKey(version: string, options: Record<string, string>): stri
   return createHash("sha256").update(`${version}\n${canonical}`).digest("hex").slice(0, 16);
 }
 
-function tarball(version: string): string {
+/** The distribution archive of `version`, fetched from Maven Central when not cached. */
+export function distTarball(version: string): string {
   const dir = join(CACHE_ROOT, version);
   const file = join(dir, `keycloak-quarkus-dist-${version}.tar.gz`);
   if (!existsSync(file)) {
@@ -70,7 +71,7 @@ export function keycloakDist(overrides: Record<string, string> = {}, version = K
     return { version, home, buildOptions, built: false, buildSeconds: 0 };
   }
   const started = Date.now();
-  const archive = tarball(version);
+  const archive = distTarball(version);
   // Built next to the final place and renamed at the end, so an interrupted build is never reused.
   const staging = `${buildDir}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
