@@ -181,7 +181,11 @@ async function exportRootfs(image: string, target: string): Promise<void> {
   }
   // Mount points for what the runtime provides; a container runtime creates them too.
   for (const dir of RUNTIME_DIRS) mkdirSync(join(target, dir), { recursive: true });
-  for (const file of RUNTIME_FILES) if (!existsSync(join(target, file))) writeFileSync(join(target, file), "");
+  // A file, not a link: a link's target would be resolved outside the container's root.
+  for (const file of RUNTIME_FILES) {
+    rmSync(join(target, file), { force: true });
+    writeFileSync(join(target, file), "");
+  }
 }
 
 /**
