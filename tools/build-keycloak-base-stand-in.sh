@@ -106,7 +106,7 @@ main() {
     --env LANG=C.UTF-8 \
     --env KC_RUN_IN_CONTAINER=true \
     --user 1000 \
-    --port 8080 --port 8443 --port 9000 \
+    --port 8080/tcp --port 8443/tcp --port 9000/tcp \
     --entrypoint '["/opt/keycloak/bin/kc.sh"]' \
     --cmd '' \
     --label "org.opencontainers.image.description=Local stand-in for quay.io/keycloak/keycloak:${VERSION}" \
