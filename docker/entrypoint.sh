@@ -7,8 +7,10 @@ set -euo pipefail
 readonly SCRIPT_NAME="entrypoint.sh"
 readonly BIND_VARIABLE="KC_CACHE_EMBEDDED_NETWORK_BIND_ADDRESS"
 
+# Builtins only (read, printf): the entrypoint needs nothing from the image but bash.
 usage() {
-  cat <<EOF
+  local text
+  IFS= read -r -d '' text <<EOF || true
 Usage: ${SCRIPT_NAME} [--entrypoint-help] [kc.sh arguments...]
 
 Sets ${BIND_VARIABLE} to this task's own IPv4 address and then runs
@@ -23,6 +25,7 @@ Address source, first match wins:
   Nothing found: exit 1 without starting Keycloak.
 Needs nothing but bash: no curl, jq or ip in the image.
 EOF
+  printf '%s' "${text}"
 }
 
 log() {
