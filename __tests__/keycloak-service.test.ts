@@ -2,6 +2,7 @@ import { keycloakContainer, onlyResource, onlyResourceName, resourcesOf, rulesOf
 import { DB_SSL_MODE, FIRST_BOOT_TASK_COUNT, PORTS } from "../modules/constants";
 import { readBuildOptions } from "../modules/build-options";
 import { TASK_LIFECYCLE } from "../modules/task-lifecycle";
+import { CONTAINER_HEALTH_CHECK_COMMAND } from "../modules/keycloak-service";
 
 describe("KeycloakService", () => {
   const json = synthStack();
@@ -74,7 +75,9 @@ describe("KeycloakService", () => {
 
   test("the container health check asks liveness (not readiness) on the management port; root filesystem read-only with task storage for what Keycloak writes", () => {
     // Readiness would let ECS replace a survivor that Keycloak's split-brain check holds back.
-    expect((container.healthCheck as { command: string[] }).command.join(" ")).toContain(`http://127.0.0.1:${PORTS.management}/health/live`);
+    // Run for real in a container from the built image by __tests__/e2e/image.test.ts.
+    expect((container.healthCheck as { command: string[] }).command).toEqual(CONTAINER_HEALTH_CHECK_COMMAND);
+    expect(CONTAINER_HEALTH_CHECK_COMMAND.join(" ")).toContain(`/dev/tcp/127.0.0.1/${PORTS.management} && printf 'GET /health/live `);
     expect(container.readonlyRootFilesystem).toBe(true);
     expect((container.mountPoints as { containerPath: string }[]).map((m) => m.containerPath)).toEqual(["/opt/keycloak/data", "/tmp"]);
     expect((task.volume as { name: string }[]).map((v) => v.name)).toEqual(["opt-keycloak-data", "tmp"]);

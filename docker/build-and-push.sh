@@ -17,7 +17,7 @@ usage() {
 Usage: ${SCRIPT_NAME} [--help]
 
 Builds the Keycloak image from the directory this script is in (and the realm exports of
-../realms as the build context 'realms'), tags it REPOSITORY_URL:IMAGE_TAG
+../realms staged into the build context as realms/), tags it REPOSITORY_URL:IMAGE_TAG
 and pushes it to Amazon ECR. ECR tags are immutable, so when the tag already exists nothing is built.
 
 Environment (all required):
@@ -89,13 +89,25 @@ registry_login() {
     docker login --username AWS --password-stdin "${registry_host}"
 }
 
+# The build context: this directory's files plus the project's realms/ as realms/, staged in a
+# temporary directory (removed on exit) so that any builder can build it.
+stage_context() {
+  local context_dir="$1" realms_dir="$2" staging="$3"
+  cp -R "${context_dir}/." "${staging}/"
+  cp -R "${realms_dir}" "${staging}/realms"
+}
+
 build_image() {
-  local context_dir="$1" realms_dir="$2" name build_arg_flags=()
+  local context_dir="$1" realms_dir="$2" name build_arg_flags=() staging
   for name in "${BUILD_ARGS[@]}"; do
     build_arg_flags+=(--build-arg "${name}=${!name}")
   done
+  staging="$(mktemp -d)"
+  # shellcheck disable=SC2064 # the path is fixed now, on purpose
+  trap "rm -rf '${staging}'" EXIT
+  stage_context "${context_dir}" "${realms_dir}" "${staging}"
   docker build --platform "${PLATFORM}" "${build_arg_flags[@]}" \
-    --build-context "realms=${realms_dir}" --tag "${REPOSITORY_URL}:${IMAGE_TAG}" "${context_dir}"
+    --tag "${REPOSITORY_URL}:${IMAGE_TAG}" "${staging}"
 }
 
 main() {

@@ -7,8 +7,10 @@ set -euo pipefail
 readonly SCRIPT_NAME="entrypoint.sh"
 readonly BIND_VARIABLE="KC_CACHE_EMBEDDED_NETWORK_BIND_ADDRESS"
 
+# Builtins only (read, printf): the entrypoint needs nothing from the image but bash.
 usage() {
-  cat <<EOF
+  local text
+  IFS= read -r -d '' text <<EOF || true
 Usage: ${SCRIPT_NAME} [--entrypoint-help] [kc.sh arguments...]
 
 Sets ${BIND_VARIABLE} to this task's own IPv4 address and then runs
@@ -17,19 +19,13 @@ All arguments go to kc.sh unchanged; '--help' is Keycloak's, '--entrypoint-help'
 
 Address source, first match wins:
   1. ${BIND_VARIABLE}, when already set (passed through as given).
-  2. ECS_CONTAINER_METADATA_URI_V4, when set: Networks[0].IPv4Addresses[0] of the container named
-     \$KEYCLOAK_CONTAINER_NAME in \$ECS_CONTAINER_METADATA_URI_V4/task (else the first container with an
-     address). Retried while the endpoint does not answer; invalid JSON is an error.
-  3. The first local IPv4 address that is neither loopback nor link-local (169.254.0.0/16),
+  2. The first local IPv4 address that is neither loopback nor link-local (169.254.0.0/16),
      RFC 1918 addresses first. Read with 'ip' when installed, else from /proc/net/fib_trie.
+     On Fargate (awsvpc) that is the task's ENI address, the one the other tasks reach.
   Nothing found: exit 1 without starting Keycloak.
-
-Environment:
-  KEYCLOAK_CONTAINER_NAME        container name in the task definition (default: keycloak)
-  KC_METADATA_ATTEMPTS           task metadata requests before giving up (default: 10)
-  KC_METADATA_INTERVAL_SECONDS   pause between requests (default: 1)
-  KC_METADATA_TIMEOUT_SECONDS    time limit for one request (default: 2)
+Needs nothing but bash: no curl, jq or ip in the image.
 EOF
+  printf '%s' "${text}"
 }
 
 log() {
@@ -43,11 +39,6 @@ fail() {
 
 require_command() {
   command -v "$1" >/dev/null 2>&1 || fail "'$1' is not on PATH; it is needed to $2"
-}
-
-require_number() {
-  local name="$1" value="$2" pattern="$3"
-  [[ "${value}" =~ ${pattern} ]] || fail "${name}='${value}' is not a valid number"
 }
 
 is_ipv4() {
@@ -64,51 +55,6 @@ is_private_ipv4() {
 
 is_loopback_or_link_local() {
   [[ "$1" == 127.* || "$1" == 169.254.* ]]
-}
-
-fetch_task_metadata() {
-  local url="$1" attempts="$2" interval="$3" timeout="$4" attempt body error=""
-  for (( attempt = 1; attempt <= attempts; attempt++ )); do
-    if body="$(curl --silent --show-error --fail --connect-timeout "${timeout}" --max-time "${timeout}" "${url}" 2>&1)"; then
-      printf '%s' "${body}"
-      return 0
-    fi
-    error="${body}"
-    if (( attempt < attempts )); then
-      sleep "${interval}"
-    fi
-  done
-  fail "ECS task metadata at ${url} did not answer after ${attempts} attempts (last error: ${error:-none});" \
-    "set ${BIND_VARIABLE} to the task's IPv4 address to skip the lookup"
-}
-
-# The named container's address comes first; any other container's address is the fallback
-# because in awsvpc mode all containers of a task share one network interface.
-address_from_task_metadata() {
-  local metadata="$1" container_name="$2"
-  printf '%s' "${metadata}" | jq -r --arg name "${container_name}" '
-    def address: (.Networks // [])[0].IPv4Addresses[0]? // empty;
-    (.Containers // []) as $containers
-    | ([$containers[] | select(.Name == $name) | address] + [$containers[] | address])
-    | .[0] // empty'
-}
-
-address_from_ecs() {
-  local base_url="${ECS_CONTAINER_METADATA_URI_V4%/}" attempts="${KC_METADATA_ATTEMPTS:-10}"
-  local interval="${KC_METADATA_INTERVAL_SECONDS:-1}" timeout="${KC_METADATA_TIMEOUT_SECONDS:-2}"
-  local container_name="${KEYCLOAK_CONTAINER_NAME:-keycloak}" metadata address
-  require_number KC_METADATA_ATTEMPTS "${attempts}" '^[1-9][0-9]*$'
-  require_number KC_METADATA_INTERVAL_SECONDS "${interval}" '^[0-9]+(\.[0-9]+)?$'
-  require_number KC_METADATA_TIMEOUT_SECONDS "${timeout}" '^([1-9][0-9]*(\.[0-9]+)?|0\.[0-9]*[1-9][0-9]*)$'
-  require_command curl "read the ECS task metadata"
-  require_command jq "read the ECS task metadata"
-
-  metadata="$(fetch_task_metadata "${base_url}/task" "${attempts}" "${interval}" "${timeout}")"
-  address="$(address_from_task_metadata "${metadata}" "${container_name}")" ||
-    fail "ECS task metadata at ${base_url}/task is not valid task metadata JSON"
-  [[ -n "${address}" ]] ||
-    fail "ECS task metadata at ${base_url}/task lists no container with an IPv4 address"
-  printf '%s' "${address}"
 }
 
 local_addresses_from_ip() {
@@ -160,20 +106,13 @@ address_from_interfaces() {
 }
 
 resolve_bind_address() {
-  local address source
+  local address
   if [[ -n "${KC_CACHE_EMBEDDED_NETWORK_BIND_ADDRESS:-}" ]]; then
     log "JGroups bind address ${KC_CACHE_EMBEDDED_NETWORK_BIND_ADDRESS} (source: ${BIND_VARIABLE})"
     return 0
   fi
-  if [[ -n "${ECS_CONTAINER_METADATA_URI_V4:-}" ]]; then
-    source="ECS task metadata"
-    address="$(address_from_ecs)"
-  else
-    source="local interfaces"
-    address="$(address_from_interfaces)"
-  fi
-  is_ipv4 "${address}" || fail "${source} gave '${address}', which is not a dotted IPv4 address"
-  log "JGroups bind address ${address} (source: ${source})"
+  address="$(address_from_interfaces)"
+  log "JGroups bind address ${address} (source: local interfaces)"
   export KC_CACHE_EMBEDDED_NETWORK_BIND_ADDRESS="${address}"
 }
 

@@ -3,7 +3,9 @@
 # (MariaDB, OpenSSH, haproxy, ...). Skips what is already there. Needs root.
 set -euo pipefail
 
-readonly PACKAGES=(mariadb-server openssh-server haproxy shellcheck iproute2 openssl jq curl maven)
+# buildah builds docker/ (chroot isolation, vfs storage: no Docker engine); mmdebstrap makes the
+# Debian root of the stand-in base image (tools/build-keycloak-base-stand-in.sh).
+readonly PACKAGES=(mariadb-server openssh-server haproxy shellcheck iproute2 openssl jq curl maven buildah mmdebstrap)
 
 usage() {
   echo "usage: $(basename "$0") [--help]"

@@ -5,14 +5,15 @@ import type { Endpoint } from "./browser";
 import { proxyRulesOfSynth } from "./alb-rules";
 import { ClusterSummary } from "./cluster-summary";
 import { waitForCluster } from "./cluster-checks";
-import { caBundleUrl, databaseTls, installDatabaseCa, withDatabaseEndpoint, type TestCa } from "./database-tls";
+import { caBundleUrl, databaseTls, withDatabaseEndpoint, type TestCa } from "./database-tls";
 import { ecsTimingsOfSynth, type EcsTimings } from "./ecs-timings";
 import { Haproxy, makeCertificate } from "./haproxy";
 import { KEYCLOAK_VERSION } from "../../modules/constants";
-import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "./keycloak-dist";
+import { REPO_ROOT, type KeycloakDist } from "./keycloak-dist";
 import type { Realm } from "./keycloak-login";
-import { KeycloakNode, nodeEnvironment } from "./keycloak-node";
+import { KeycloakNode } from "./keycloak-node";
 import { MariaDb, sqlString } from "./mariadb";
+import { NodeRuntime } from "./node-runtime";
 import { freeTestSubnet } from "./netns-extras";
 import { SecretsManagerStub } from "./secrets-manager-stub";
 import {
@@ -72,6 +73,7 @@ export class ClusterStand {
   private readonly startedAt = Date.now();
   private untrackDb = () => {};
   dist?: KeycloakDist;
+  runtime?: NodeRuntime;
   /** The prod task definition (the service's nodes) and the dev one (the negative control's node). */
   container!: TaskContainer;
   devContainer!: TaskContainer;
@@ -105,9 +107,11 @@ export class ClusterStand {
     const work = this.tempDirs.make("kc-e2e-");
     this.teardown.track("dir", work);
 
-    this.dist = keycloakDist(MARIADB_STAND_IN_OVERRIDES, this.version);
+    this.runtime = await NodeRuntime.prepare(MARIADB_STAND_IN_OVERRIDES, this.version);
+    this.dist = this.runtime.dist;
     this.summary.notes.push(
       this.dist.built ? `Built the distribution in ${this.dist.buildSeconds.toFixed(0)} s.` : "Reused the cached built distribution.",
+      this.runtime.describe(),
       `Build and run with ${JSON.stringify(MARIADB_STAND_IN_OVERRIDES)} and a jdbc:mariadb: URL: MariaDB stands in for MySQL (see MARIADB_STAND_IN_OVERRIDES).`,
     );
 
@@ -136,7 +140,7 @@ export class ClusterStand {
 
     const dbDir = join(work, "mariadb");
     // TLS from a test CA with require_secure_transport=ON, as the stack's RDS parameter group has it.
-    const dbTls = databaseTls(join(work, "db-tls"), { dns: [dbHost], ips: [dbNet.address] });
+    const dbTls = databaseTls(join(work, "db-tls"), { dns: [dbHost], ips: [dbNet.address] }, this.runtime.databaseCa);
     this.db = await MariaDb.start({ workDir: dbDir, address: dbNet.address, port: dbPort, netns: dbNet.namespace.name, tls: dbTls.tls });
     // `ip netns exec` execs, so the pid file names the process the test started.
     this.untrackDb = this.teardown.track("pid", readFileSync(join(dbDir, "mariadb.pid"), "utf8").trim());
@@ -150,18 +154,18 @@ export class ClusterStand {
 
     const certificate = makeCertificate(work, PUBLIC_HOSTNAME);
     this.proxyEndpoint = { address: this.network.gateway, ca: certificate.certPem };
-    const makeNode = (name: string, host: Host, task: TaskContainer, dist = this.dist!) => {
-      const home = nodeHome(dist, join(work, name));
-      installDatabaseCa(home, dbTls.ca);
+    const makeNode = (name: string, host: Host, task: TaskContainer, dist?: KeycloakDist) => {
+      // No heap option: kc.sh's container default (70 % of the cgroup's limit) applies, as in the image.
+      const files = this.runtime!.node(name, work, dbTls.ca, this.container.environment, secretValues, undefined, dist);
       const cgroup = taskCgroupFor(name, task, this.teardown);
       this.summary.sizingOf(name, cgroup.describe());
       return new KeycloakNode({
         name,
         host,
-        home,
+        home: files.home,
+        image: files.image,
         logFile: join(this.logDir, `${name}.log`),
-        // No heap option: kc.sh's container default (70 % of the cgroup's limit) applies, as in the image.
-        environment: nodeEnvironment(this.container.environment, secretValues, home),
+        environment: files.environment,
         metadataHost: this.network.gateway,
         containerName: this.container.name,
         guard: this.teardown,

@@ -119,11 +119,10 @@ export function mariaDbSslMode(url: string): string {
 }
 
 /**
- * A test CA and the database's certificate from it, for the host names and addresses clients
- * use; the MariaDB stand-in serves it with require_secure_transport=ON.
+ * A test CA (`ca`, else a new one) and the database's certificate from it, for the host names and
+ * addresses clients use; the MariaDB stand-in serves it with require_secure_transport=ON.
  */
-export function databaseTls(dir: string, names: { dns: string[]; ips?: string[] }): { ca: TestCa; tls: MariaDbTls } {
-  const ca = makeTestCa(dir, "test-rds-ca");
+export function databaseTls(dir: string, names: { dns: string[]; ips?: string[] }, ca = makeTestCa(dir, "test-rds-ca")): { ca: TestCa; tls: MariaDbTls } {
   return { ca, tls: { certificate: issueServerCertificate(ca, dir, "database", names), caFile: ca.certFile } };
 }
 

@@ -67,7 +67,8 @@ function copyRealms(home: string): void {
   if (existsSync(REALMS_DIR)) cpSync(REALMS_DIR, join(home, IMPORT_DIR_IN_HOME), { recursive: true });
 }
 
-function tarball(version: string): string {
+/** The distribution archive of `version`, fetched from Maven Central when not cached. */
+export function distTarball(version: string): string {
   const dir = join(CACHE_ROOT, version);
   const file = join(dir, `keycloak-quarkus-dist-${version}.tar.gz`);
   if (!existsSync(file)) {
@@ -94,7 +95,7 @@ export function keycloakDist(overrides: Record<string, string> = {}, version = K
     return { version, home, buildOptions, built: false, buildSeconds: 0 };
   }
   const started = Date.now();
-  const archive = tarball(version);
+  const archive = distTarball(version);
   // Built next to the final place and renamed at the end, so an interrupted build is never reused.
   const staging = `${buildDir}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });

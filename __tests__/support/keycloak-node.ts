@@ -5,6 +5,7 @@ import { HEALTH_READY_PATH, PORTS } from "../../modules/constants";
 import { fetchOnce } from "./browser";
 import { resolveCommand } from "./command-stubs";
 import { startMetadataServer, taskMetadataFor, type MetadataServer } from "./ecs-metadata";
+import type { ImageContainer } from "./image-runner";
 import { JAVA_HOME, REPO_ROOT } from "./keycloak-dist";
 import { withCgroupsMounted, type TaskCgroup } from "./task-cgroup";
 import { groupAlive, killGroup, type Guard } from "./teardown";
@@ -46,6 +47,11 @@ export interface KeycloakNodeOptions {
   guard: Guard;
   /** The node's task-sized cgroup: every start runs in it, as a Fargate task runs in its own. */
   cgroup: TaskCgroup;
+  /**
+   * Run from the built image's filesystem (image-runner.ts) instead of the distribution in `home`
+   * with docker/entrypoint.sh; `environment` is then the container's (ImageContainer.environment).
+   */
+  image?: ImageContainer;
 }
 
 /** One Keycloak "task": the image's entrypoint in its own namespace, with its own task metadata endpoint. */
@@ -80,6 +86,16 @@ export class KeycloakNode {
     return this.options.cgroup;
   }
 
+  /** The image container the node runs in, when it runs from the image. */
+  get image(): ImageContainer | undefined {
+    return this.options.image;
+  }
+
+  /** `argv` inside the node's network namespace, with the cgroup hierarchies visible. */
+  namespaceCommand(argv: string[]): string[] {
+    return this.options.host.namespace.command(withCgroupsMounted(argv));
+  }
+
   get running(): boolean {
     return !this.groupGone;
   }
@@ -101,8 +117,11 @@ export class KeycloakNode {
       ECS_CONTAINER_METADATA_URI_V4: this.metadata.uri,
       ...extraEnvironment,
     };
+    const { image } = this.options;
+    image?.freshVolumes();
+    const task = image?.start(command) ?? [resolveCommand("bash"), ENTRYPOINT, ...command];
     // Joins the task's cgroup before entering the namespace, whose fresh /sys then gets the cgroup mounts back.
-    const argv = this.cgroup.wrap(this.options.host.namespace.command(withCgroupsMounted([resolveCommand("bash"), ENTRYPOINT, ...command])));
+    const argv = this.cgroup.wrap(this.namespaceCommand(task));
     const log = openSync(this.logFile, "a");
     this.child = spawn(argv[0], argv.slice(1), { env, detached: true, stdio: ["ignore", log, log], cwd: join(this.options.home, "..") });
     closeSync(log);

@@ -7,7 +7,6 @@ import {
   jdbcTarget,
   KeycloakNode,
   MARIADB_STAND_IN_OVERRIDES,
-  nodeEnvironment,
   parseSecretReference,
   resolveSecrets,
   runDatabaseSetup,
@@ -18,11 +17,11 @@ import {
   type Teardown,
   type TaskContainer,
 } from "./cluster";
-import { caBundleUrl, databaseTls, installDatabaseCa, withDatabaseEndpoint } from "./database-tls";
+import { caBundleUrl, databaseTls, withDatabaseEndpoint } from "./database-tls";
 import { Haproxy, makeCertificate } from "./haproxy";
-import { keycloakDist, nodeHome } from "./keycloak-dist";
 import { MariaDb, sqlString } from "./mariadb";
 import { freeTestSubnet } from "./netns-extras";
+import { NodeRuntime } from "./node-runtime";
 import { taskCgroupFor } from "./task-cgroup";
 import { SecretsManagerStub } from "./secrets-manager-stub";
 
@@ -72,7 +71,7 @@ const DB_ENDPOINT = "keycloak-db.rds.e2e.test";
 
 export async function startSingleNodeStand(options: SingleNodeStandOptions): Promise<SingleNodeStand> {
   const { work, teardown } = options;
-  const dist = keycloakDist(MARIADB_STAND_IN_OVERRIDES);
+  const runtime = await NodeRuntime.prepare(MARIADB_STAND_IN_OVERRIDES);
   const subnet = freeTestSubnet();
   const addressOf = (client: string) => `${subnet}.${options.clients[client]}`;
   const synthDir = join(work, "synth");
@@ -100,7 +99,7 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
     }
   });
   // TLS from a test CA with require_secure_transport=ON, as the stack's RDS parameter group has it.
-  const dbTls = databaseTls(join(work, "db-tls"), { dns: [dbHost], ips: [dbNet.address] });
+  const dbTls = databaseTls(join(work, "db-tls"), { dns: [dbHost], ips: [dbNet.address] }, runtime.databaseCa);
   const db = await MariaDb.start({ workDir: dbDir, address: dbNet.address, port: dbPort, netns: dbNet.namespace.name, tls: dbTls.tls });
   const masterPassword = randomBytes(24).toString("base64url");
   db.query(`CREATE USER 'kcadmin'@'%' IDENTIFIED BY ${sqlString(masterPassword)};
@@ -136,14 +135,14 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
   });
   const secretValues = resolveSecrets(container, arnFor, secrets);
 
-  const home = nodeHome(dist, join(work, "node"));
-  installDatabaseCa(home, dbTls.ca);
+  const files = runtime.node("node", work, dbTls.ca, container.environment, secretValues, options.heap ?? "-Xms512m -Xmx1g");
   const node = new KeycloakNode({
     name: "node",
     host: task,
-    home,
+    home: files.home,
+    image: files.image,
     logFile: join(options.logDir, "node.log"),
-    environment: nodeEnvironment(container.environment, secretValues, home, options.heap ?? "-Xms512m -Xmx1g"),
+    environment: files.environment,
     metadataHost: network.gateway,
     containerName: container.name,
     guard: teardown,
