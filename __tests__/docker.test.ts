@@ -77,7 +77,7 @@ async function runBuildScript(options: {
 }): Promise<BuildRun> {
   const { env = BUILD_ENV, aws = "image-missing", tools = ["docker", "aws"], args = [], scriptDir = DOCKER_DIR } = options;
   const dir = tempDirs.make("kc-build-");
-  const bin = new BinDir(join(dir, "bin")).link("cat", "dirname", "mktemp", "cp", "rm");
+  const bin = new BinDir(join(dir, "bin")).link("cat", "dirname", "mktemp", "cp", "rm", "find", "sort"); // find and sort: the docker stand-in lists its context
   if (tools.includes("docker")) {
     // A build records the files of its context (the last argument), which the script removes afterwards.
     bin.script(
