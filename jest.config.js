@@ -11,6 +11,13 @@ module.exports = {
       testPathIgnorePatterns: ["/node_modules/", "<rootDir>/__tests__/integration/", "<rootDir>/__tests__/e2e/"],
     },
     { ...common, displayName: "integration", testMatch: ["<rootDir>/__tests__/integration/**/*.test.ts"] },
-    { ...common, displayName: "e2e", testMatch: ["<rootDir>/__tests__/e2e/**/*.test.ts"] },
+    {
+      ...common,
+      displayName: "e2e",
+      testMatch: ["<rootDir>/__tests__/e2e/**/*.test.ts"],
+      // openid-client and its two dependencies ship only ES modules: swc turns them into CommonJS for jest.
+      transform: { ...transform, "^.+\\.js$": ["@swc/jest", { jsc: { parser: { syntax: "ecmascript" }, target: "es2022" }, module: { type: "commonjs" } }] },
+      transformIgnorePatterns: ["/node_modules/(?!(openid-client|oauth4webapi|jose)/)"],
+    },
   ],
 };

@@ -3,7 +3,8 @@
 # (MariaDB, OpenSSH, haproxy, ...). Skips what is already there. Needs root.
 set -euo pipefail
 
-readonly PACKAGES=(mariadb-server openssh-server haproxy shellcheck iproute2 openssl jq curl maven)
+# chromium + libnss3-tools (certutil): the browser e2e drives Debian's Chromium and trusts the proxy's certificate through NSS.
+readonly PACKAGES=(mariadb-server openssh-server haproxy shellcheck iproute2 openssl jq curl maven chromium libnss3-tools)
 
 usage() {
   echo "usage: $(basename "$0") [--help]"

@@ -23,6 +23,8 @@ export interface RequestOptions {
   form?: Record<string, string>;
   /** Sent as application/json. */
   json?: unknown;
+  /** Sent as it is, with the caller's Content-Type header. */
+  body?: string;
   /** @default 15_000 */
   timeoutMs?: number;
 }
@@ -33,8 +35,8 @@ interface Cookie {
 }
 
 export interface Endpoint {
-  /** Address to connect to instead of resolving the URL's host. */
-  address: string;
+  /** Address to connect to instead of resolving the URL's host. @default the URL's host, resolved by DNS */
+  address?: string;
   /** PEM certificates to trust for https. */
   ca?: string;
 }
@@ -50,6 +52,8 @@ export function fetchOnce(url: string, endpoint: Endpoint, options: RequestOptio
   } else if (options.json !== undefined) {
     payload = JSON.stringify(options.json);
     headers["Content-Type"] = "application/json";
+  } else if (options.body !== undefined) {
+    payload = options.body;
   }
   if (payload !== undefined) headers["Content-Length"] = String(Buffer.byteLength(payload));
   const secure = target.protocol === "https:";
@@ -57,7 +61,7 @@ export function fetchOnce(url: string, endpoint: Endpoint, options: RequestOptio
   return new Promise((resolve, reject) => {
     const req = send(
       {
-        host: endpoint.address,
+        host: endpoint.address ?? target.hostname,
         port: target.port === "" ? (secure ? 443 : 80) : Number(target.port),
         path: `${target.pathname}${target.search}`,
         method: options.method ?? (payload === undefined ? "GET" : "POST"),

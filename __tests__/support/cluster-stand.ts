@@ -70,7 +70,11 @@ export class ClusterStand {
   realm!: Realm;
   logDir = LOG_ROOT;
 
-  constructor(readonly summary: ClusterSummary) {
+  /** `summaryFile`: where tearDown writes the run's summary. @default SUMMARY_FILE */
+  constructor(
+    readonly summary: ClusterSummary,
+    private readonly summaryFile = SUMMARY_FILE,
+  ) {
     this.teardown.add("temporary directories", () => this.tempDirs.removeAll());
   }
 
@@ -210,8 +214,8 @@ export class ClusterStand {
     this.untrackDb();
     const errors = this.teardown.run();
     const markdown = this.summary.markdown(this.dist?.version ?? "?", (Date.now() - this.startedAt) / 1000);
-    writeFileSync(SUMMARY_FILE, markdown);
-    process.stdout.write(`\n${markdown}\nSummary written to ${SUMMARY_FILE}; node logs in ${this.logDir}\n`);
+    writeFileSync(this.summaryFile, markdown);
+    process.stdout.write(`\n${markdown}\nSummary written to ${this.summaryFile}; node logs in ${this.logDir}\n`);
     return errors;
   }
 
