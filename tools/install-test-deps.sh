@@ -9,11 +9,14 @@ readonly PACKAGES=(mariadb-server openssh-server haproxy shellcheck iproute2 ope
 usage() {
   echo "usage: $(basename "$0") [--help]"
   echo "Installs with apt-get: ${PACKAGES[*]}"
+  echo "  TEST_DEPS_SKIP  space-separated packages to leave out"
 }
 
 missing_packages() {
   local pkg
   for pkg in "${PACKAGES[@]}"; do
+    # TEST_DEPS_SKIP: packages a machine provides otherwise (e.g. a runner with its own Chrome).
+    [[ " ${TEST_DEPS_SKIP:-} " == *" $pkg "* ]] && continue
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
   done
 }

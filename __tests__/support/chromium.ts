@@ -13,7 +13,8 @@ import { STICKY_COOKIE } from "./haproxy";
  * database in a private HOME, as a user would add a company CA: no certificate error is ignored.
  */
 
-export const CHROMIUM = "/usr/bin/chromium";
+/** Debian's Chromium; CHROMIUM_PATH names another Chromium-based browser (GitHub's runners bring Google Chrome). */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 /**
  * What the browser or Keycloak's pages say when the deployment is misconfigured: a wrong
