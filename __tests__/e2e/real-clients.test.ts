@@ -8,7 +8,7 @@ import { Browser } from "../support/browser";
 import { ChromiumUser, launchChromium, misconfigurations } from "../support/chromium";
 import { ClusterStand, PUBLIC_HOSTNAME } from "../support/cluster-stand";
 import { ClusterSummary } from "../support/cluster-summary";
-import { LocalDrillTarget } from "../support/drill-local";
+import { LocalDrillTarget, nodeNameOf } from "../support/drill-local";
 import { STICKY_COOKIE } from "../support/haproxy";
 import { REPO_ROOT } from "../support/keycloak-dist";
 import { adminToken } from "../support/keycloak-login";
@@ -30,6 +30,8 @@ const SHOTS = join(REPO_ROOT, ".cache", "browser-e2e");
 const TIMINGS_FILE = join(SHOTS, "timings.json");
 const ADMIN_CONSOLE = `https://${PUBLIC_HOSTNAME}/admin/master/console/`;
 const ACCOUNT_CONSOLE = `https://${PUBLIC_HOSTNAME}/realms/master/account/`;
+/** The first-name field of the account console's Personal info page. */
+const FIRST_NAME = 'input#firstName, input[name="firstName"]';
 
 const STEPS = ["1. cluster of 2", "2. clients log in", "3. drill: pinned node, then the other"] as const;
 const summary = new ClusterSummary(STEPS, 0);
@@ -65,11 +67,11 @@ async function adminConsoleWorks(): Promise<SessionCheck> {
   if (await admin.showsLoginForm()) return { ok: false, detail: "the admin console shows the login form" };
   await timed("admin console: Users", async () => {
     await page.getByRole("link", { name: "Users", exact: true }).click();
-    await page.getByRole("link", { name: stand.realm.admin.username, exact: true }).first().waitFor();
+    await page.getByRole("link", { name: stand.realm.admin.username, exact: true }).filter({ visible: true }).first().waitFor();
   });
   await timed("admin console: Realm settings", async () => {
     await page.getByRole("link", { name: "Realm settings", exact: true }).click();
-    await page.getByText(/Realm (ID|name)/).first().waitFor();
+    await page.getByText(/Realm (ID|name)/).filter({ visible: true }).first().waitFor();
   });
   await admin.screenshot(`${phase}-realm-settings`);
   return { ok: !(await admin.showsLoginForm()), detail: "admin console: Users and Realm settings" };
@@ -80,10 +82,10 @@ async function accountConsoleWorks(): Promise<SessionCheck> {
   const page = account.page;
   await timed("account console: reload", async () => {
     await page.reload();
-    await page.locator("#kc-form-login").or(page.locator("input#firstName")).first().waitFor();
+    await page.locator("#kc-form-login").or(page.locator(FIRST_NAME)).first().waitFor();
   });
   if (await account.showsLoginForm()) return { ok: false, detail: "the account console shows the login form" };
-  const firstName = await page.locator("input#firstName").inputValue();
+  const firstName = await page.locator(FIRST_NAME).first().inputValue();
   await account.screenshot(`${phase}-personal-info`);
   return { ok: firstName === user.username, detail: `account console: first name ${firstName}` };
 }
@@ -114,6 +116,8 @@ beforeAll(async () => {
 }, 15 * 60_000);
 
 afterAll(async () => {
+  // The last state of each page, whatever the tests did: the artifact shows where a failure left them.
+  for (const user of [admin, account]) await user?.screenshot("final").catch(() => undefined);
   await chromium?.close();
   rmSync(home, { recursive: true, force: true });
   writeFileSync(TIMINGS_FILE, JSON.stringify(timings, null, 2));
@@ -154,7 +158,7 @@ describe("real clients through the ALB-like proxy: Chromium, openid-client and t
       await account.pin(ACCOUNT_CONSOLE, pinned!);
       await timed("account console: first load to login form", () => account.page.goto(ACCOUNT_CONSOLE));
       await timed("account console: log in", () => account.logIn(user.username, user.password));
-      await account.page.locator("input#firstName").waitFor();
+      await account.page.locator(FIRST_NAME).first().waitFor();
       await account.screenshot("logged-in");
       expect(await account.pinnedTo()).toBe(pinned);
 
@@ -178,7 +182,7 @@ describe("real clients through the ALB-like proxy: Chromium, openid-client and t
     await stand.step("3. drill: pinned node, then the other", async () => {
       const pinnedByProxy = async (nodes: DrillNode[]) => {
         const name = await admin.pinnedTo();
-        const node = nodes.find((n) => n.id === name);
+        const node = nodes.find((n) => nodeNameOf(n.id) === name);
         if (node === undefined) throw new Error(`the admin's browser is pinned to ${name}, which is not running`);
         // The drill's AWS way to find the node (server info's uptime) must agree with the proxy's cookie.
         expect((await http.pinnedNode(nodes)).id).toBe(node.id);
@@ -200,7 +204,7 @@ describe("real clients through the ALB-like proxy: Chromium, openid-client and t
       expect({ passed: verdict.passed, verdict: formatVerdict(verdict) }).toEqual({ passed: true, verdict: expect.any(String) });
       expect(verdict.rounds.map((r) => r.wasPinned)).toEqual([true, true]);
       // Each loss moved the clients to the survivor: the proxy's cookie and the app's back channel follow it.
-      expect(await admin.pinnedTo()).toBe(verdict.rounds[0].stopped.id);
+      expect(await admin.pinnedTo()).toBe(nodeNameOf(verdict.rounds[0].stopped.id));
       expect({ browser: misconfigurations([...admin.record.console, ...account.record.console]), nodes: nodeMisconfigurations() }).toEqual({ browser: [], nodes: [] });
       process.stdout.write(`failed requests seen by Chromium: ${JSON.stringify([...admin.record.failedRequests, ...account.record.failedRequests])}\n`);
     });
