@@ -137,6 +137,7 @@ export interface AuthorizationRequest {
   url: string;
   verifier: string;
   state: string;
+  nonce: string;
 }
 
 export function authorizationRequest(
@@ -147,6 +148,7 @@ export function authorizationRequest(
 ): AuthorizationRequest {
   const verifier = randomBytes(32).toString("base64url");
   const state = randomBytes(12).toString("base64url");
+  const nonce = randomBytes(12).toString("base64url");
   const params = new URLSearchParams({
     client_id: clientId,
     redirect_uri: redirectUri,
@@ -154,12 +156,22 @@ export function authorizationRequest(
     response_mode: "query",
     scope: "openid",
     state,
-    nonce: randomBytes(12).toString("base64url"),
+    nonce,
     code_challenge: createHash("sha256").update(verifier).digest("base64url"),
     code_challenge_method: "S256",
     ...extra,
   });
-  return { url: `${issuer}/protocol/openid-connect/auth?${params.toString()}`, verifier, state };
+  return { url: `${issuer}/protocol/openid-connect/auth?${params.toString()}`, verifier, state, nonce };
+}
+
+/** A response as the Fetch API's Response, for libraries that take a fetch implementation. */
+export function asFetchResponse(response: Response): globalThis.Response {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  }
+  const empty = response.status === 204 || response.status === 304;
+  return new globalThis.Response(empty ? null : response.body, { status: response.status, headers });
 }
 
 /** The `action` of Keycloak's login form (`kc-form-login`), HTML entities decoded. */

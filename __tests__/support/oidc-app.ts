@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import * as oidc from "openid-client";
 import { PORTS } from "../../modules/constants";
-import { Browser, fetchOnce, loginFormAction, type Endpoint } from "./browser";
+import { asFetchResponse, Browser, fetchOnce, loginFormAction, type Endpoint } from "./browser";
 import { STICKY_COOKIE } from "./haproxy";
 import type { KeycloakNode } from "./keycloak-node";
 
@@ -36,12 +36,7 @@ class StickyFetch {
       const m = new RegExp(`^${STICKY_COOKIE}=([^;]*)`).exec(line);
       if (m !== null) this.server = m[1];
     }
-    const responseHeaders = new Headers();
-    for (const [name, value] of Object.entries(response.headers)) {
-      if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
-    }
-    const empty = response.status === 204 || response.status === 304;
-    return new Response(empty ? null : response.body, { status: response.status, headers: responseHeaders });
+    return asFetchResponse(response);
   };
 }
 
