@@ -3,7 +3,7 @@ import { DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListTasksComm
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { mockClient } from "aws-sdk-client-mock";
 import { AwsDrillTarget } from "../tools/drill-aws";
-import { runDrill, type DrillSession } from "../tools/drill-scenario";
+import { nodeStartedAt, runDrill, type DrillSession } from "../tools/drill-scenario";
 
 /**
  * The drill's AWS side against mocked ECS, ELBv2 and CloudWatch Logs clients: the calls it makes
@@ -230,4 +230,13 @@ test("a session that is not logged in before anything is stopped stops nothing",
   const verdict = await runDrill(w.target(), { pinnedNode: async (n) => n[0], check: async () => ({ ok: false, detail: "login_required" }) });
   expect(verdict).toMatchObject({ passed: false, aborted: expect.stringContaining("login_required") });
   expect(ecs.commandCalls(StopTaskCommand)).toHaveLength(0);
+});
+
+test("the session's task is the one that started last before the serving JVM did; two tasks started within 10 s of each other are not told apart", () => {
+  const nodes = [1, 2].map((n) => ({ id: arn(n), address: ip(n), startedAt: task(n).startedAt.getTime() }));
+  // The JVM starts a few seconds after ECS reports the task started.
+  expect(nodeStartedAt(nodes, nodes[1].startedAt + 4_000)?.id).toBe(arn(2));
+  expect(nodeStartedAt(nodes, nodes[0].startedAt + 4_000)?.id).toBe(arn(1));
+  expect(nodeStartedAt(nodes, nodes[0].startedAt - 1_000)).toBeUndefined();
+  expect(nodeStartedAt([nodes[0], { ...nodes[1], startedAt: nodes[0].startedAt + 5_000 }], nodes[0].startedAt + 9_000)).toBeUndefined();
 });
