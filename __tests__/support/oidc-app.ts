@@ -123,6 +123,16 @@ export async function createAppClient(node: KeycloakNode, token: string): Promis
     directAccessGrantsEnabled: false,
     redirectUris: [APP_REDIRECT_URI],
     attributes: { "pkce.code.challenge.method": "S256" },
+    // Keycloak 26 introspects a token only for a client in its audience ("Client 'e2e-app' is not in
+    // the token audience", found by the first run); an app introspecting its own tokens needs this.
+    protocolMappers: [
+      {
+        name: "own audience",
+        protocol: "openid-connect",
+        protocolMapper: "oidc-audience-mapper",
+        config: { "included.client.audience": APP_CLIENT_ID, "access.token.claim": "true", "introspection.token.claim": "true" },
+      },
+    ],
   });
   return secret;
 }
