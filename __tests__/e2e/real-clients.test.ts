@@ -12,7 +12,7 @@ import { LocalDrillTarget, nodeNameOf } from "../support/drill-local";
 import { STICKY_COOKIE } from "../support/haproxy";
 import { REPO_ROOT } from "../support/keycloak-dist";
 import { adminToken } from "../support/keycloak-login";
-import { createAppClient, createUser, OidcApp, type User } from "../support/oidc-app";
+import { APP_CLIENT_ID, createAppClient, createUser, OidcApp, type User } from "../support/oidc-app";
 
 /**
  * The original check as people and applications make it, on one 2-node stand (the cluster e2e's,
@@ -87,7 +87,16 @@ async function accountConsoleWorks(): Promise<SessionCheck> {
   if (await account.showsLoginForm()) return { ok: false, detail: "the account console shows the login form" };
   const firstName = await page.locator(FIRST_NAME).first().inputValue();
   await account.screenshot(`${phase}-personal-info`);
-  return { ok: firstName === user.username, detail: `account console: first name ${firstName}` };
+  await timed("account console: Applications", async () => {
+    await page.getByRole("link", { name: "Applications", exact: true }).click();
+    await page.waitForURL(/\/applications$/);
+    await page.getByRole("heading", { name: "Applications" }).or(page.getByText(APP_CLIENT_ID)).or(page.locator("#kc-form-login")).filter({ visible: true }).first().waitFor();
+  });
+  await account.screenshot(`${phase}-applications`);
+  const applicationsShown = !(await account.showsLoginForm());
+  // Back to Personal info, where the next check's reload starts.
+  await page.goto(ACCOUNT_CONSOLE);
+  return { ok: firstName === user.username && applicationsShown, detail: `account console: first name ${firstName}, Applications shown` };
 }
 
 /** Every client in turn; the first that is not logged in fails the check. */
