@@ -42,8 +42,8 @@ class StickyFetch {
 
 export class OidcApp {
   private refreshToken?: string;
-  /** The first access token, kept to be introspected after the node that issued it is gone. */
-  firstAccessToken?: string;
+  /** The latest access token and the node that issued it: the next round introspects it, maybe after that node is gone. */
+  private lastAccessToken?: { token: string; issuedBy?: string };
   subject?: string;
 
   private constructor(
@@ -83,22 +83,26 @@ export class OidcApp {
     if (redirect.status !== 302 || redirect.location === undefined) throw new Error(`login answered ${redirect.status}: ${redirect.body.slice(0, 300)}`);
     const tokens = await oidc.authorizationCodeGrant(this.config, new URL(redirect.location), { pkceCodeVerifier: verifier, expectedState: state });
     this.refreshToken = tokens.refresh_token;
-    this.firstAccessToken = tokens.access_token;
+    this.lastAccessToken = { token: tokens.access_token, issuedBy: this.server };
     this.subject = tokens.claims()?.sub;
   }
 
   /**
-   * One round of what an application does with a session: refresh the tokens, read userinfo with
-   * the new access token, introspect the first access token (issued before any node was killed).
+   * One round of what an application does with a session: introspect the access token of the
+   * previous round (issued by the node the app was pinned to then, which may be gone now; the
+   * master realm's tokens live 60 s, so rounds must be closer than that), refresh the tokens with
+   * the refresh token of the previous round, read userinfo with the new access token.
    */
   async useSession(): Promise<{ ok: boolean; detail: string }> {
-    if (this.refreshToken === undefined || this.subject === undefined) return { ok: false, detail: "not signed in" };
+    if (this.refreshToken === undefined || this.subject === undefined || this.lastAccessToken === undefined) return { ok: false, detail: "not signed in" };
+    const previous = this.lastAccessToken;
+    const introspection = await oidc.tokenIntrospection(this.config, previous.token);
     const refreshed = await oidc.refreshTokenGrant(this.config, this.refreshToken);
     this.refreshToken = refreshed.refresh_token ?? this.refreshToken;
+    this.lastAccessToken = { token: refreshed.access_token, issuedBy: this.server };
     const userinfo = await oidc.fetchUserInfo(this.config, refreshed.access_token, this.subject);
-    const introspection = await oidc.tokenIntrospection(this.config, this.firstAccessToken!);
     const ok = introspection.active === true && introspection.sub === this.subject && userinfo.sub === this.subject;
-    return { ok, detail: `refresh ok (via ${this.server}), userinfo ${userinfo.preferred_username}, first access token active=${introspection.active}` };
+    return { ok, detail: `token issued by ${previous.issuedBy} active=${introspection.active}, refreshed via ${this.server}, userinfo ${userinfo.preferred_username}` };
   }
 }
 
