@@ -1,6 +1,15 @@
 // Transpile-only (swc): type-checking is `npm run build`, so tests stay fast.
-const transform = { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }] };
-const common = { testEnvironment: "node", transform, moduleFileExtensions: ["ts", "js", "json"] };
+const transform = {
+  "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }],
+  // openid-client and its two dependencies ship only ES modules: swc turns them into CommonJS for jest.
+  "^.+\\.js$": ["@swc/jest", { jsc: { parser: { syntax: "ecmascript" }, target: "es2022" }, module: { type: "commonjs" } }],
+};
+const common = {
+  testEnvironment: "node",
+  transform,
+  transformIgnorePatterns: ["/node_modules/(?!(openid-client|oauth4webapi|jose)/)"],
+  moduleFileExtensions: ["ts", "js", "json"],
+};
 
 module.exports = {
   projects: [

@@ -42,6 +42,13 @@ describe("users' CI workflows", () => {
     expect(pr.match(/^\s*(- run: )?terraform /gm)).toBeNull();
   });
 
+  test("the browser e2e job runs the real-clients e2e and keeps its screenshots as an artifact even when it fails", () => {
+    const job = pr.split("\n  browser-e2e:\n")[1];
+    expect(job).toBeDefined();
+    expect(job).toContain("__tests__/e2e/real-clients.test.ts");
+    expect(job).toMatch(/- uses: actions\/upload-artifact@v4\n\s+if: always\(\)\n\s+with:\n\s+name: browser-e2e-screenshots\n\s+path: \.cache\/browser-e2e\n/);
+  });
+
   test("the test job installs terraform and declares the full validation the runner can do", () => {
     const testJob = pr.split("\n  plan:\n")[0];
     expect(testJob).toContain("uses: hashicorp/setup-terraform@v3");

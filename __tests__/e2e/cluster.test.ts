@@ -226,7 +226,7 @@ describe("two-node Keycloak cluster from the synthesized task definition, Fargat
         const tabId = new URL(action!, stand.realm.issuer).searchParams.get("tab_id")!;
         expect(await servedBy(stand.proxy.logFile, "POST", tabId)).toMatchObject({ server: b.name, status: 302 });
         expect(browser.cookie(STICKY_COOKIE)).toBe(b.name);
-        await exchangeCode(browser, stand.realm, code!, auth.verifier);
+        await exchangeCode(browser, stand.realm, redirect.location!, auth);
         return killedAt;
       });
       await replace(a, "node-a rejoins after the kill");

@@ -68,7 +68,7 @@ function scenario(from: string, expected: UpgradeStrategy): void {
   const summary = new ClusterSummary([`upgrade ${from} -> ${KEYCLOAK_VERSION}`], 0);
   const stand = new ClusterStand(summary, join(REPO_ROOT, ".cache", `e2e-upgrade-${from}.md`), from);
 
-  beforeAll(() => stand.build(), 20 * 60_000);
+  beforeAll(() => stand.build({ runtime: "dist" }), 20 * 60_000);
   afterAll(async () => {
     const errors = await stand.tearDown();
     if (errors.length > 0) throw new Error(errors.join("\n"));

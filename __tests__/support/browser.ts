@@ -23,6 +23,8 @@ export interface RequestOptions {
   form?: Record<string, string>;
   /** Sent as application/json. */
   json?: unknown;
+  /** Sent as it is, with the caller's Content-Type header. */
+  body?: string;
   /** @default 15_000 */
   timeoutMs?: number;
 }
@@ -33,8 +35,8 @@ interface Cookie {
 }
 
 export interface Endpoint {
-  /** Address to connect to instead of resolving the URL's host. */
-  address: string;
+  /** Address to connect to instead of resolving the URL's host. @default the URL's host, resolved by DNS */
+  address?: string;
   /** PEM certificates to trust for https. */
   ca?: string;
 }
@@ -50,6 +52,8 @@ export function fetchOnce(url: string, endpoint: Endpoint, options: RequestOptio
   } else if (options.json !== undefined) {
     payload = JSON.stringify(options.json);
     headers["Content-Type"] = "application/json";
+  } else if (options.body !== undefined) {
+    payload = options.body;
   }
   if (payload !== undefined) headers["Content-Length"] = String(Buffer.byteLength(payload));
   const secure = target.protocol === "https:";
@@ -57,7 +61,7 @@ export function fetchOnce(url: string, endpoint: Endpoint, options: RequestOptio
   return new Promise((resolve, reject) => {
     const req = send(
       {
-        host: endpoint.address,
+        host: endpoint.address ?? target.hostname,
         port: target.port === "" ? (secure ? 443 : 80) : Number(target.port),
         path: `${target.pathname}${target.search}`,
         method: options.method ?? (payload === undefined ? "GET" : "POST"),
@@ -133,6 +137,7 @@ export interface AuthorizationRequest {
   url: string;
   verifier: string;
   state: string;
+  nonce: string;
 }
 
 export function authorizationRequest(
@@ -143,6 +148,7 @@ export function authorizationRequest(
 ): AuthorizationRequest {
   const verifier = randomBytes(32).toString("base64url");
   const state = randomBytes(12).toString("base64url");
+  const nonce = randomBytes(12).toString("base64url");
   const params = new URLSearchParams({
     client_id: clientId,
     redirect_uri: redirectUri,
@@ -150,12 +156,22 @@ export function authorizationRequest(
     response_mode: "query",
     scope: "openid",
     state,
-    nonce: randomBytes(12).toString("base64url"),
+    nonce,
     code_challenge: createHash("sha256").update(verifier).digest("base64url"),
     code_challenge_method: "S256",
     ...extra,
   });
-  return { url: `${issuer}/protocol/openid-connect/auth?${params.toString()}`, verifier, state };
+  return { url: `${issuer}/protocol/openid-connect/auth?${params.toString()}`, verifier, state, nonce };
+}
+
+/** A response as the Fetch API's Response, for libraries that take a fetch implementation. */
+export function asFetchResponse(response: Response): globalThis.Response {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  }
+  const empty = response.status === 204 || response.status === 304;
+  return new globalThis.Response(empty ? null : response.body, { status: response.status, headers });
 }
 
 /** The `action` of Keycloak's login form (`kc-form-login`), HTML entities decoded. */

@@ -13,7 +13,7 @@ import { REPO_ROOT, type KeycloakDist } from "./keycloak-dist";
 import type { Realm } from "./keycloak-login";
 import { KeycloakNode } from "./keycloak-node";
 import { MariaDb, sqlString } from "./mariadb";
-import { NodeRuntime } from "./node-runtime";
+import { NodeRuntime, type RuntimeKind } from "./node-runtime";
 import { freeTestSubnet } from "./netns-extras";
 import { SecretsManagerStub } from "./secrets-manager-stub";
 import {
@@ -65,6 +65,12 @@ export interface StandOptions {
    * @default false: nodes a and b are the targets, node-c has the dev task size
    */
   ecs?: boolean;
+  /**
+   * What the nodes run (node-runtime.ts). An upgrade swaps a node's release, which only the
+   * distribution runtime can: the image is built for one release.
+   * @default runtimeKind(): the image, unless KEYCLOAK_E2E_RUNTIME=dist
+   */
+  runtime?: RuntimeKind;
 }
 
 export class ClusterStand {
@@ -107,7 +113,7 @@ export class ClusterStand {
     const work = this.tempDirs.make("kc-e2e-");
     this.teardown.track("dir", work);
 
-    this.runtime = await NodeRuntime.prepare(MARIADB_STAND_IN_OVERRIDES, this.version);
+    this.runtime = await NodeRuntime.prepare(MARIADB_STAND_IN_OVERRIDES, this.version, options.runtime);
     this.dist = this.runtime.dist;
     this.summary.notes.push(
       this.dist.built ? `Built the distribution in ${this.dist.buildSeconds.toFixed(0)} s.` : "Reused the cached built distribution.",
@@ -157,7 +163,8 @@ export class ClusterStand {
     const makeNode = (name: string, host: Host, task: TaskContainer, dist?: KeycloakDist) => {
       // No heap option: kc.sh's container default (70 % of the cgroup's limit) applies, as in the image.
       const files = this.runtime!.node(name, work, dbTls.ca, this.container.environment, secretValues, undefined, dist);
-      const cgroup = taskCgroupFor(name, task, this.teardown);
+      // A task of another release is a new task: its own cgroup, next to the stopped one's.
+      const cgroup = taskCgroupFor(dist === undefined || dist === this.dist ? name : `${name}-${dist.version}`, task, this.teardown);
       this.summary.sizingOf(name, cgroup.describe());
       return new KeycloakNode({
         name,

@@ -1,5 +1,6 @@
+import * as oidc from "openid-client";
 import { PORTS } from "../../modules/constants";
-import { authorizationRequest, Browser, codeFrom, fetchOnce, loginFormAction, type Endpoint } from "./browser";
+import { asFetchResponse, authorizationRequest, Browser, codeFrom, fetchOnce, loginFormAction, type AuthorizationRequest, type Endpoint } from "./browser";
 import type { KeycloakNode } from "./keycloak-node";
 
 /** A user's and an admin's ways into Keycloak: the browser login to the account console, and the admin API. */
@@ -22,16 +23,34 @@ export interface Tokens {
   refresh_token: string;
 }
 
-export async function exchangeCodeForTokens(browser: Browser, realm: Realm, code: string, verifier: string): Promise<Tokens> {
-  const response = await browser.request(`${realm.issuer}/protocol/openid-connect/token`, {
-    form: { grant_type: "authorization_code", code, redirect_uri: realm.accountUrl, client_id: "account-console", code_verifier: verifier },
-  });
-  if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}: ${response.body.slice(0, 300)}`);
-  return JSON.parse(response.body) as Tokens;
+/**
+ * The account console's side of the code flow, done by openid-client (a certified relying
+ * party): the redirect's state, issuer and code, the token request with the PKCE verifier, the
+ * ID token's claims and nonce. Its requests go through `browser` (cookie jar, test endpoint).
+ */
+export async function exchangeCodeForTokens(browser: Browser, realm: Realm, callback: string, auth: AuthorizationRequest): Promise<Tokens> {
+  const config = new oidc.Configuration(
+    { issuer: realm.issuer, token_endpoint: `${realm.issuer}/protocol/openid-connect/token`, authorization_response_iss_parameter_supported: true },
+    "account-console",
+    undefined,
+    oidc.None(),
+  );
+  config[oidc.customFetch] = async (url, options) =>
+    asFetchResponse(await browser.request(url, { method: options.method, headers: options.headers, body: options.body == null ? undefined : String(options.body) }));
+  try {
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: auth.verifier, expectedState: auth.state, expectedNonce: auth.nonce });
+    if (tokens.refresh_token === undefined) throw new Error("the token response has no refresh token");
+    return { access_token: tokens.access_token, refresh_token: tokens.refresh_token };
+  } catch (error) {
+    // openid-client's messages are generic; the cause says which check failed or what the server answered.
+    const cause = (error as { cause?: unknown }).cause;
+    throw new Error(`code exchange after ${callback.slice(0, 120)}: ${(error as Error).message}${cause === undefined ? "" : ` (${JSON.stringify(cause).slice(0, 300)})`}`);
+  }
 }
 
-export async function exchangeCode(browser: Browser, realm: Realm, code: string, verifier: string): Promise<string> {
-  return (await exchangeCodeForTokens(browser, realm, code, verifier)).access_token;
+/** The access token of `exchangeCodeForTokens`. */
+export async function exchangeCode(browser: Browser, realm: Realm, callback: string, auth: AuthorizationRequest): Promise<string> {
+  return (await exchangeCodeForTokens(browser, realm, callback, auth)).access_token;
 }
 
 /** Full browser login to the account console (login page, password, code for tokens); throws on any unexpected answer. */
@@ -45,7 +64,7 @@ export async function logIn(browser: Browser, realm: Realm): Promise<Tokens> {
   if (redirect.status !== 302 || code === undefined) {
     throw new Error(`login POST answered ${redirect.status} ${redirect.location ?? ""}: ${redirect.body.slice(0, 300)}`);
   }
-  return exchangeCodeForTokens(browser, realm, code, auth.verifier);
+  return exchangeCodeForTokens(browser, realm, redirect.location!, auth);
 }
 
 /**
@@ -60,7 +79,7 @@ export async function stillLoggedIn(browser: Browser, realm: Realm): Promise<{ o
   if (redirect.status !== 302 || code === undefined) {
     return { ok: false, detail: `auth answered ${redirect.status} ${redirect.location ?? redirect.body.slice(0, 200)}` };
   }
-  const token = await exchangeCode(browser, realm, code, auth.verifier);
+  const token = await exchangeCode(browser, realm, redirect.location!, auth);
   const profile = await browser.request(`${realm.issuer}/account`, {
     headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
   });

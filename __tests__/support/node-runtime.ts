@@ -35,7 +35,7 @@ export class NodeRuntime {
   ) {}
 
   /** Builds (or takes from the cache) what nodes run, with the build options `overrides`. */
-  static async prepare(overrides: Record<string, string>, version = KEYCLOAK_VERSION, kind = runtimeKind()): Promise<NodeRuntime> {
+  static async prepare(overrides: Record<string, string>, version = KEYCLOAK_VERSION, kind: RuntimeKind = runtimeKind()): Promise<NodeRuntime> {
     const dist = keycloakDist(overrides, version);
     return new NodeRuntime(kind, dist, kind === "image" ? await builtImage(overrides, version) : undefined);
   }

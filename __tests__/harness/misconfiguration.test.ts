@@ -1,0 +1,31 @@
+import { misconfigurations } from "../support/chromium";
+
+/**
+ * The browser e2e's misconfiguration check over messages as Chromium and Keycloak word them: each
+ * kind of misconfiguration the issue names is caught, and the everyday noise of a working console
+ * is not.
+ */
+
+const MISCONFIGURED = {
+  csp: "error: Refused to frame 'https://keycloak.other.test/' because it violates the following Content Security Policy directive: \"frame-src 'self'\".",
+  mixedContent: "error: Mixed Content: The page at 'https://keycloak.e2e.test/admin/master/console/' was loaded over HTTPS, but requested an insecure resource 'http://keycloak.e2e.test/realms/master/protocol/openid-connect/token'. This request has been blocked; the content must be served over HTTPS.",
+  cookieRejected: "warning: A cookie associated with a cross-site resource at https://keycloak.e2e.test/ was set without the `SameSite` attribute. It has been blocked",
+  redirectUri: "WARN  [org.keycloak.events] (executor-thread-3) type=\"LOGIN_ERROR\", realmId=\"x\", clientId=\"security-admin-console\", error=\"invalid_redirect_uri\", redirect_uri=\"https://keycloak.wrong.test/admin/master/console/\"",
+  hostname: "WARN  [org.keycloak.quarkus.runtime.hostname.DefaultHostnameProvider] Hostname v1 options [hostname-url] are still in use, please review your configuration",
+  insecureContext: "pageerror: Web Crypto API is not available: the page is not a secure context",
+};
+
+test("every kind of misconfiguration the browser or Keycloak reports is caught", () => {
+  for (const [kind, line] of Object.entries(MISCONFIGURED)) expect({ kind, caught: misconfigurations([line]) }).toEqual({ kind, caught: [line] });
+});
+
+test("ordinary console noise of a working session is not a misconfiguration", () => {
+  const noise = [
+    "error: Failed to load resource: the server responded with a status of 401 ()",
+    "warning: [DOM] Input elements should have autocomplete attributes (suggested: \"current-password\")",
+    "error: Failed to load resource: net::ERR_CONNECTION_REFUSED",
+    // A peer killed by the drill (the e2e's third run failed on this line before the pattern was narrowed).
+    "2026-11-29 14:26:08,101 WARN  [org.jgroups.protocols.TCP] (TcpServer.Acceptor[7800]-1,localhost-6552(v=16.0.14)) JGRP000006: 198.18.122.12:7800: failed accepting connection from peer SSLSocket[hostname=198.18.122.11, port=35457, Session(1795962367869|TLS_AES_256_GCM_SHA384)]: java.net.SocketException: Socket is closed",
+  ];
+  expect(misconfigurations(noise)).toEqual([]);
+});

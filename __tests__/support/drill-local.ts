@@ -1,0 +1,50 @@
+import type { DrillNode, DrillTarget } from "../../tools/drill-scenario";
+import type { ClusterStand } from "./cluster-stand";
+import type { KeycloakNode } from "./keycloak-node";
+
+/** `<node name>/<start number>`: one id per start, like one task ARN per ECS task. */
+export function localNodeId(node: KeycloakNode): string {
+  return `${node.name}/${node.starts.length}`;
+}
+
+/** The node name of a local id (what the proxy's stickiness cookie holds). */
+export function nodeNameOf(id: string): string {
+  return id.split("/")[0];
+}
+
+/**
+ * The drill's target on the local cluster stand: the service's two nodes, stopped with SIGKILL
+ * (a task that dies), replaced the way ECS does it (the same node started again from the task
+ * definition), healthy once ready, in one cluster and marked UP by the proxy.
+ */
+export class LocalDrillTarget implements DrillTarget {
+  private replacements: Promise<void>[] = [];
+
+  constructor(
+    private readonly stand: ClusterStand,
+    private readonly service: KeycloakNode[],
+    private readonly startTimeoutMs: number,
+  ) {}
+
+  async listNodes(): Promise<DrillNode[]> {
+    // A replacement is a new task: the same node started again gets a new id, as ECS gives a new ARN.
+    return this.service.filter((node) => node.running).map((node) => ({ id: localNodeId(node), address: node.address, startedAt: node.starts.at(-1)!.startedAt }));
+  }
+
+  async stopNode(target: DrillNode): Promise<void> {
+    const node = this.service.find((n) => n.running && localNodeId(n) === target.id);
+    if (node === undefined) throw new Error(`${target.id} is not a node of the service`);
+    await node.kill();
+    // ECS starts the replacement on its own; the drill only waits for the service to be whole.
+    this.replacements.push(this.stand.startAndWait(node, this.startTimeoutMs));
+  }
+
+  async waitHealthy(count: number, since: number, timeoutMs: number): Promise<DrillNode[]> {
+    await Promise.all(this.replacements.splice(0));
+    const nodes = this.service.filter((node) => node.running);
+    if (nodes.length < count) throw new Error(`${nodes.length} of ${count} nodes run`);
+    await this.stand.formCluster(since === 0 ? "drill: before the first stop" : "drill: replacement joined", nodes, timeoutMs);
+    await this.stand.waitProxySeesUp(...nodes);
+    return this.listNodes();
+  }
+}
