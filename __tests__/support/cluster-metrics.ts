@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { SIDECAR_NAME } from "../../modules/cluster-metrics";
-import type { Host } from "./test-network";
+import { resolveCommand } from "./command-stubs";
 
 /**
  * The cluster-split alarm as synthesized, for the unit test and the e2e: the sidecar container
@@ -143,9 +145,11 @@ export function splitAlarmBreaches(alarm: SplitAlarm, values: Record<string, num
  * node's management port, as inside a Fargate task) until it has printed its first line, and
  * returns that line: an EMF record on stdout, or its complaint on stderr.
  */
-export function scrapeOnce(host: Host, sidecar: SidecarDefinition, timeoutMs = 20_000): Promise<{ stream: "stdout" | "stderr"; line: string }> {
-  const argv = host.namespace.command([...sidecar.entryPoint, ...sidecar.command]);
-  const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+export function scrapeOnce(namespace: string, sidecar: SidecarDefinition, timeoutMs = 20_000): Promise<{ stream: "stdout" | "stderr"; line: string }> {
+  const child = spawn(resolveCommand("ip"), ["netns", "exec", namespace, ...sidecar.entryPoint, ...sidecar.command], {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   return new Promise((resolve, reject) => {
     const stop = () => {
       try {
@@ -176,4 +180,46 @@ export function scrapeOnce(host: Host, sidecar: SidecarDefinition, timeoutMs = 2
       reject(error);
     });
   });
+}
+
+/** `${type.name.attr}` of the synthesized JSON, resolved to the literal the resource has there (a name known at synth). */
+function literalOf(json: Resources, reference: string): string {
+  const m = /^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$/.exec(reference);
+  const value = m === null ? undefined : json.resource?.[m[1]]?.[m[2]]?.[m[3]];
+  if (typeof value !== "string" || value.includes("${")) throw new Error(`${reference} does not resolve to a literal in the synthesized stack`);
+  return value;
+}
+
+/**
+ * The cluster-split alarm of a synthesized stack applied to live nodes: each node's sidecar, as
+ * synthesized, reports its view; the report must be the metric the alarm's `members` query reads
+ * (namespace, name and dimensions resolved to the stack's names); the alarm's own expression and
+ * comparison then give the verdict for a number of running tasks.
+ */
+export class SplitAlarmProbe {
+  readonly sidecar: SidecarDefinition;
+  readonly alarm: SplitAlarm;
+  private readonly json: Resources;
+
+  constructor(synthDir: string, stack: string) {
+    this.json = JSON.parse(readFileSync(join(synthDir, "stacks", stack, "cdk.tf.json"), "utf8")) as Resources;
+    this.sidecar = metricsSidecar(this.json);
+    this.alarm = splitAlarm(this.json);
+  }
+
+  /** The view size `namespace`'s sidecar reports now; throws unless the alarm's `members` query reads that report. */
+  async members(namespace: string): Promise<number> {
+    const { stream, line } = await scrapeOnce(namespace, this.sidecar);
+    if (stream !== "stdout") throw new Error(`the ${SIDECAR_NAME} sidecar in ${namespace} reported no metric: ${line}`);
+    const metric = emfMetric(line);
+    const reader = queryReading(this.alarm, metric, (reference) => literalOf(this.json, reference));
+    if (reader !== "members") {
+      throw new Error(`the alarm's members query does not read what the sidecar prints (read by: ${reader ?? "no query"}): ${line}`);
+    }
+    return metric.value;
+  }
+
+  verdict(runningTasks: number, members: number[]): { value: number; breaches: boolean } {
+    return splitAlarmBreaches(this.alarm, { running: [runningTasks], members });
+  }
 }

@@ -5,7 +5,7 @@ import type { Endpoint } from "./browser";
 import { proxyRulesOfSynth } from "./alb-rules";
 import { ClusterSummary } from "./cluster-summary";
 import { waitForCluster } from "./cluster-checks";
-import { caBundleUrl, databaseTls, installDatabaseCa, withDatabaseEndpoint, type TestCa } from "./database-tls";
+import { databaseTls, installDatabaseCa, withDatabaseEndpoint, type TestCa } from "./database-tls";
 import { Haproxy, makeCertificate } from "./haproxy";
 import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "./keycloak-dist";
 import type { Realm } from "./keycloak-login";
@@ -13,12 +13,11 @@ import { KeycloakNode, nodeEnvironment } from "./keycloak-node";
 import { MariaDb, sqlString } from "./mariadb";
 import { freeTestSubnet } from "./netns-extras";
 import { SecretsManagerStub } from "./secrets-manager-stub";
+import { setUpTaskSecrets } from "./rds-stand-in";
 import {
   forMariaDbStandIn,
   jdbcTarget,
   MARIADB_STAND_IN_OVERRIDES,
-  parseSecretReference,
-  resolveSecrets,
   STACK,
   synthesizeTaskContainers,
   type TaskContainer,
@@ -26,7 +25,7 @@ import {
 import { taskCgroupFor } from "./task-cgroup";
 import { runLogDir, Teardown } from "./teardown";
 import { TempDirs } from "./temp-dir";
-import { runDatabaseSetup, TestNetwork, type Host } from "./test-network";
+import { TestNetwork, type Host } from "./test-network";
 import { waitFor } from "./waiting";
 
 /**
@@ -69,6 +68,8 @@ export class ClusterStand {
   nodes!: StandNodes;
   realm!: Realm;
   logDir = LOG_ROOT;
+  /** Where the prod and dev stacks were synthesized (cdktf.out layout). */
+  synthDir = "";
 
   constructor(readonly summary: ClusterSummary) {
     this.teardown.add("temporary directories", () => this.tempDirs.removeAll());
@@ -87,6 +88,7 @@ export class ClusterStand {
 
     const subnet = freeTestSubnet();
     const synthDir = join(work, "synth");
+    this.synthDir = synthDir;
     // The test's client is the host side of the bridge (the gateway address): an admin source,
     // since the scenarios log in as the master realm's admin through the proxy.
     const synthesized = synthesizeTaskContainers(
@@ -170,34 +172,10 @@ export class ClusterStand {
     this.db.query(`CREATE USER 'kcadmin'@'%' IDENTIFIED BY ${sqlString(masterPassword)};
               GRANT ALL PRIVILEGES ON *.* TO 'kcadmin'@'%' WITH GRANT OPTION;`);
     const secrets = new SecretsManagerStub(join(work, "aws"));
-    const arns = new Map<string, string>();
-    const arnFor = (reference: string): string => {
-      if (!arns.has(reference)) {
-        const name = /\.([^.]+)\.arn\}$/.exec(reference)?.[1] ?? `secret-${arns.size}`;
-        arns.set(reference, `arn:aws:secretsmanager:${REGION}:123456789012:secret:${name}-${randomBytes(3).toString("hex")}`);
-        secrets.createSecret(arns.get(reference)!);
-      }
-      return arns.get(reference)!;
-    };
-    const secretOf = (name: string) => {
-      const secret = this.container.secrets.find((s) => s.name === name);
-      if (secret === undefined) throw new Error(`the task definition has no secret ${name}`);
-      return arnFor(parseSecretReference(secret.valueFrom).arn);
-    };
     const masterSecretArn = `arn:aws:secretsmanager:${REGION}:123456789012:secret:rds!db-e2e-${randomBytes(3).toString("hex")}`;
     secrets.createSecret(masterSecretArn, { username: "kcadmin", password: masterPassword });
-    await runDatabaseSetup({
-      bastion,
-      secrets,
-      dbHost,
-      dbPort,
-      caBundleUrl: caBundleUrl(ca),
-      region: REGION,
-      masterSecretArn,
-      userSecretArn: secretOf("KC_DB_USERNAME"),
-      adminSecretArn: secretOf("KC_BOOTSTRAP_ADMIN_USERNAME"),
-    });
-    return resolveSecrets(this.container, arnFor, secrets);
+    const { secretValues } = await setUpTaskSecrets({ container: this.container, secrets, bastion, dbHost, dbPort, ca, region: REGION, masterSecretArn });
+    return secretValues;
   }
 
   /** Stops everything, records each node's memory and CPU, writes the summary; returns cleanup failures. */

@@ -1,5 +1,3 @@
-import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { proxyRulesOfSynth } from "./alb-rules";
 import {
@@ -8,9 +6,6 @@ import {
   KeycloakNode,
   MARIADB_STAND_IN_OVERRIDES,
   nodeEnvironment,
-  parseSecretReference,
-  resolveSecrets,
-  runDatabaseSetup,
   STACK,
   synthesizeTaskContainer,
   TestNetwork,
@@ -18,13 +13,14 @@ import {
   type Teardown,
   type TaskContainer,
 } from "./cluster";
-import { caBundleUrl, databaseTls, installDatabaseCa, withDatabaseEndpoint } from "./database-tls";
+import { databaseTls, installDatabaseCa, withDatabaseEndpoint, type TestCa } from "./database-tls";
 import { Haproxy, makeCertificate } from "./haproxy";
 import { keycloakDist, nodeHome } from "./keycloak-dist";
-import { MariaDb, sqlString } from "./mariadb";
+import type { MariaDb } from "./mariadb";
 import { freeTestSubnet } from "./netns-extras";
 import { taskCgroupFor } from "./task-cgroup";
 import { SecretsManagerStub } from "./secrets-manager-stub";
+import { setUpTaskSecrets, startRdsStandIn } from "./rds-stand-in";
 
 /**
  * One Keycloak task behind the ALB stand-in, for tests of what the load balancer lets through:
@@ -64,6 +60,16 @@ export interface SingleNodeStand {
   admin: { username: string; password: string };
   /** The haproxy lines generated from the synthesized listener. */
   frontendRules: string[];
+  /** What an operator reaches the database through: the bastion's namespace, the secrets, the RDS endpoint and its CA. */
+  database: {
+    bastion: Host;
+    secrets: SecretsManagerStub;
+    masterSecretArn: string;
+    host: string;
+    port: number;
+    ca: TestCa;
+    region: string;
+  };
 }
 
 const REGION = "eu-west-1";
@@ -91,50 +97,11 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
   const task = network.attach("node", 11, { [dbHost]: dbNet.address });
   const clients = Object.fromEntries(Object.entries(options.clients).map(([name, hostNumber]) => [name, network.attach(name, hostNumber)]));
 
-  const dbDir = join(work, "mariadb");
-  teardown.add("mariadb", () => {
-    try {
-      process.kill(Number(readFileSync(join(dbDir, "mariadb.pid"), "utf8")), "SIGKILL");
-    } catch {
-      // Not started or already stopped.
-    }
-  });
+  const secrets = new SecretsManagerStub(join(work, "aws"));
   // TLS from a test CA with require_secure_transport=ON, as the stack's RDS parameter group has it.
   const dbTls = databaseTls(join(work, "db-tls"), { dns: [dbHost], ips: [dbNet.address] });
-  const db = await MariaDb.start({ workDir: dbDir, address: dbNet.address, port: dbPort, netns: dbNet.namespace.name, tls: dbTls.tls });
-  const masterPassword = randomBytes(24).toString("base64url");
-  db.query(`CREATE USER 'kcadmin'@'%' IDENTIFIED BY ${sqlString(masterPassword)};
-            GRANT ALL PRIVILEGES ON *.* TO 'kcadmin'@'%' WITH GRANT OPTION;`);
-
-  // The two Keycloak secrets exist empty, as Terraform leaves them; the setup fills them.
-  const secrets = new SecretsManagerStub(join(work, "aws"));
-  const arns = new Map<string, string>();
-  const arnFor = (reference: string): string => {
-    if (!arns.has(reference)) {
-      arns.set(reference, `arn:aws:secretsmanager:${REGION}:123456789012:secret:e2e-${arns.size}-${randomBytes(3).toString("hex")}`);
-      secrets.createSecret(arns.get(reference)!);
-    }
-    return arns.get(reference)!;
-  };
-  const secretOf = (name: string) => {
-    const secret = container.secrets.find((s) => s.name === name);
-    if (secret === undefined) throw new Error(`the task definition has no secret ${name}`);
-    return arnFor(parseSecretReference(secret.valueFrom).arn);
-  };
-  const masterSecretArn = `arn:aws:secretsmanager:${REGION}:123456789012:secret:rds!db-e2e-${randomBytes(3).toString("hex")}`;
-  secrets.createSecret(masterSecretArn, { username: "kcadmin", password: masterPassword });
-  await runDatabaseSetup({
-    bastion,
-    secrets,
-    dbHost,
-    dbPort,
-    caBundleUrl: caBundleUrl(dbTls.ca),
-    region: REGION,
-    masterSecretArn,
-    userSecretArn: secretOf("KC_DB_USERNAME"),
-    adminSecretArn: secretOf("KC_BOOTSTRAP_ADMIN_USERNAME"),
-  });
-  const secretValues = resolveSecrets(container, arnFor, secrets);
+  const { db, masterSecretArn } = await startRdsStandIn({ dir: join(work, "mariadb"), host: dbNet, port: dbPort, region: REGION, secrets, teardown, tls: dbTls.tls });
+  const { secretValues } = await setUpTaskSecrets({ container, secrets, bastion, dbHost, dbPort, ca: dbTls.ca, region: REGION, masterSecretArn });
 
   const home = nodeHome(dist, join(work, "node"));
   installDatabaseCa(home, dbTls.ca);
@@ -175,5 +142,6 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
     clients,
     admin: { username: secretValues.KC_BOOTSTRAP_ADMIN_USERNAME, password: secretValues.KC_BOOTSTRAP_ADMIN_PASSWORD },
     frontendRules,
+    database: { bastion, secrets, masterSecretArn, host: dbHost, port: dbPort, ca: dbTls.ca, region: REGION },
   };
 }
