@@ -13,8 +13,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly HERE
 # Uploaded side by side with this script; in the repository it is
 # modules/database-setup/keycloak-db-setup.sh. Sourced, it only defines functions and constants.
+SETUP_SCRIPT="$HERE/keycloak-db-setup.sh"
+[[ -r $SETUP_SCRIPT ]] || SETUP_SCRIPT="$HERE/../modules/database-setup/keycloak-db-setup.sh"
+readonly SETUP_SCRIPT
 # shellcheck source=../modules/database-setup/keycloak-db-setup.sh
-source "$HERE/keycloak-db-setup.sh"
+source "$SETUP_SCRIPT"
 
 # JDBC_PING2's discovery table: the addresses of the nodes that were running at dump time.
 # Restored, they would make new nodes dial dead peers; Keycloak fills it again on start.
@@ -34,7 +37,7 @@ die() {
 }
 
 usage() {
-  echo "usage: $(basename "$0") dump|restore --db-host HOST [--db-port PORT] --ca-bundle-url URL --master-secret-arn ARN --region REGION [--attempts N] [--interval-seconds S]"
+  echo "usage: $(basename "$0") dump|restore|drop --db-host HOST [--db-port PORT] --ca-bundle-url URL --master-secret-arn ARN --region REGION [--attempts N] [--interval-seconds S]"
 }
 
 print_help() {
@@ -48,16 +51,18 @@ Runs on the bastion (tools/db-backup.sh uploads and starts it).
   restore   reads such a dump from stdin into database '${DB_NAME}', which must have no tables
             and no Keycloak connections; creates the database (${DB_CHARSET}/${DB_COLLATION})
             when it does not exist
+  drop      drops database '${DB_NAME}' (the step before a restore over it); refuses while the
+            Keycloak user is connected
 Options as for keycloak-db-setup.sh.
 EOF
 }
 
 parse_args() {
-  [[ $# -gt 0 ]] || { usage >&2; die "missing command: dump or restore"; }
+  [[ $# -gt 0 ]] || { usage >&2; die "missing command: dump, restore or drop"; }
   case $1 in
     --help | -h) print_help; exit 0 ;;
-    dump | restore) COMMAND=$1; shift ;;
-    *) usage >&2; die "unknown command '$1': dump or restore" ;;
+    dump | restore | drop) COMMAND=$1; shift ;;
+    *) usage >&2; die "unknown command '$1': dump, restore or drop" ;;
   esac
   while [[ $# -gt 0 ]]; do
     case $1 in
@@ -143,22 +148,36 @@ restore_progress() {
 }
 
 restore_database() {
-  local tables connections error_file="$WORK_DIR/restore-error" status=0
+  local tables error_file="$WORK_DIR/restore-error" status=0
   master_query <<SQL >/dev/null
 CREATE DATABASE IF NOT EXISTS \`${DB_NAME}\` CHARACTER SET ${DB_CHARSET} COLLATE ${DB_COLLATION};
 SQL
   tables=$(table_count)
   [[ $tables -eq 0 ]] \
     || die "database ${DB_NAME} on ${DB_HOST} is not empty (${tables} tables): restore only writes into an empty database. Stop Keycloak and drop the database first (README: Backup and restore); nothing was changed"
-  connections=$(keycloak_connections)
-  [[ $connections -eq 0 ]] \
-    || die "user ${DB_USER} has ${connections} connections to ${DB_HOST}: a Keycloak is running against it; scale the service to 0 first. Nothing was changed"
+  refuse_while_keycloak_connected
   log "restoring into the empty database ${DB_NAME} on ${DB_HOST}:${DB_PORT}"
   gzip -dc | restore_progress | mysql_as "$MASTER_CNF" "$DB_NAME" 2>"$error_file" || status=$?
   if [[ $status -ne 0 ]]; then
     die "restore failed (exit ${status}): $(head -c 500 "$error_file" | tr -s '\n' ' '); database ${DB_NAME} is now partly restored: drop it before trying again"
   fi
   log "restored ${DB_NAME}: $(table_count) tables"
+}
+
+refuse_while_keycloak_connected() {
+  local connections
+  connections=$(keycloak_connections)
+  [[ $connections -eq 0 ]] \
+    || die "user ${DB_USER} has ${connections} connections to ${DB_HOST}: a Keycloak is running against it; scale the service to 0 first. Nothing was changed"
+}
+
+drop_database() {
+  refuse_while_keycloak_connected
+  log "dropping database ${DB_NAME} on ${DB_HOST} ($(table_count) tables)"
+  master_query <<SQL >/dev/null
+DROP DATABASE IF EXISTS \`${DB_NAME}\`;
+SQL
+  log "dropped database ${DB_NAME}"
 }
 
 main() {
@@ -172,11 +191,11 @@ main() {
   fetch_ca_bundle
   load_master_credentials
   wait_for_database
-  if [[ $COMMAND == dump ]]; then
-    dump_database
-  else
-    restore_database
-  fi
+  case $COMMAND in
+    dump) dump_database ;;
+    restore) restore_database ;;
+    drop) drop_database ;;
+  esac
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then

@@ -18,8 +18,12 @@ readonly DEFAULT_CA_BUNDLE_URL="https://truststore.pki.rds.amazonaws.com/global/
 # mysqldump's last line when it finished; a file without it is cut short.
 readonly DUMP_COMPLETE_MARKER="-- Dump completed"
 
+# Must equal DB_NAME in modules/constants.ts (a unit test compares them).
+readonly DB_NAME="keycloak"
+
 COMMAND=""
 FILE=""
+CONFIRM=""
 BASTION=""
 IDENTITY=""
 DB_HOST=""
@@ -31,7 +35,7 @@ REMOTE_DIR=""
 PARTIAL=""
 
 usage() {
-  echo "usage: $(basename "$0") dump --output FILE | restore --input FILE  --bastion USER@HOST --identity KEY --db-host ENDPOINT --master-secret-id ARN --region REGION [--ca-bundle-url URL] [--ssh-option OPTION]..."
+  echo "usage: $(basename "$0") dump --output FILE | restore --input FILE | drop --confirm keycloak  --bastion USER@HOST --identity KEY --db-host ENDPOINT --master-secret-id ARN --region REGION [--ca-bundle-url URL] [--ssh-option OPTION]..."
 }
 
 print_help() {
@@ -43,6 +47,8 @@ print_help() {
                              Keycloak keeps running
   restore                    loads FILE into the Keycloak database, which must be empty (no
                              tables) and unused (the service scaled to 0); refuses otherwise
+  drop --confirm keycloak    drops the Keycloak database, the step before a restore over it;
+                             refuses while Keycloak is connected. Dump first.
   --output FILE / --input FILE
   --bastion USER@HOST        the bastion (terraform output bastion_public_ip; user ec2-user)
   --identity KEY             its SSH private key (terraform output -raw bastion_private_key)
@@ -71,17 +77,18 @@ require_value() {
 }
 
 parse_args() {
-  [[ $# -gt 0 ]] || { usage >&2; die "missing command: dump or restore"; }
+  [[ $# -gt 0 ]] || { usage >&2; die "missing command: dump, restore or drop"; }
   case $1 in
     --help | -h) print_help; exit 0 ;;
-    dump | restore) COMMAND=$1; shift ;;
-    *) usage >&2; die "unknown command '$1': dump or restore" ;;
+    dump | restore | drop) COMMAND=$1; shift ;;
+    *) usage >&2; die "unknown command '$1': dump, restore or drop" ;;
   esac
   while [[ $# -gt 0 ]]; do
     case $1 in
       --help | -h) print_help; exit 0 ;;
       --output) require_value "$1" $#; [[ $COMMAND == dump ]] || die "--output belongs to dump"; FILE=$2; shift 2 ;;
       --input) require_value "$1" $#; [[ $COMMAND == restore ]] || die "--input belongs to restore"; FILE=$2; shift 2 ;;
+      --confirm) require_value "$1" $#; [[ $COMMAND == drop ]] || die "--confirm belongs to drop"; CONFIRM=$2; shift 2 ;;
       --bastion) require_value "$1" $#; BASTION=$2; shift 2 ;;
       --identity) require_value "$1" $#; IDENTITY=$2; shift 2 ;;
       --db-host) require_value "$1" $#; DB_HOST=$2; shift 2 ;;
@@ -92,7 +99,11 @@ parse_args() {
       *) usage >&2; die "unknown argument '$1'" ;;
     esac
   done
-  [[ -n $FILE ]] || { usage >&2; die "missing --$([[ $COMMAND == dump ]] && echo output || echo input)"; }
+  if [[ $COMMAND == drop ]]; then
+    [[ $CONFIRM == "$DB_NAME" ]] || die "drop needs --confirm $DB_NAME: it deletes every realm, user and session"
+  else
+    [[ -n $FILE ]] || { usage >&2; die "missing --$([[ $COMMAND == dump ]] && echo output || echo input)"; }
+  fi
   local flag
   for flag in BASTION IDENTITY DB_HOST MASTER_SECRET_ID REGION; do
     if [[ -z ${!flag} ]]; then
@@ -170,15 +181,20 @@ restore() {
   log "restored $FILE in $((SECONDS - started)) s"
 }
 
+drop() {
+  upload_scripts
+  bastion_ssh "$(remote_command)" </dev/null || die "the drop failed on the bastion (see above)"
+}
+
 main() {
   parse_args "$@"
   require_tools
   trap cleanup EXIT
-  if [[ $COMMAND == dump ]]; then
-    dump
-  else
-    restore
-  fi
+  case $COMMAND in
+    dump) dump ;;
+    restore) restore ;;
+    drop) drop ;;
+  esac
 }
 
 main "$@"

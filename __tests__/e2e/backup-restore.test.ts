@@ -10,6 +10,7 @@ import { REPO_ROOT } from "../support/keycloak-dist";
 import { adminToken } from "../support/keycloak-login";
 import { startSingleNodeStand, type SingleNodeStand } from "../support/single-node-stand";
 import { SshServer } from "../support/sshd";
+import { waitFor } from "../support/waiting";
 
 /**
  * README "Backup and restore", the dump/restore path, on a real Keycloak: one node of the
@@ -134,7 +135,11 @@ describe("dump and restore of a real Keycloak database through the bastion (READ
 
   test("after the runbook's stop and drop, the restore fills the empty database; Keycloak starts on it and the user logs in", async () => {
     await stand.node.stop();
-    stand.db.query(`DROP DATABASE ${DB_NAME};`);
+    await waitFor("Keycloak's database connections to close", 30_000, () =>
+      stand.db.query("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'keycloak';").trim() === "0" ? true : undefined,
+    );
+    const dropped = await runDbBackup("drop", DB_NAME, target);
+    expect({ code: dropped.code, failure: dropped.code === 0 ? "" : dropped.stderr }).toEqual({ code: 0, failure: "" });
     const restoreStarted = Date.now();
     const result = await runDbBackup("restore", dumpFile(), target);
     expect({ code: result.code, failure: result.code === 0 ? "" : result.stderr }).toEqual({ code: 0, failure: "" });

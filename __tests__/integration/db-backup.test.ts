@@ -121,9 +121,7 @@ describe("tools/db-backup.sh through a real SSH bastion to a TLS-only MariaDB", 
     expect(rows("SELECT * FROM keycloak.USER_ENTITY ORDER BY ID;")).toBe(before);
   });
 
-  test("restore while the Keycloak user is connected is refused: a running Keycloak must be stopped first", async () => {
-    // The operator's step before a restore: the service is stopped and the database dropped.
-    db.query(`DROP DATABASE ${DB_NAME};`);
+  test("drop and restore are both refused while the Keycloak user is connected: a running Keycloak must be stopped first", async () => {
     const config = join(work, "keycloak-client.cnf");
     writeFileSync(config, `[client]\nuser=${DB_USER}\npassword=${optionValue(secrets.credentials(USER_SECRET_ARN).password)}\n`, { mode: 0o600 });
     // A Keycloak that is still running: one open session of its user.
@@ -132,16 +130,35 @@ describe("tools/db-backup.sh through a real SSH bastion to a TLS-only MariaDB", 
       [`--defaults-file=${config}`, "--protocol=TCP", `--host=${db.address}`, `--port=${db.port}`, `--ssl-ca=${caFile}`, "--ssl-verify-server-cert", "-e", "SELECT SLEEP(60);"],
       { stdio: "ignore" },
     );
+    const refusal = /db-backup: error: user keycloak has 1 connections to keycloak-db\.rds\.integration\.test: a Keycloak is running against it; scale the service to 0 first\. Nothing was changed/;
     try {
       await waitFor("the keycloak session to show", 10_000, async () => rows(`SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '${DB_USER}';`) === "1\n" || undefined);
-      const result = await runDbBackup("restore", dumpFile("keycloak.sql.gz"), target);
-      expect(result.code).not.toBe(0);
-      expect(result.stderr).toMatch(/db-backup: error: user keycloak has 1 connections to keycloak-db\.rds\.integration\.test: a Keycloak is running against it; scale the service to 0 first\. Nothing was changed/);
+      const drop = await runDbBackup("drop", DB_NAME, target);
+      expect(drop.code).not.toBe(0);
+      expect(drop.stderr).toMatch(refusal);
+      expect(rows(`SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${DB_NAME}';`)).toBe("2\n");
+      // The database emptied by hand: the restore still refuses while Keycloak is connected.
+      db.query(`DROP DATABASE ${DB_NAME};`);
+      const restore = await runDbBackup("restore", dumpFile("keycloak.sql.gz"), target);
+      expect(restore.code).not.toBe(0);
+      expect(restore.stderr).toMatch(refusal);
       expect(rows(`SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${DB_NAME}';`)).toBe("0\n");
     } finally {
       session.kill("SIGKILL");
       db.query(`KILL USER ${DB_USER};`);
     }
+  });
+
+  test("drop needs --confirm keycloak, and then drops the database once Keycloak is gone", async () => {
+    const unconfirmed = await runDbBackup("drop", "yes", target);
+    expect(unconfirmed.code).not.toBe(0);
+    expect(unconfirmed.stderr).toMatch(/db-backup: error: drop needs --confirm keycloak: it deletes every realm, user and session/);
+    db.query(`CREATE DATABASE ${DB_NAME}; CREATE TABLE ${DB_NAME}.LEFTOVER (ID INT);`);
+    await waitFor("the killed keycloak session to be gone", 10_000, async () => rows(`SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '${DB_USER}';`) === "0\n" || undefined);
+    const dropped = await runDbBackup("drop", DB_NAME, target);
+    expect({ code: dropped.code, failure: dropped.code === 0 ? "" : dropped.stderr }).toEqual({ code: 0, failure: "" });
+    expect(dropped.stderr).toMatch(/^db-backup: dropping database keycloak on keycloak-db\.rds\.integration\.test \(1 tables\)$/m);
+    expect(rows(`SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${DB_NAME}';`)).toBe("0\n");
   });
 
   test("a truncated dump is refused before anything reaches the bastion", async () => {
@@ -154,7 +171,7 @@ describe("tools/db-backup.sh through a real SSH bastion to a TLS-only MariaDB", 
     expect(result.stderr).not.toMatch(/uploading/);
   });
 
-  test("restore into an empty (here: dropped) database brings back every row; the discovery table comes back empty", async () => {
+  test("restore into a dropped database creates it (utf8mb4) and brings back every row; the discovery table comes back empty", async () => {
     const result = await runDbBackup("restore", dumpFile("keycloak.sql.gz"), target);
     expect({ code: result.code, failure: result.code === 0 ? "" : result.stderr }).toEqual({ code: 0, failure: "" });
     expect(result.stderr).toMatch(/^db-backup: restoring table 2 USER_ENTITY$/m);

@@ -35,11 +35,13 @@ export function backupArguments(target: BackupTarget): string[] {
   ];
 }
 
-/** `db-backup.sh dump --output FILE` or `restore --input FILE`. */
-export function runDbBackup(command: "dump" | "restore", file: string, target: BackupTarget, timeoutMs = 180_000): Promise<RunResult> {
+const COMMAND_ARGUMENT = { dump: "--output", restore: "--input", drop: "--confirm" } as const;
+
+/** `db-backup.sh dump --output FILE`, `restore --input FILE` or `drop --confirm NAME`. */
+export function runDbBackup(command: keyof typeof COMMAND_ARGUMENT, value: string, target: BackupTarget, timeoutMs = 180_000): Promise<RunResult> {
   return runProcess(
     resolveCommand("bash"),
-    [DB_BACKUP_SCRIPT, command, command === "dump" ? "--output" : "--input", file, ...backupArguments(target)],
+    [DB_BACKUP_SCRIPT, command, COMMAND_ARGUMENT[command], value, ...backupArguments(target)],
     { env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: process.env.HOME ?? "/root", LANG: "C.UTF-8" }, timeoutMs },
   );
 }
