@@ -4,12 +4,14 @@ import { join } from "node:path";
 import { DB_NAME, PORTS } from "../../modules/constants";
 import { fetchOnce } from "../support/browser";
 import { Teardown } from "../support/cluster";
+import { SplitAlarmProbe } from "../support/cluster-metrics";
 import { caBundleUrl } from "../support/database-tls";
 import { runDbBackup, type BackupTarget } from "../support/db-backup";
 import { REPO_ROOT } from "../support/keycloak-dist";
 import { adminToken } from "../support/keycloak-login";
 import { startSingleNodeStand, type SingleNodeStand } from "../support/single-node-stand";
 import { SshServer } from "../support/sshd";
+import { STACK } from "../support/task-definition";
 import { waitFor } from "../support/waiting";
 
 /**
@@ -94,6 +96,19 @@ afterAll(async () => {
   const errors = teardown.run();
   if (errors.length > 0) throw new Error(errors.join("\n"));
 }, 2 * 60_000);
+
+describe("the cluster-split alarm's sidecar on a lone node", () => {
+  test("the synthesized sidecar reports the lone node's view of 1, which the alarm reads and finds healthy with 1 task", async () => {
+    // What Keycloak 26.7.3 exposes, kept for the record next to the node's log.
+    const metrics = await fetchOnce(`http://${stand.node.address}:${PORTS.management}/metrics`, { address: stand.node.address });
+    writeFileSync(join(LOG_DIR, "metrics.txt"), metrics.body);
+    const probe = new SplitAlarmProbe(join(work, "synth"), STACK);
+    const view = await probe.members(stand.node.namespace);
+    expect(view).toBe(1);
+    expect(probe.verdict(1, [view])).toEqual({ value: 0, breaches: false });
+    record(`cluster-metrics sidecar on the lone node: ClusterMembers ${view}`);
+  });
+});
 
 describe("dump and restore of a real Keycloak database through the bastion (README: Backup and restore)", () => {
   test("a realm with a client and a user exists, and the user logs in", async () => {
