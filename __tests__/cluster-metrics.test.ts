@@ -62,6 +62,11 @@ describe("cluster-metrics sidecar", () => {
     expect(sidecar.secrets).toBeUndefined();
   });
 
+  test("its program holds no Terraform template sequence, so the task definition carries it unchanged", () => {
+    const program = metricsSidecar(json).command.join("\n");
+    expect(program.match(/\$\{|%\{/g)).toBeNull();
+  });
+
   test("prints Keycloak's cache-manager view size as one EMF line, with the ECS cluster's and service's names as dimensions", () => {
     const { stdout } = scrapeOnce(REAL_SHAPE);
     const lines = stdout.trim().split("\n");

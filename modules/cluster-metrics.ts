@@ -65,7 +65,10 @@ export function clusterMetricsScript(dimensions: { clusterName: string; serviceN
     "  size=''",
     `  while IFS= read -r line; do`,
     `    case $line in`,
-    `      '${PROMETHEUS_SERIES.name}{'*'${PROMETHEUS_SERIES.label}'*'} '*) value=\${line##*\\} }; size=\${value%% *}; break ;;`,
+    // The value follows the label set's closing brace; split with read, not \${...}: Terraform
+    // would take that for an interpolation inside the task definition. No here-strings: older
+    // bash writes them to /tmp, which is read-only in this container.
+    `      '${PROMETHEUS_SERIES.name}{'*'${PROMETHEUS_SERIES.label}'*'} '*) IFS='}' read -r _ rest < <(printf '%s\\n' "$line"); read -r size _ < <(printf '%s\\n' "$rest"); break ;;`,
     `    esac`,
     `  done < <(curl -fsS --max-time 10 http://127.0.0.1:${PORTS.management}/metrics 2>/dev/null)`,
     `  if [[ $size =~ ^[0-9]+(\\.[0-9]+)?$ ]]; then`,
