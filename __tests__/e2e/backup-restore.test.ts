@@ -21,7 +21,9 @@ import { waitFor } from "../support/waiting";
  * database from this machine through a real OpenSSH bastion while Keycloak runs; Keycloak is
  * stopped and its database dropped (the runbook's steps); a restore into the non-empty database
  * is refused first; the restore into the empty one brings it back, and Keycloak started on it
- * logs the user in. The tests run in file order.
+ * logs the user in. The same stand then shows the cluster-split alarm's sidecar, as synthesized,
+ * on real nodes: a view of 1 alone, 2 with a second task, 1 again once that one is killed.
+ * The tests run in file order.
  */
 
 const HOSTNAME = "keycloak.e2e.test";
@@ -171,5 +173,35 @@ describe("dump and restore of a real Keycloak database through the bastion (READ
     const clients = JSON.parse((await adminCall("GET", `/${REALM}/clients?clientId=${CLIENT_ID}`)).body) as { clientId: string }[];
     expect(clients.map((c) => c.clientId)).toEqual([CLIENT_ID]);
     record(`restore into the empty database: ${restoreSeconds.toFixed(1)} s through SSH; Keycloak on the restored database ready in ${startSeconds.toFixed(1)} s, the user logs in`);
+  }, 6 * 60_000);
+});
+
+describe("the cluster-split alarm's sidecar on two nodes, then one (README: Alarms and the dashboard)", () => {
+  test("both sidecars report a view of 2 once a second task joins; after it is killed the survivor's reports 1, which the alarm flags while ECS still counts 2 tasks", async () => {
+    const probe = new SplitAlarmProbe(join(work, "synth"), STACK);
+    const first = stand.node;
+    const second = stand.addNode("node-2", 12);
+    await second.start(stand.container.command);
+    await second.waitReady(START_TIMEOUT_MS);
+    const reportsOf = async (...nodes: (typeof first)[]) => Promise.all(nodes.map((node) => probe.members(node.namespace)));
+    const pair = await waitFor("both sidecars to report a view of 2", 60_000, async () => {
+      const views = await reportsOf(first, second);
+      return views.every((view) => view === 2) ? views : undefined;
+    }, 2_000);
+    expect(probe.verdict(2, pair)).toEqual({ value: 0, breaches: false });
+    record(`cluster-metrics sidecars with two nodes: ClusterMembers ${pair.join(" and ")} (alarm value 0 with 2 tasks: OK)`);
+
+    const killedAt = Date.now();
+    await second.kill();
+    const [alone] = await waitFor("the survivor's sidecar to report a view of 1", 60_000, async () => {
+      const views = await reportsOf(first);
+      return views[0] === 1 ? views : undefined;
+    }, 2_000);
+    expect(probe.verdict(2, [alone])).toEqual({ value: 1, breaches: true });
+    expect(probe.verdict(1, [alone])).toEqual({ value: 0, breaches: false });
+    record(
+      `after node-2 was killed the survivor's sidecar reported ClusterMembers ${alone} within ${((Date.now() - killedAt) / 1000).toFixed(0)} s ` +
+        "(alarm value 1 while ECS still counts 2 tasks: alarm; 0 with 1 task: OK)",
+    );
   }, 6 * 60_000);
 });

@@ -68,8 +68,6 @@ export class ClusterStand {
   nodes!: StandNodes;
   realm!: Realm;
   logDir = LOG_ROOT;
-  /** Where the prod and dev stacks were synthesized (cdktf.out layout). */
-  synthDir = "";
 
   constructor(readonly summary: ClusterSummary) {
     this.teardown.add("temporary directories", () => this.tempDirs.removeAll());
@@ -88,7 +86,6 @@ export class ClusterStand {
 
     const subnet = freeTestSubnet();
     const synthDir = join(work, "synth");
-    this.synthDir = synthDir;
     // The test's client is the host side of the bridge (the gateway address): an admin source,
     // since the scenarios log in as the master realm's admin through the proxy.
     const synthesized = synthesizeTaskContainers(

@@ -60,6 +60,8 @@ export interface SingleNodeStand {
   admin: { username: string; password: string };
   /** The haproxy lines generated from the synthesized listener. */
   frontendRules: string[];
+  /** Another task of the same task definition in the same network (host number in the test /24), not started. */
+  addNode: (name: string, hostNumber: number) => KeycloakNode;
   /** What an operator reaches the database through: the bastion's namespace, the secrets, the RDS endpoint and its CA. */
   database: {
     bastion: Host;
@@ -73,6 +75,8 @@ export interface SingleNodeStand {
 }
 
 const REGION = "eu-west-1";
+/** The first node's host number in the test /24. */
+const TASK_HOST = 11;
 /** The RDS endpoint name the database's test certificate is issued for. */
 const DB_ENDPOINT = "keycloak-db.rds.e2e.test";
 
@@ -94,7 +98,7 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
   const network = new TestNetwork(subnet, teardown);
   const dbNet = network.attach("db", 2);
   const bastion = network.attach("bastion", 3, { [dbHost]: dbNet.address });
-  const task = network.attach("node", 11, { [dbHost]: dbNet.address });
+  const task = network.attach("node", TASK_HOST, { [dbHost]: dbNet.address });
   const clients = Object.fromEntries(Object.entries(options.clients).map(([name, hostNumber]) => [name, network.attach(name, hostNumber)]));
 
   const secrets = new SecretsManagerStub(join(work, "aws"));
@@ -103,21 +107,26 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
   const { db, masterSecretArn } = await startRdsStandIn({ dir: join(work, "mariadb"), host: dbNet, port: dbPort, region: REGION, secrets, teardown, tls: dbTls.tls });
   const { secretValues } = await setUpTaskSecrets({ container, secrets, bastion, dbHost, dbPort, ca: dbTls.ca, region: REGION, masterSecretArn });
 
-  const home = nodeHome(dist, join(work, "node"));
-  installDatabaseCa(home, dbTls.ca);
-  const node = new KeycloakNode({
-    name: "node",
-    host: task,
-    home,
-    logFile: join(options.logDir, "node.log"),
-    environment: nodeEnvironment(container.environment, secretValues, home, options.heap ?? "-Xms512m -Xmx1g"),
-    metadataHost: network.gateway,
-    containerName: container.name,
-    guard: teardown,
-    cgroup: taskCgroupFor("node", container, teardown),
-  });
-  teardown.add("node", () => node.killNow());
-  teardown.add("node metadata", () => void node.closeMetadata());
+  const addNode = (name: string, hostNumber: number): KeycloakNode => {
+    const host = hostNumber === TASK_HOST ? task : network.attach(name, hostNumber, { [dbHost]: dbNet.address });
+    const home = nodeHome(dist, join(work, name));
+    installDatabaseCa(home, dbTls.ca);
+    const added = new KeycloakNode({
+      name,
+      host,
+      home,
+      logFile: join(options.logDir, `${name}.log`),
+      environment: nodeEnvironment(container.environment, secretValues, home, options.heap ?? "-Xms512m -Xmx1g"),
+      metadataHost: network.gateway,
+      containerName: container.name,
+      guard: teardown,
+      cgroup: taskCgroupFor(name, container, teardown),
+    });
+    teardown.add(name, () => added.killNow());
+    teardown.add(`${name} metadata`, () => void added.closeMetadata());
+    return added;
+  };
+  const node = addNode("node", TASK_HOST);
 
   const certificate = makeCertificate(work, options.hostname);
   const proxy = await Haproxy.start({
@@ -142,6 +151,7 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
     clients,
     admin: { username: secretValues.KC_BOOTSTRAP_ADMIN_USERNAME, password: secretValues.KC_BOOTSTRAP_ADMIN_PASSWORD },
     frontendRules,
+    addNode,
     database: { bastion, secrets, masterSecretArn, host: dbHost, port: dbPort, ca: dbTls.ca, region: REGION },
   };
 }
