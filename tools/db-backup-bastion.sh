@@ -106,7 +106,7 @@ dump_progress() {
   local total=$1
   awk -v total="$total" -v prefix="$PROGRESS_PREFIX" '
     /^-- Retrieving table structure for table / {
-      name = $0; sub(/^-- Retrieving table structure for table /, "", name); sub(/\.\.\.$/, "", name)
+      name = $0; sub(/^-- Retrieving table structure for table /, "", name); sub(/\.\.\.$/, "", name); gsub(/`/, "", name)
       printf "%s: dumping table %d/%d %s\n", prefix, ++n, total, name; fflush(); next
     }
     /^-- / { next }
@@ -149,13 +149,13 @@ restore_progress() {
 
 restore_database() {
   local tables error_file="$WORK_DIR/restore-error" status=0
+  refuse_while_keycloak_connected
   master_query <<SQL >/dev/null
 CREATE DATABASE IF NOT EXISTS \`${DB_NAME}\` CHARACTER SET ${DB_CHARSET} COLLATE ${DB_COLLATION};
 SQL
   tables=$(table_count)
   [[ $tables -eq 0 ]] \
     || die "database ${DB_NAME} on ${DB_HOST} is not empty (${tables} tables): restore only writes into an empty database. Stop Keycloak and drop the database first (README: Backup and restore); nothing was changed"
-  refuse_while_keycloak_connected
   log "restoring into the empty database ${DB_NAME} on ${DB_HOST}:${DB_PORT}"
   gzip -dc | restore_progress | mysql_as "$MASTER_CNF" "$DB_NAME" 2>"$error_file" || status=$?
   if [[ $status -ne 0 ]]; then
