@@ -15,6 +15,18 @@ describe("cost", () => {
     expect(() => costLines(json)).toThrow(/no price for resource types: aws_elasticache_cluster/);
   });
 
+  test("the cluster-split metric costs one custom metric plus one EMF line a minute per task, and nothing without the sidecar", () => {
+    const two = line(cost(), "Cluster-split metric");
+    const four = line(cost({ desiredCount: 4, maxCount: 4 }), "Cluster-split metric");
+    const perTaskLogs = (730 * 60 * 360 * 0.57) / 1024 ** 3;
+    expect(two).toBeCloseTo(0.3 + 2 * perTaskLogs, 5);
+    expect(four).toBeCloseTo(0.3 + 4 * perTaskLogs, 5);
+    const json = synthStack();
+    const task = Object.values(json.resource!.aws_ecs_task_definition)[0];
+    task.container_definitions = JSON.stringify((JSON.parse(String(task.container_definitions)) as { name: string }[]).filter((c) => c.name === "keycloak"));
+    expect(line(costLines(json), "Cluster-split metric")).toBe(0);
+  });
+
   test("Multi-AZ doubles the database instance line", () => {
     expect(line(cost({ dbMultiAz: true }), "RDS MySQL")).toBeCloseTo(2 * line(cost({ dbMultiAz: false }), "RDS MySQL"), 5);
   });

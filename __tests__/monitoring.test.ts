@@ -28,11 +28,12 @@ describe("Monitoring", () => {
   });
 
   test("each watched condition has an alarm that notifies the topic when it fires and when it clears", () => {
-    expect(own).toHaveLength(13);
+    expect(own).toHaveLength(14);
     const names = own.map((a) => a.alarm_name);
     for (const id of [
       "alb-5xx", "target-5xx", "unhealthy-targets", "healthy-below-desired", "response-time-p99", "running-below-desired",
       "task-cpu", "task-memory", "db-cpu", "db-free-storage", "db-freeable-memory", "db-connections", "certificate-expiry",
+      "cluster-split",
     ]) {
       expect(names).toContain(`keycloak-test-${id}`);
     }

@@ -4,18 +4,24 @@
  * so what is on the dashboard is exactly what pages someone.
  */
 
+import { CLUSTER_METRIC, SIDECAR_NAME } from "./cluster-metrics";
+
 export type Comparison = "GreaterThanOrEqualToThreshold" | "LessThanThreshold";
 
-export interface AlarmDefinition {
-  /** Short id, unique in the stack: the alarm is `<prefix>-<id>`. */
-  readonly id: string;
-  /** What it watches and what to check first. */
-  readonly description: string;
+/** One CloudWatch metric and how it is aggregated over the period. */
+export interface MetricSpec {
   readonly namespace: string;
   readonly metricName: string;
   readonly dimensions: Readonly<Record<string, string>>;
   /** A CloudWatch statistic or a percentile such as `p99`. */
   readonly statistic: "Sum" | "Average" | "Minimum" | "Maximum" | "p99";
+}
+
+interface AlarmBase {
+  /** Short id, unique in the stack: the alarm is `<prefix>-<id>`. */
+  readonly id: string;
+  /** What it watches and what to check first. */
+  readonly description: string;
   readonly periodSeconds: number;
   /** Consecutive periods that must breach. */
   readonly evaluationPeriods: number;
@@ -23,6 +29,23 @@ export interface AlarmDefinition {
   readonly threshold: number;
   /** A missing data point on a "too few" alarm means nothing reported: that is the problem itself. */
   readonly missingData: "notBreaching" | "breaching";
+}
+
+/** An alarm on one metric. */
+export interface MetricAlarmDefinition extends AlarmBase, MetricSpec {}
+
+/** An alarm on a metric-math expression over named metrics (ids: lower-case letters). */
+export interface MathAlarmDefinition extends AlarmBase {
+  readonly expression: string;
+  /** What the expression's value means, on the dashboard. */
+  readonly label: string;
+  readonly metrics: Readonly<Record<string, MetricSpec>>;
+}
+
+export type AlarmDefinition = MetricAlarmDefinition | MathAlarmDefinition;
+
+export function isMathAlarm(d: AlarmDefinition): d is MathAlarmDefinition {
+  return "expression" in d;
 }
 
 /** The resources the alarms watch, as the stack's own references. */
@@ -51,6 +74,8 @@ export interface AlarmThresholds {
   readonly dbMaxConnections: number;
   /** Days before the certificate expires. */
   readonly certificateDays: number;
+  /** Minutes in a row with fewer cluster members than running tasks before the split alarm fires. */
+  readonly clusterSplitMinutes: number;
 }
 
 const MINUTE = 60;
@@ -101,6 +126,22 @@ export function alarmDefinitions(r: WatchedResources, t: AlarmThresholds): Alarm
       description: `ECS runs fewer than ${t.desiredCount} Keycloak tasks: see the service's events (\`aws ecs describe-services\`).`,
       namespace: "ECS/ContainerInsights", metricName: "RunningTaskCount", dimensions: service, statistic: "Minimum",
       periodSeconds: MINUTE, evaluationPeriods: 3, comparison: "LessThanThreshold", threshold: t.desiredCount, missingData: "breaching",
+    },
+    {
+      id: "cluster-split",
+      description:
+        "Some Keycloak task sees fewer cluster members than ECS runs tasks: the cluster is split (sessions and caches diverge) or a node cannot join. " +
+        "Look for ISPN000094 views and JGroups errors in the Keycloak log group, and at the security group's 7800/57800 self-rules. " +
+        `No data means the ${SIDECAR_NAME} sidecar reports nothing: see its log group.`,
+      // running - fewest members any task reports. A starting task counts as running before it
+      // has joined, so a deploy or a scale-out shows 1 for a minute or two: hence several minutes.
+      expression: "running - members",
+      label: "running tasks minus the smallest cluster view",
+      metrics: {
+        running: { namespace: "ECS/ContainerInsights", metricName: "RunningTaskCount", dimensions: service, statistic: "Minimum" },
+        members: { namespace: CLUSTER_METRIC.namespace, metricName: CLUSTER_METRIC.metricName, dimensions: service, statistic: "Minimum" },
+      },
+      periodSeconds: MINUTE, evaluationPeriods: t.clusterSplitMinutes, comparison: "GreaterThanOrEqualToThreshold", threshold: 1, missingData: "breaching",
     },
     {
       id: "task-cpu",

@@ -15,6 +15,7 @@ import { KEYCLOAK_START_COMMAND } from "./image-content";
 import type { CpuArchitecture } from "./config";
 import { assumeRolePolicy, policyDocument, type Statement } from "./iam";
 import { oneAtATimeMaximumPercent, TASK_LIFECYCLE } from "./task-lifecycle";
+import { clusterMetricsScript, SIDECAR_NAME } from "./cluster-metrics";
 
 export interface KeycloakServiceProps {
   readonly namePrefix: string;
@@ -58,6 +59,11 @@ export interface KeycloakServiceProps {
   /** Started only after these: the database setup, the image build, the HTTPS listener. */
   readonly dependsOn: ITerraformDependable[];
 }
+
+/** The sidecar's EMF lines are read by CloudWatch on ingestion; a day keeps them for a look when the metric looks wrong. */
+const CLUSTER_METRICS_LOG_RETENTION_DAYS = 1;
+/** Hard memory limit of the sidecar (bash, curl): far below what it needs to fail, far below the task's. */
+const CLUSTER_METRICS_MEMORY_MIB = 32;
 
 /** Name of the Keycloak container; the entrypoint finds its own address under it in the task metadata. */
 export const CONTAINER_NAME = "keycloak";
@@ -114,8 +120,11 @@ export class KeycloakService extends Construct {
     super(scope, id);
     const prefix = props.namePrefix;
 
+    // Plain names, known at synth: the cluster-metrics sidecar puts them into its metric's
+    // dimensions (a reference to the service from its own task definition would be a cycle).
+    const names = { clusterName: prefix, serviceName: `${prefix}-keycloak` };
     const cluster = new EcsCluster(this, "cluster", {
-      name: prefix,
+      name: names.clusterName,
       setting: [{ name: "containerInsights", value: "enabled" }],
     });
     this.clusterName = cluster.name;
@@ -125,6 +134,10 @@ export class KeycloakService extends Construct {
       retentionInDays: props.logRetentionDays,
     });
     this.logGroupName = logGroup.name;
+    const metricsLogGroup = new CloudwatchLogGroup(this, "cluster-metrics-logs", {
+      name: `/ecs/${prefix}/${SIDECAR_NAME}`,
+      retentionInDays: CLUSTER_METRICS_LOG_RETENTION_DAYS,
+    });
 
     const sg = this.securityGroup(props);
     this.securityGroupId = sg.id;
@@ -142,7 +155,7 @@ export class KeycloakService extends Construct {
     const adminSecretArns = props.adminSecretArn === undefined ? [] : [props.adminSecretArn];
     const executionRole = this.role(prefix, "execution", "Pulls the image, writes logs, reads the secrets", [
       ...pullStatements,
-      { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroup.arn}:*`] },
+      { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroup.arn}:*`, `${metricsLogGroup.arn}:*`] },
       { actions: ["secretsmanager:GetSecretValue"], resources: [props.dbUserSecretArn, ...adminSecretArns] },
     ]);
     const volumes = WRITABLE_PATHS.map((path) => ({ path, name: path.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "") }));
@@ -190,6 +203,28 @@ export class KeycloakService extends Construct {
       dockerLabels: { "org.keycloak.version": KEYCLOAK_VERSION },
     };
 
+    // The cluster-split alarm's metric (cluster-metrics.ts): the same image, bash instead of the
+    // entrypoint, non-essential (if it stops, the alarm sees no data and fires; the task goes on).
+    const sidecar = {
+      name: SIDECAR_NAME,
+      image: props.imageUri,
+      essential: false,
+      entryPoint: ["/bin/bash", "-c"],
+      command: [clusterMetricsScript(names)],
+      memory: CLUSTER_METRICS_MEMORY_MIB,
+      readonlyRootFilesystem: true,
+      privileged: false,
+      dependsOn: [{ containerName: CONTAINER_NAME, condition: "START" }],
+      logConfiguration: {
+        logDriver: "awslogs",
+        options: {
+          "awslogs-group": metricsLogGroup.name,
+          "awslogs-region": props.region,
+          "awslogs-stream-prefix": SIDECAR_NAME,
+        },
+      },
+    };
+
     const taskDefinition = new EcsTaskDefinition(this, "task", {
       family: `${prefix}-keycloak`,
       requiresCompatibilities: ["FARGATE"],
@@ -202,12 +237,12 @@ export class KeycloakService extends Construct {
       // ECS Exec is off for the same reason and because it needs a writable root filesystem.
       // Task storage for the paths Keycloak writes to; the root filesystem stays read-only.
       volume: volumes.map((v) => ({ name: v.name })),
-      containerDefinitions: JSON.stringify([container]),
+      containerDefinitions: JSON.stringify([container, sidecar]),
     });
     this.taskDefinitionArn = taskDefinition.arn;
 
     const service = new EcsService(this, "service", {
-      name: `${prefix}-keycloak`,
+      name: names.serviceName,
       cluster: cluster.arn,
       taskDefinition: taskDefinition.arn,
       launchType: "FARGATE",

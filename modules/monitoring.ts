@@ -3,7 +3,15 @@ import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
-import { alarmDefinitions, type AlarmDefinition, type AlarmThresholds, type WatchedResources } from "./alarm-definitions";
+import {
+  alarmDefinitions,
+  isMathAlarm,
+  type AlarmDefinition,
+  type AlarmThresholds,
+  type MathAlarmDefinition,
+  type MetricAlarmDefinition,
+  type WatchedResources,
+} from "./alarm-definitions";
 
 export interface MonitoringProps {
   readonly namePrefix: string;
@@ -16,6 +24,31 @@ export interface MonitoringProps {
 
 /** Dashboard grid: two widgets side by side. */
 const WIDGET = { width: 12, height: 6 } as const;
+
+function singleMetric(d: MetricAlarmDefinition) {
+  const percentile = d.statistic.startsWith("p");
+  return {
+    namespace: d.namespace,
+    metricName: d.metricName,
+    dimensions: { ...d.dimensions },
+    ...(percentile ? { extendedStatistic: d.statistic } : { statistic: d.statistic }),
+    period: d.periodSeconds,
+  };
+}
+
+/** The expression is the alarm's value; each named metric is a query the expression refers to. */
+function mathQuery(d: MathAlarmDefinition) {
+  return {
+    metricQuery: [
+      { id: "e", expression: d.expression, label: d.label, returnData: true },
+      ...Object.entries(d.metrics).map(([id, m]) => ({
+        id,
+        returnData: false,
+        metric: { namespace: m.namespace, metricName: m.metricName, dimensions: { ...m.dimensions }, stat: m.statistic, period: d.periodSeconds },
+      })),
+    ],
+  };
+}
 
 /** The alarm topic, one CloudWatch alarm per definition, and a dashboard of exactly those alarms. */
 export class Monitoring extends Construct {
@@ -37,24 +70,20 @@ export class Monitoring extends Construct {
     });
 
     this.definitions = alarmDefinitions(props.resources, props.thresholds);
-    const alarms = this.definitions.map((d) => {
-      const percentile = d.statistic.startsWith("p");
-      return new CloudwatchMetricAlarm(this, d.id, {
-        alarmName: `${prefix}-${d.id}`,
-        alarmDescription: d.description,
-        namespace: d.namespace,
-        metricName: d.metricName,
-        dimensions: { ...d.dimensions },
-        ...(percentile ? { extendedStatistic: d.statistic } : { statistic: d.statistic }),
-        period: d.periodSeconds,
-        evaluationPeriods: d.evaluationPeriods,
-        comparisonOperator: d.comparison,
-        threshold: d.threshold,
-        treatMissingData: d.missingData,
-        alarmActions: [topic.arn],
-        okActions: [topic.arn],
-      });
-    });
+    const alarms = this.definitions.map(
+      (d) =>
+        new CloudwatchMetricAlarm(this, d.id, {
+          alarmName: `${prefix}-${d.id}`,
+          alarmDescription: d.description,
+          ...(isMathAlarm(d) ? mathQuery(d) : singleMetric(d)),
+          evaluationPeriods: d.evaluationPeriods,
+          comparisonOperator: d.comparison,
+          threshold: d.threshold,
+          treatMissingData: d.missingData,
+          alarmActions: [topic.arn],
+          okActions: [topic.arn],
+        }),
+    );
 
     const dashboard = new CloudwatchDashboard(this, "dashboard", {
       dashboardName: `${prefix}-keycloak`,

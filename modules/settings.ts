@@ -100,6 +100,7 @@ export interface KeycloakConfig {
   readonly alarmDbFreeStorageGb: number;
   readonly alarmDbFreeMemoryMb: number;
   readonly alarmDbConnectionsPercent: number;
+  readonly alarmClusterSplitMinutes: number;
   readonly stateBucket: string;
   readonly stateRegion: string;
 }
@@ -545,6 +546,13 @@ export const SETTINGS = [
     allowed: "integer 50 to 100",
     default: 80,
     parse: integer(50, 100),
+  }),
+  setting({
+    key: "alarmClusterSplitMinutes",
+    doc: "Alarm when some task sees fewer cluster members than ECS runs tasks for this many minutes in a row. A starting task counts as running a minute or two before it joins, so deploys and scale-outs need a few minutes of patience.",
+    allowed: "integer 3 to 60",
+    default: 5,
+    parse: integer(3, 60),
   }),
   setting({
     key: "stateBucket",

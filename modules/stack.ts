@@ -170,6 +170,7 @@ export class KeycloakStack extends TerraformStack {
         dbFreeStorageGb: config.alarmDbFreeStorageGb,
         dbFreeMemoryMb: config.alarmDbFreeMemoryMb,
         dbConnectionsPercent: config.alarmDbConnectionsPercent,
+        clusterSplitMinutes: config.alarmClusterSplitMinutes,
         dbMaxConnections: maxConnections(instanceMemoryGib(config.dbInstanceClass)!),
         // The self-signed certificate's renewal window opens then; ACM renews its own 60 days ahead.
         certificateDays: SELF_SIGNED_EARLY_RENEWAL_HOURS / 24,

@@ -4,6 +4,7 @@
  * priced nor known to be free stops the script, so nothing is silently left out.
  */
 import type { RawSettings } from "../modules/config";
+import { SCRAPE_INTERVAL_SECONDS, SIDECAR_NAME } from "../modules/cluster-metrics";
 import { synthStack, type TerraformJson } from "../__tests__/support/synth";
 import { ASSUMPTIONS, EC2_INSTANCE_HOUR, HOURS_PER_MONTH, INSTANCE_PRICE_SOURCES, PRICES, PRICES_DATE, PRICES_REGION, RDS_INSTANCE_HOUR } from "./prices";
 
@@ -87,6 +88,7 @@ export function costLines(json: TerraformJson): CostLine[] {
   add(`Secrets Manager x${secrets} (incl. the RDS-managed master secret)`, secrets * PRICES.secretMonth.usd);
   add(`Route53 private zone x${all(json, "aws_route53_zone").length}`, all(json, "aws_route53_zone").length * PRICES.hostedZoneMonth.usd);
   add(`CloudWatch Logs: Keycloak ~${ASSUMPTIONS.keycloakLogGbPerMonth} GB`, ASSUMPTIONS.keycloakLogGbPerMonth * PRICES.logsIngestGb.usd);
+  add(...clusterMetricsCost(task, tasks));
   add(`VPC flow logs ~${ASSUMPTIONS.flowLogGbPerMonth} GB`, all(json, "aws_flow_log").length * ASSUMPTIONS.flowLogGbPerMonth * PRICES.vendedLogsIngestGb.usd);
   // Target tracking makes its own high and low alarms; a metric math alarm is billed per metric in it.
   const trackingAlarms = all(json, "aws_appautoscaling_policy").filter((p) => p.policy_type === "TargetTrackingScaling").length * 2;
@@ -100,6 +102,18 @@ export function costLines(json: TerraformJson): CostLine[] {
   add(`CloudWatch dashboard x${dashboards}`, dashboards * PRICES.dashboardMonth.usd);
   add(`ECR ~${ASSUMPTIONS.imageGb} GB`, all(json, "aws_ecr_repository").length * ASSUMPTIONS.imageGb * PRICES.ecrGbMonth.usd);
   return lines;
+}
+
+/**
+ * The cluster-split alarm's metric (modules/cluster-metrics.ts): one custom metric (the
+ * sidecars of all tasks share its dimensions) and the EMF lines they log, one per task and scrape.
+ */
+function clusterMetricsCost(task: Res, tasks: number): [string, number] {
+  const containers = JSON.parse(String(task.container_definitions)) as Res[];
+  if (!containers.some((c) => c.name === SIDECAR_NAME)) return ["cluster-metrics sidecar (none)", 0];
+  const events = tasks * ((HOURS_PER_MONTH * 3600) / SCRAPE_INTERVAL_SECONDS);
+  const gb = (events * ASSUMPTIONS.clusterMetricsEventBytes) / 1024 ** 3;
+  return [`Cluster-split metric: 1 custom metric + ${gb.toFixed(3)} GB of EMF lines (${tasks} sidecars, one line a minute)`, PRICES.customMetricMonth.usd + gb * PRICES.logsIngestGb.usd];
 }
 
 export const total = (lines: readonly CostLine[]) => lines.reduce((n, l) => n + l.usd, 0);

@@ -86,4 +86,6 @@ export const ASSUMPTIONS = {
   imageGb: 0.5,
   containerInsightsMetricsPerTask: 10,
   bastionRootGb: 8,
+  /** One cluster-metrics EMF line (about 330 bytes) plus the 26 bytes CloudWatch Logs bills per event. */
+  clusterMetricsEventBytes: 360,
 } as const;

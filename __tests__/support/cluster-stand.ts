@@ -5,7 +5,7 @@ import type { Endpoint } from "./browser";
 import { proxyRulesOfSynth } from "./alb-rules";
 import { ClusterSummary } from "./cluster-summary";
 import { waitForCluster } from "./cluster-checks";
-import { caBundleUrl, databaseTls, withDatabaseEndpoint, type TestCa } from "./database-tls";
+import { databaseTls, withDatabaseEndpoint, type TestCa } from "./database-tls";
 import { ecsTimingsOfSynth, type EcsTimings } from "./ecs-timings";
 import { Haproxy, makeCertificate } from "./haproxy";
 import { KEYCLOAK_VERSION } from "../../modules/constants";
@@ -16,12 +16,11 @@ import { MariaDb, sqlString } from "./mariadb";
 import { NodeRuntime, type RuntimeKind } from "./node-runtime";
 import { freeTestSubnet } from "./netns-extras";
 import { SecretsManagerStub } from "./secrets-manager-stub";
+import { setUpTaskSecrets } from "./rds-stand-in";
 import {
   forMariaDbStandIn,
   jdbcTarget,
   MARIADB_STAND_IN_OVERRIDES,
-  parseSecretReference,
-  resolveSecrets,
   STACK,
   synthesizeTaskContainers,
   type TaskContainer,
@@ -29,7 +28,7 @@ import {
 import { taskCgroupFor } from "./task-cgroup";
 import { runLogDir, Teardown } from "./teardown";
 import { TempDirs } from "./temp-dir";
-import { runDatabaseSetup, TestNetwork, type Host } from "./test-network";
+import { TestNetwork, type Host } from "./test-network";
 import { waitFor } from "./waiting";
 
 /**
@@ -213,34 +212,10 @@ export class ClusterStand {
     this.db.query(`CREATE USER 'kcadmin'@'%' IDENTIFIED BY ${sqlString(masterPassword)};
               GRANT ALL PRIVILEGES ON *.* TO 'kcadmin'@'%' WITH GRANT OPTION;`);
     const secrets = new SecretsManagerStub(join(work, "aws"));
-    const arns = new Map<string, string>();
-    const arnFor = (reference: string): string => {
-      if (!arns.has(reference)) {
-        const name = /\.([^.]+)\.arn\}$/.exec(reference)?.[1] ?? `secret-${arns.size}`;
-        arns.set(reference, `arn:aws:secretsmanager:${REGION}:123456789012:secret:${name}-${randomBytes(3).toString("hex")}`);
-        secrets.createSecret(arns.get(reference)!);
-      }
-      return arns.get(reference)!;
-    };
-    const secretOf = (name: string) => {
-      const secret = this.container.secrets.find((s) => s.name === name);
-      if (secret === undefined) throw new Error(`the task definition has no secret ${name}`);
-      return arnFor(parseSecretReference(secret.valueFrom).arn);
-    };
     const masterSecretArn = `arn:aws:secretsmanager:${REGION}:123456789012:secret:rds!db-e2e-${randomBytes(3).toString("hex")}`;
     secrets.createSecret(masterSecretArn, { username: "kcadmin", password: masterPassword });
-    await runDatabaseSetup({
-      bastion,
-      secrets,
-      dbHost,
-      dbPort,
-      caBundleUrl: caBundleUrl(ca),
-      region: REGION,
-      masterSecretArn,
-      userSecretArn: secretOf("KC_DB_USERNAME"),
-      adminSecretArn: secretOf("KC_BOOTSTRAP_ADMIN_USERNAME"),
-    });
-    return resolveSecrets(this.container, arnFor, secrets);
+    const { secretValues } = await setUpTaskSecrets({ container: this.container, secrets, bastion, dbHost, dbPort, ca, region: REGION, masterSecretArn });
+    return secretValues;
   }
 
   /** The node in slot `key`; throws for the optional slot when this stand has none there. */

@@ -1,3 +1,4 @@
+import { CONTAINER_NAME } from "../../modules/keycloak-service";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { crashErrorWindowSeconds } from "../../modules/task-lifecycle";
@@ -66,8 +67,9 @@ export function ecsTimingsOf(json: { resource?: Resources }, stack: string, scal
   if (stickiness?.enabled && stickiness.type !== "lb_cookie") throw new Error(`${stack}: stickiness ${stickiness.type} is not one the stand-in knows (lb_cookie)`);
   const service = only(resources, "aws_ecs_service", stack);
   const task = only(resources, "aws_ecs_task_definition", stack);
-  const containers = JSON.parse(task.container_definitions as string) as { stopTimeout?: number }[];
-  if (containers.length !== 1 || containers[0].stopTimeout === undefined) throw new Error(`${stack}: expected one container with a stopTimeout`);
+  // The Keycloak container's stopTimeout: the one ECS waits for after SIGTERM (the metrics sidecar is not essential).
+  const containers = (JSON.parse(task.container_definitions as string) as { name?: string; stopTimeout?: number }[]).filter((c) => c.name === CONTAINER_NAME);
+  if (containers.length !== 1 || containers[0].stopTimeout === undefined) throw new Error(`${stack}: expected one container named ${CONTAINER_NAME} with a stopTimeout`);
   const ms = (seconds: unknown) => Math.round(Number(seconds) * 1000 * scale);
   return {
     scale,

@@ -1,5 +1,3 @@
-import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { proxyRulesOfSynth } from "./alb-rules";
 import {
@@ -7,9 +5,6 @@ import {
   jdbcTarget,
   KeycloakNode,
   MARIADB_STAND_IN_OVERRIDES,
-  parseSecretReference,
-  resolveSecrets,
-  runDatabaseSetup,
   STACK,
   synthesizeTaskContainer,
   TestNetwork,
@@ -17,13 +12,14 @@ import {
   type Teardown,
   type TaskContainer,
 } from "./cluster";
-import { caBundleUrl, databaseTls, withDatabaseEndpoint } from "./database-tls";
+import { databaseTls, withDatabaseEndpoint, type TestCa } from "./database-tls";
 import { Haproxy, makeCertificate } from "./haproxy";
-import { MariaDb, sqlString } from "./mariadb";
+import type { MariaDb } from "./mariadb";
 import { freeTestSubnet } from "./netns-extras";
 import { NodeRuntime } from "./node-runtime";
 import { taskCgroupFor } from "./task-cgroup";
 import { SecretsManagerStub } from "./secrets-manager-stub";
+import { setUpTaskSecrets, startRdsStandIn } from "./rds-stand-in";
 
 /**
  * One Keycloak task behind the ALB stand-in, for tests of what the load balancer lets through:
@@ -63,9 +59,23 @@ export interface SingleNodeStand {
   admin: { username: string; password: string };
   /** The haproxy lines generated from the synthesized listener. */
   frontendRules: string[];
+  /** Another task of the same task definition in the same network (host number in the test /24), not started. */
+  addNode: (name: string, hostNumber: number) => KeycloakNode;
+  /** What an operator reaches the database through: the bastion's namespace, the secrets, the RDS endpoint and its CA. */
+  database: {
+    bastion: Host;
+    secrets: SecretsManagerStub;
+    masterSecretArn: string;
+    host: string;
+    port: number;
+    ca: TestCa;
+    region: string;
+  };
 }
 
 const REGION = "eu-west-1";
+/** The first node's host number in the test /24. */
+const TASK_HOST = 11;
 /** The RDS endpoint name the database's test certificate is issued for. */
 const DB_ENDPOINT = "keycloak-db.rds.e2e.test";
 
@@ -87,69 +97,35 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
   const network = new TestNetwork(subnet, teardown);
   const dbNet = network.attach("db", 2);
   const bastion = network.attach("bastion", 3, { [dbHost]: dbNet.address });
-  const task = network.attach("node", 11, { [dbHost]: dbNet.address });
+  const task = network.attach("node", TASK_HOST, { [dbHost]: dbNet.address });
   const clients = Object.fromEntries(Object.entries(options.clients).map(([name, hostNumber]) => [name, network.attach(name, hostNumber)]));
 
-  const dbDir = join(work, "mariadb");
-  teardown.add("mariadb", () => {
-    try {
-      process.kill(Number(readFileSync(join(dbDir, "mariadb.pid"), "utf8")), "SIGKILL");
-    } catch {
-      // Not started or already stopped.
-    }
-  });
+  const secrets = new SecretsManagerStub(join(work, "aws"));
   // TLS from a test CA with require_secure_transport=ON, as the stack's RDS parameter group has it.
   const dbTls = databaseTls(join(work, "db-tls"), { dns: [dbHost], ips: [dbNet.address] }, runtime.databaseCa);
-  const db = await MariaDb.start({ workDir: dbDir, address: dbNet.address, port: dbPort, netns: dbNet.namespace.name, tls: dbTls.tls });
-  const masterPassword = randomBytes(24).toString("base64url");
-  db.query(`CREATE USER 'kcadmin'@'%' IDENTIFIED BY ${sqlString(masterPassword)};
-            GRANT ALL PRIVILEGES ON *.* TO 'kcadmin'@'%' WITH GRANT OPTION;`);
+  const { db, masterSecretArn } = await startRdsStandIn({ dir: join(work, "mariadb"), host: dbNet, port: dbPort, region: REGION, secrets, teardown, tls: dbTls.tls });
+  const { secretValues } = await setUpTaskSecrets({ container, secrets, bastion, dbHost, dbPort, ca: dbTls.ca, region: REGION, masterSecretArn });
 
-  // The two Keycloak secrets exist empty, as Terraform leaves them; the setup fills them.
-  const secrets = new SecretsManagerStub(join(work, "aws"));
-  const arns = new Map<string, string>();
-  const arnFor = (reference: string): string => {
-    if (!arns.has(reference)) {
-      arns.set(reference, `arn:aws:secretsmanager:${REGION}:123456789012:secret:e2e-${arns.size}-${randomBytes(3).toString("hex")}`);
-      secrets.createSecret(arns.get(reference)!);
-    }
-    return arns.get(reference)!;
+  const addNode = (name: string, hostNumber: number): KeycloakNode => {
+    const host = hostNumber === TASK_HOST ? task : network.attach(name, hostNumber, { [dbHost]: dbNet.address });
+    const files = runtime.node(name, work, dbTls.ca, container.environment, secretValues, options.heap ?? "-Xms512m -Xmx1g");
+    const added = new KeycloakNode({
+      name,
+      host,
+      home: files.home,
+      image: files.image,
+      logFile: join(options.logDir, `${name}.log`),
+      environment: files.environment,
+      metadataHost: network.gateway,
+      containerName: container.name,
+      guard: teardown,
+      cgroup: taskCgroupFor(name, container, teardown),
+    });
+    teardown.add(name, () => added.killNow());
+    teardown.add(`${name} metadata`, () => void added.closeMetadata());
+    return added;
   };
-  const secretOf = (name: string) => {
-    const secret = container.secrets.find((s) => s.name === name);
-    if (secret === undefined) throw new Error(`the task definition has no secret ${name}`);
-    return arnFor(parseSecretReference(secret.valueFrom).arn);
-  };
-  const masterSecretArn = `arn:aws:secretsmanager:${REGION}:123456789012:secret:rds!db-e2e-${randomBytes(3).toString("hex")}`;
-  secrets.createSecret(masterSecretArn, { username: "kcadmin", password: masterPassword });
-  await runDatabaseSetup({
-    bastion,
-    secrets,
-    dbHost,
-    dbPort,
-    caBundleUrl: caBundleUrl(dbTls.ca),
-    region: REGION,
-    masterSecretArn,
-    userSecretArn: secretOf("KC_DB_USERNAME"),
-    adminSecretArn: secretOf("KC_BOOTSTRAP_ADMIN_USERNAME"),
-  });
-  const secretValues = resolveSecrets(container, arnFor, secrets);
-
-  const files = runtime.node("node", work, dbTls.ca, container.environment, secretValues, options.heap ?? "-Xms512m -Xmx1g");
-  const node = new KeycloakNode({
-    name: "node",
-    host: task,
-    home: files.home,
-    image: files.image,
-    logFile: join(options.logDir, "node.log"),
-    environment: files.environment,
-    metadataHost: network.gateway,
-    containerName: container.name,
-    guard: teardown,
-    cgroup: taskCgroupFor("node", container, teardown),
-  });
-  teardown.add("node", () => node.killNow());
-  teardown.add("node metadata", () => void node.closeMetadata());
+  const node = addNode("node", TASK_HOST);
 
   const certificate = makeCertificate(work, options.hostname);
   const proxy = await Haproxy.start({
@@ -174,5 +150,7 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
     clients,
     admin: { username: secretValues.KC_BOOTSTRAP_ADMIN_USERNAME, password: secretValues.KC_BOOTSTRAP_ADMIN_PASSWORD },
     frontendRules,
+    addNode,
+    database: { bastion, secrets, masterSecretArn, host: dbHost, port: dbPort, ca: dbTls.ca, region: REGION },
   };
 }

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { CONTAINER_NAME } from "../../modules/keycloak-service";
 import { mariaDbSslMode } from "./database-tls";
 import { REPO_ROOT } from "./keycloak-dist";
 import type { SecretsManagerStub } from "./secrets-manager-stub";
@@ -75,8 +76,10 @@ function taskContainerOf(outDir: string, stack: string): TaskContainer {
     environment?: { name: string; value: string }[];
     secrets?: { name: string; valueFrom: string }[];
   }[];
-  if (containers.length !== 1) throw new Error(`${stack}: expected one container definition, found ${containers.length}`);
-  const [container] = containers;
+  // The Keycloak container; the cluster-metrics sidecar is tested on its own (support/cluster-metrics.ts).
+  const keycloak = containers.filter((c) => c.name === CONTAINER_NAME);
+  if (keycloak.length !== 1) throw new Error(`${stack}: expected one container definition named ${CONTAINER_NAME}, found ${keycloak.length}`);
+  const [container] = keycloak;
   const cpu = Number(tasks[0].cpu);
   const memory = Number(tasks[0].memory);
   if (!(cpu > 0 && memory > 0)) throw new Error(`${stack}: task cpu '${tasks[0].cpu}' / memory '${tasks[0].memory}' are not positive numbers`);
