@@ -63,10 +63,11 @@ parse_args() {
 
 debian_rootfs() {
   local tarball="$WORK_DIR/rootfs-${SUITE}.tar"
-  if [[ ! -s $tarball ]]; then
+  if [[ ! -f $tarball || ! -s $tarball ]]; then
     command -v mmdebstrap >/dev/null 2>&1 || die "mmdebstrap is not on PATH (Debian: apt-get install mmdebstrap)"
     # essential: the Essential:yes packages (bash, coreutils, ...) and what the JDK needs; no apt.
-    mmdebstrap --mode=root --variant=essential --include="$JDK_PACKAGE" \
+    # --format=tar: mmdebstrap picks the format from the target's name, and `.partial` would give a directory.
+    mmdebstrap --mode=root --format=tar --variant=essential --include="$JDK_PACKAGE" \
       --dpkgopt='path-exclude=/usr/share/{doc,man,locale,info}/*' \
       "$SUITE" "$tarball.partial" "$MIRROR" >&2
     mv -- "$tarball.partial" "$tarball"

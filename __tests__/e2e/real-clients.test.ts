@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Browser as Chromium } from "playwright-core";
 import { formatVerdict, runDrill, type DrillNode, type DrillSession, type SessionCheck } from "../../tools/drill-scenario";
 import { HttpDrillSession } from "../../tools/drill-session";
@@ -129,6 +129,7 @@ afterAll(async () => {
   for (const user of [admin, account]) await user?.screenshot("final").catch(() => undefined);
   await chromium?.close();
   rmSync(home, { recursive: true, force: true });
+  mkdirSync(dirname(TIMINGS_FILE), { recursive: true });
   writeFileSync(TIMINGS_FILE, JSON.stringify(timings, null, 2));
   process.stdout.write(`browser timings (s): ${JSON.stringify(timings)}\n`);
   const errors = await stand.tearDown();
