@@ -1,6 +1,6 @@
 import { TASK_LIFECYCLE, crashErrorWindowSeconds } from "../../modules/task-lifecycle";
 import { crashErrorWindowMs, ecsTimingsOf, timeScale } from "../support/ecs-timings";
-import { haproxyConfig } from "../support/haproxy";
+import { fastFall, haproxyConfig, HEALTH_CHECK } from "../support/haproxy";
 import { percentile, REQUESTS_PER_LOGIN, windowStats, type UserLoad } from "../support/user-load";
 import { synthStack } from "../support/synth";
 
@@ -81,3 +81,26 @@ describe("the user load's verdict on a window", () => {
     expect(percentile([], 50)).toBe(0);
   });
 });
+
+describe("the fast proxy with the target group's unhealthy window", () => {
+  const base = {
+    dir: "/tmp/x",
+    bindAddress: "198.18.0.1",
+    bindPort: 443,
+    certificate: { certPem: "", bundleFile: "/tmp/x/proxy.pem" },
+    backends: [{ name: "node-a", address: "198.18.0.11" }],
+  };
+
+  test("keeps a failing server in service for the synthesized interval x unhealthy threshold, checking every second", () => {
+    const t = ecsTimingsOf(json, "keycloak-test");
+    const window = t.healthCheck.intervalMs * t.healthCheck.unhealthyThreshold;
+    expect(fastFall(window) * HEALTH_CHECK.intervalMs).toBeGreaterThanOrEqual(window);
+    expect(haproxyConfig({ ...base, unhealthyAfterMs: window })).toContain(`inter ${HEALTH_CHECK.intervalMs}ms fall ${window / HEALTH_CHECK.intervalMs} rise ${HEALTH_CHECK.rise}`);
+  });
+
+  test("without it, fails a server after HEALTH_CHECK's fast fall", () => {
+    expect(fastFall()).toBe(HEALTH_CHECK.fall);
+    expect(haproxyConfig(base)).toContain(`fall ${HEALTH_CHECK.fall} rise`);
+  });
+});
+

@@ -49,6 +49,9 @@ const MIB = 1024 * 1024;
 /** What Terraform puts in for the RDS endpoint; the test database's certificate names it. */
 const DB_ENDPOINT = "keycloak-prod-db.rds.e2e.test";
 
+/** How long the target group lets a target fail its health check before it takes it out. */
+const unhealthyWindowMs = (t: EcsTimings) => t.healthCheck.intervalMs * t.healthCheck.unhealthyThreshold;
+
 export interface StandNodes {
   a: KeycloakNode;
   b: KeycloakNode;
@@ -70,6 +73,13 @@ export interface StandOptions {
    * @default runtimeKind(): the image, unless KEYCLOAK_E2E_RUNTIME=dist
    */
   runtime?: RuntimeKind;
+  /**
+   * Without `ecs`: the proxy fails a target only after the synthesized target group's unhealthy
+   * window (interval x unhealthy threshold), as the ALB does, so a survivor whose readiness
+   * Keycloak's cluster health check takes down for a while after its peer left stays in service.
+   * @default false: HEALTH_CHECK's fast fall (the cluster e2e bounds its disruptions by it)
+   */
+  albUnhealthyWindow?: boolean;
 }
 
 export class ClusterStand {
@@ -198,6 +208,7 @@ export class ClusterStand {
       backends: (options.ecs ? Object.values(this.nodes) : [this.nodes.a, this.nodes.b]).map((node) => ({ name: node.name, address: node.address })),
       frontendRules: proxyRulesOfSynth(synthDir, STACK),
       ...(this.ecsTimings ? { targetGroup: this.ecsTimings, registered: [] } : {}),
+      ...(options.albUnhealthyWindow && !options.ecs ? { unhealthyAfterMs: unhealthyWindowMs(ecsTimingsOfSynth(synthDir, STACK)) } : {}),
     });
     this.teardown.add("haproxy", () => this.proxy.kill(), { kind: "group", value: String(this.proxy.pid) });
   }

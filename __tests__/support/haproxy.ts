@@ -74,6 +74,18 @@ export interface HaproxyOptions {
   targetGroup?: { healthCheck: TargetHealthCheck; stickiness?: { cookieDurationSeconds: number } };
   /** Backends registered at start; the others start in maintenance until registered. @default all */
   registered?: readonly string[];
+  /**
+   * Without `targetGroup`: take a server out only after this long of failed checks (the
+   * synthesized target group's interval x unhealthy threshold), still checking every
+   * HEALTH_CHECK.intervalMs. The ALB's time to fail a target, with the fast proxy's quick
+   * recovery and retries. @default HEALTH_CHECK.fall checks
+   */
+  unhealthyAfterMs?: number;
+}
+
+/** Failed fast checks before a server is DOWN: HEALTH_CHECK.fall, or as many as `unhealthyAfterMs` takes. */
+export function fastFall(unhealthyAfterMs?: number): number {
+  return unhealthyAfterMs === undefined ? HEALTH_CHECK.fall : Math.max(HEALTH_CHECK.fall, Math.ceil(unhealthyAfterMs / HEALTH_CHECK.intervalMs));
 }
 
 export function haproxyConfig(options: HaproxyOptions): string {
@@ -120,7 +132,7 @@ export function haproxyConfig(options: HaproxyOptions): string {
     `  option httpchk GET ${check?.path ?? HEALTH_READY_PATH}`,
     `  http-check expect status ${check?.matcher ?? 200}`,
     ...(check === undefined
-      ? [`  default-server check port ${PORTS.management} inter ${HEALTH_CHECK.intervalMs}ms fall ${HEALTH_CHECK.fall} rise ${HEALTH_CHECK.rise}`]
+      ? [`  default-server check port ${PORTS.management} inter ${HEALTH_CHECK.intervalMs}ms fall ${fastFall(options.unhealthyAfterMs)} rise ${HEALTH_CHECK.rise}`]
       : [`  timeout check ${check.timeoutMs}ms`, `  default-server check port ${check.port} inter ${check.intervalMs}ms fall ${check.unhealthyThreshold} rise ${check.healthyThreshold}`]),
     ...servers,
     "",
