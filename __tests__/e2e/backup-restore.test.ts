@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DB_NAME, PORTS } from "../../modules/constants";
 import { fetchOnce } from "../support/browser";
@@ -87,7 +87,11 @@ beforeAll(async () => {
     pathPrefix: [database.secrets.binDir],
   });
   teardown.add("sshd", () => void bastion.stop());
-  target = { bastion, dbHost: database.host, masterSecretArn: database.masterSecretArn, region: database.region, caBundleUrl: caBundleUrl(database.ca) };
+  // The CA the database's certificate chains to may live under /tmp (the image runtime keeps it in
+  // .cache/image, and a clone may sit under /tmp), which the bastion's sessions cannot see: a copy here.
+  const caCopy = { ...database.ca, certFile: join(work, "database-ca.pem") };
+  copyFileSync(database.ca.certFile, caCopy.certFile);
+  target = { bastion, dbHost: database.host, masterSecretArn: database.masterSecretArn, region: database.region, caBundleUrl: caBundleUrl(caCopy) };
 }, 8 * 60_000);
 
 afterAll(async () => {
