@@ -19,8 +19,9 @@ import { APP_CLIENT_ID, createAppClient, createUser, OidcApp, type User } from "
  * support/cluster-stand.ts): Chromium in the admin console and in the account console, an
  * application on openid-client, and the harness's own HTTP client, all pinned by the proxy to
  * one node; then the drill (tools/drill-scenario.ts, the routine `npm run drill` runs on AWS)
- * kills that node, waits for its replacement and the cluster of 2, and kills the other, while
- * every client keeps checking its session. Screenshots of every check go to .cache/browser-e2e/.
+ * stops that node as ECS's StopTask does (deregister and drain, SIGTERM; support/drill-local.ts),
+ * waits for its replacement and the cluster of 2, and stops the other, while every client keeps
+ * checking its session. A crash (SIGKILL) under load is the lifecycle e2e's. Screenshots of every check go to .cache/browser-e2e/.
  */
 
 const FIRST_START_TIMEOUT_MS = 5 * 60_000;
@@ -190,7 +191,7 @@ describe("real clients through the ALB-like proxy: Chromium, openid-client and t
     });
   }, 5 * 60_000);
 
-  test("the drill kills the node every client is pinned to, then the other: no client is ever asked to log in, tokens issued by the killed node refresh and introspect, and the HTTP session finds its node as the proxy does", async () => {
+  test("the drill stops the node every client is pinned to as StopTask does, then the other: no client is ever asked to log in, tokens issued by the stopped node refresh and introspect, and the HTTP session finds its node as the proxy does", async () => {
     await stand.step("3. drill: pinned node, then the other", async () => {
       const pinnedByProxy = async (nodes: DrillNode[]) => {
         const name = await admin.pinnedTo();

@@ -100,6 +100,8 @@ export class ClusterStand {
   realm!: Realm;
   /** The synthesized target group's, service's and container's timings (ECS stands only). */
   ecsTimings?: EcsTimings;
+  /** The same timings on every stand: what a graceful stop (ECS's StopTask) waits for. */
+  serviceTimings!: EcsTimings;
   logDir = LOG_ROOT;
 
   /** Builds a node of this stand for a distribution; set by build() (upgrades swap a node's distribution). */
@@ -198,7 +200,8 @@ export class ClusterStand {
     this.nodeFactory = (key, dist) =>
       makeNode(this.nodes[key]!.name, taskHosts[key]!, key === "c" && !options.ecs ? this.devContainer : this.container, dist);
 
-    this.ecsTimings = options.ecs ? ecsTimingsOfSynth(synthDir, STACK) : undefined;
+    this.serviceTimings = ecsTimingsOfSynth(synthDir, STACK);
+    this.ecsTimings = options.ecs ? this.serviceTimings : undefined;
     this.proxy = await Haproxy.start({
       dir: work,
       bindAddress: this.network.gateway,
@@ -208,7 +211,7 @@ export class ClusterStand {
       backends: (options.ecs ? Object.values(this.nodes) : [this.nodes.a, this.nodes.b]).map((node) => ({ name: node.name, address: node.address })),
       frontendRules: proxyRulesOfSynth(synthDir, STACK),
       ...(this.ecsTimings ? { targetGroup: this.ecsTimings, registered: [] } : {}),
-      ...(options.albUnhealthyWindow && !options.ecs ? { unhealthyAfterMs: unhealthyWindowMs(ecsTimingsOfSynth(synthDir, STACK)) } : {}),
+      ...(options.albUnhealthyWindow && !options.ecs ? { unhealthyAfterMs: unhealthyWindowMs(this.serviceTimings) } : {}),
     });
     this.teardown.add("haproxy", () => this.proxy.kill(), { kind: "group", value: String(this.proxy.pid) });
   }
