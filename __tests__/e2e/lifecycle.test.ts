@@ -1,5 +1,5 @@
 import { LifecycleRun, type CrashResult } from "../support/lifecycle-run";
-import type { WindowStats } from "../support/user-load";
+import { expectLossless } from "../support/lossless";
 
 /**
  * The operator's events under load, on the ECS stand-in (support/ecs-lifecycle.ts, driven by
@@ -8,8 +8,9 @@ import type { WindowStats } from "../support/user-load";
  * does; a task stopped gracefully out of three, as a stop-task or the scale-in step does), each
  * step with 0 failed requests and 0 re-logins; and a crash, whose failures must stay inside the
  * window the synthesized target group's timings allow, with no re-login for users the dead task
- * did not serve. The stand-in's timings are the synthesized ones (or all scaled by
- * E2E_TIME_SCALE, printed in the summary). `npm run bench:cluster` runs each event on its own.
+ * did not serve. Scale-out 2 -> 3 and the scale-in step 3 -> 2 are also measured on their own.
+ * The stand-in's timings are the synthesized ones (or all scaled by E2E_TIME_SCALE, printed in
+ * the summary). `npm run bench:cluster` runs each event on its own.
  */
 
 const run = new LifecycleRun();
@@ -29,12 +30,6 @@ afterAll(async () => {
 
 afterEach(() => run.stand.assertWithinMemoryLimits());
 
-/** The load kept running through the event (not a quiet window), and nobody noticed the event. */
-function expectLossless(stats: WindowStats): void {
-  expect({ event: stats.event, failed: stats.failed, failures: stats.failures, relogins: stats.relogins }).toEqual({ event: stats.event, failed: 0, failures: [], relogins: [] });
-  expect({ event: stats.event, loadRan: stats.logins > 0 && stats.requests > stats.seconds }).toEqual({ event: stats.event, loadRan: true });
-}
-
 describe("lifecycle events under a load of logins and token refreshes, on the ECS stand-in", () => {
   test("a rolling deploy of the same version, one task at a time per the synthesized percentages: each new task's start (2 -> 3 tasks) and each graceful stop of an old one (deregister, drain, SIGTERM: 3 -> 2 tasks, what stop-task and the scale-in step do) has 0 failed requests and 0 re-logins", async () => {
     expect(run.ecs.maximumPercent - 100).toBeLessThanOrEqual(Math.ceil(100 / run.ecs.timings.desiredCount));
@@ -50,6 +45,16 @@ describe("lifecycle events under a load of logins and token refreshes, on the EC
     expectLossless(whole);
     expect(run.ecs.stops.map((stop) => stop.killed)).toEqual([false, false]);
   }, 12 * 60_000);
+
+  test("scale-out 2 -> 3 and the scale-in step back to 2 (ECS stops one task gracefully) each have 0 failed requests and 0 re-logins", async () => {
+    const stopsBefore = run.ecs.stops.length;
+    const out = await run.scaleOut();
+    const scaledIn = await run.scaleIn();
+    expect([out.event, scaledIn.event]).toEqual(["scale-out 2 -> 3", "scale-in 3 -> 2"]);
+    expectLossless(out);
+    expectLossless(scaledIn);
+    expect(run.ecs.stops.slice(stopsBefore).map((stop) => stop.killed)).toEqual([false]);
+  }, 8 * 60_000);
 
   test("a crash (SIGKILL) of the coordinator: failures only inside the target group's crash window, the survivor stays in service, no re-login for users it served", async () => {
     const crash: CrashResult = await run.crash();

@@ -1,11 +1,12 @@
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { ClusterStand } from "./cluster-stand";
+import { ClusterStand, type StandNodes } from "./cluster-stand";
 import { ClusterSummary } from "./cluster-summary";
 import { EcsServiceStandIn, lifecycleBreak, type LifecycleBreak } from "./ecs-lifecycle";
 import { crashErrorWindowMs } from "./ecs-timings";
-import { REPO_ROOT } from "./keycloak-dist";
+import { REPO_ROOT, type KeycloakDist } from "./keycloak-dist";
 import type { KeycloakNode } from "./keycloak-node";
+import type { RuntimeKind } from "./node-runtime";
 import { UserLoad, windowStats, type LoadOptions, type WindowStats } from "./user-load";
 import { sleep } from "./waiting";
 
@@ -54,8 +55,15 @@ export class LifecycleRun {
   readonly results: WindowStats[] = [];
   readonly breaks?: LifecycleBreak | typeof SHUTDOWN_DELAY_BREAK;
 
-  constructor(summaryFile = join(REPO_ROOT, ".cache", "lifecycle-summary.md")) {
-    this.stand = new ClusterStand(new ClusterSummary([], 0), summaryFile);
+  /**
+   * `version`: the Keycloak release the service runs first. @default KEYCLOAK_VERSION
+   * `runtime`: what the nodes run; an upgrade needs the distribution runtime. @default runtimeKind()
+   */
+  constructor(
+    summaryFile = join(REPO_ROOT, ".cache", "lifecycle-summary.md"),
+    private readonly options: { version?: string; runtime?: RuntimeKind } = {},
+  ) {
+    this.stand = new ClusterStand(new ClusterSummary([], 0), summaryFile, options.version);
     const raw = process.env.E2E_LIFECYCLE_BREAK;
     this.breaks = raw === SHUTDOWN_DELAY_BREAK ? SHUTDOWN_DELAY_BREAK : lifecycleBreak();
   }
@@ -66,7 +74,7 @@ export class LifecycleRun {
 
   /** The stand, and the service's first task (it migrates the schema). */
   async build(): Promise<void> {
-    await this.stand.build({ ecs: true });
+    await this.stand.build({ ecs: true, runtime: this.options.runtime });
     const timings = this.stand.ecsTimings!;
     const extraEnv: Record<string, string> = this.breaks === SHUTDOWN_DELAY_BREAK ? { KC_SHUTDOWN_DELAY: "0s" } : {};
     this.ecs = new EcsServiceStandIn(this.stand.proxy, timings, (node) => node.start(this.stand.container.command, extraEnv), this.breaks === SHUTDOWN_DELAY_BREAK ? undefined : this.breaks);
@@ -127,6 +135,25 @@ export class LifecycleRun {
   rollingDeploy(): Promise<WindowStats> {
     return this.measure(`rolling deploy of the same version (${this.ecs.timings.minimumHealthyPercent}-${this.ecs.maximumPercent} %)`, async () => {
       await this.ecs.rollingDeploy(this.spares(), START_TIMEOUT_MS, async (label, body) => {
+        await this.measure(label, body);
+      });
+      await this.formCluster();
+    });
+  }
+
+  /**
+   * A rolling deploy of a task definition on another Keycloak release (`target`), as
+   * tools/upgrade.ts runs it when Keycloak's check allows it: every task that starts runs the new
+   * release, one at a time as the service's percentages allow, next to the old tasks it replaces.
+   */
+  rollingUpgrade(target: KeycloakDist): Promise<WindowStats> {
+    return this.measure(`rolling upgrade ${this.stand.dist!.version} -> ${target.version} (${this.ecs.timings.minimumHealthyPercent}-${this.ecs.maximumPercent} %)`, async () => {
+      const keys = (Object.keys(this.stand.nodes) as (keyof StandNodes)[]).filter((key) => !this.stand.node(key).running);
+      const spares: KeycloakNode[] = [];
+      // A stopped old task goes back to the deploy's pool; each old task needs a new one first.
+      if (keys.length < this.ecs.tasks.length) throw new Error(`${keys.length} spare nodes for ${this.ecs.tasks.length} tasks: a rolling upgrade needs one of the new release per task`);
+      for (const key of keys) spares.push(await this.stand.switchDistribution(key, target));
+      await this.ecs.rollingDeploy(spares, START_TIMEOUT_MS, async (label, body) => {
         await this.measure(label, body);
       });
       await this.formCluster();

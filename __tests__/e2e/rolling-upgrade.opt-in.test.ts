@@ -1,0 +1,67 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DB_NAME, KEYCLOAK_VERSION } from "../../modules/constants";
+import { mixesVersions, upgradePlan } from "../../modules/upgrade";
+import { check, runCompatibility } from "../../tools/upgrade";
+import { keycloakDist, REPO_ROOT } from "../support/keycloak-dist";
+import { LifecycleRun } from "../support/lifecycle-run";
+import { expectLossless } from "../support/lossless";
+import { MARIADB_STAND_IN_OVERRIDES } from "../support/task-definition";
+
+/**
+ * The upgrade Keycloak's check allows, under load, on the ECS stand-in: a service of two tasks on
+ * UPGRADE_PATCH_FROM (default 26.7.0) serving logged-in users who refresh their tokens and
+ * visitors who log in; the running release's update-compatibility metadata and the new release's
+ * check decide a rolling update (tools/upgrade.ts); the deploy then replaces one task at a time
+ * with one of the new release, as the synthesized percentages allow. Each step, and the whole
+ * upgrade, must have 0 failed requests and 0 re-logins; afterwards every task runs the new release
+ * and the database is migrated. Opt-in (`npm run test:e2e:opt-in -- rolling-upgrade`): a second
+ * distribution and four starts are more than CI's budget. The recreate path (a minor upgrade the
+ * check refuses) is upgrade.opt-in.test.ts.
+ */
+
+const FROM = process.env.UPGRADE_PATCH_FROM ?? "26.7.0";
+const LOAD = { sessionUsers: 4, loginUsers: 1, thinkMs: 300 };
+const run = new LifecycleRun(join(REPO_ROOT, ".cache", `e2e-rolling-upgrade-${FROM}.md`), { version: FROM, runtime: "dist" });
+
+beforeAll(async () => {
+  await run.build();
+  await run.scaleToDesired();
+  await run.startLoad(LOAD);
+}, 20 * 60_000);
+
+afterAll(async () => {
+  const errors = await run.tearDown();
+  if (errors.length > 0) throw new Error(errors.join("\n"));
+}, 3 * 60_000);
+
+test(`${FROM} -> ${KEYCLOAK_VERSION} under load: Keycloak's check allows a rolling update, and each step of it (a new-release task started next to the old ones, an old one stopped gracefully) has 0 failed requests and 0 re-logins`, async () => {
+  const { stand } = run;
+  // The running release's metadata, with the task definition's environment, as tools/upgrade.ts takes it.
+  const metadata = join(mkdtempSync(join(tmpdir(), "kc-rolling-upgrade-")), "metadata.json");
+  const written = runCompatibility("metadata", metadata, stand.container.environment, { home: stand.dist!.home });
+  expect({ exit: written.exitCode, output: written.exitCode === 0 ? "" : written.output }).toEqual({ exit: 0, output: "" });
+  const target = keycloakDist(MARIADB_STAND_IN_OVERRIDES, KEYCLOAK_VERSION);
+  const decision = check(metadata, stand.container.environment, { home: target.home });
+  process.stdout.write(`${FROM} -> ${KEYCLOAK_VERSION}: ${decision.strategy} (${decision.reason})\n`);
+  expect(decision.strategy).toBe("rolling");
+  expect(mixesVersions(upgradePlan(decision.strategy, run.ecs.timings.desiredCount))).toBe(true);
+
+  const whole = await run.rollingUpgrade(target);
+  stand.summary.notes.push(`Upgrade ${FROM} -> ${KEYCLOAK_VERSION}: Keycloak's check said ${decision.strategy} (${decision.reason}).`);
+  const steps = run.results.filter((r) => r.event.startsWith("deploy: "));
+  expect(steps.map((r) => r.event.replace(/node-\w/g, "x"))).toEqual([
+    "deploy: x started (2 -> 3 tasks)",
+    "deploy: x stopped gracefully (3 -> 2 tasks)",
+    "deploy: x started (2 -> 3 tasks)",
+    "deploy: x stopped gracefully (3 -> 2 tasks)",
+  ]);
+  for (const step of steps) expectLossless(step);
+  expectLossless(whole);
+  expect(run.ecs.stops.map((stop) => stop.killed)).toEqual([false, false]);
+
+  // Every task now runs the new release, and the database was migrated to it.
+  for (const task of run.ecs.tasks) expect({ task: task.name, started: task.currentLog().includes(`Keycloak ${KEYCLOAK_VERSION} on JVM`) }).toEqual({ task: task.name, started: true });
+  expect(stand.db.query(`SELECT VERSION FROM \`${DB_NAME}\`.MIGRATION_MODEL ORDER BY UPDATE_TIME DESC, VERSION DESC LIMIT 1;`).trim()).toBe(KEYCLOAK_VERSION);
+}, 30 * 60_000);
