@@ -17,16 +17,9 @@ const run = new LifecycleRun();
 /** Users who stay logged in and refresh, and visitors logging in one after another. */
 const LOAD = { sessionUsers: 4, loginUsers: 1, thinkMs: 300 };
 
-beforeAll(async () => {
-  await run.build();
-  await run.scaleToDesired();
-  await run.startLoad(LOAD);
-}, 15 * 60_000);
+beforeAll(() => run.setUp(LOAD), 15 * 60_000);
 
-afterAll(async () => {
-  const errors = await run.tearDown();
-  if (errors.length > 0) throw new Error(errors.join("\n"));
-}, 3 * 60_000);
+afterAll(() => run.finish(), 3 * 60_000);
 
 afterEach(() => run.stand.assertWithinMemoryLimits());
 

@@ -25,16 +25,9 @@ const FROM = process.env.UPGRADE_PATCH_FROM ?? "26.7.0";
 const LOAD = { sessionUsers: 4, loginUsers: 1, thinkMs: 300 };
 const run = new LifecycleRun(join(REPO_ROOT, ".cache", `e2e-rolling-upgrade-${FROM}.md`), { version: FROM, runtime: "dist" });
 
-beforeAll(async () => {
-  await run.build();
-  await run.scaleToDesired();
-  await run.startLoad(LOAD);
-}, 20 * 60_000);
+beforeAll(() => run.setUp(LOAD), 20 * 60_000);
 
-afterAll(async () => {
-  const errors = await run.tearDown();
-  if (errors.length > 0) throw new Error(errors.join("\n"));
-}, 3 * 60_000);
+afterAll(() => run.finish(), 3 * 60_000);
 
 test(`${FROM} -> ${KEYCLOAK_VERSION} under load: Keycloak's check allows a rolling update, and each step of it (a new-release task started next to the old ones, an old one stopped gracefully) has 0 failed requests and 0 re-logins`, async () => {
   const { stand } = run;

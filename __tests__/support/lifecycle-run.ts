@@ -84,6 +84,19 @@ export class LifecycleRun {
     await this.ecs.runTask(this.stand.nodes.a, FIRST_START_TIMEOUT_MS);
   }
 
+  /** The stand, the service at its desired count in one cluster, and the load running: every lifecycle e2e's start. */
+  async setUp(load: LoadOptions): Promise<void> {
+    await this.build();
+    await this.scaleToDesired();
+    await this.startLoad(load);
+  }
+
+  /** tearDown(), failing with what could not be cleaned up. */
+  async finish(): Promise<void> {
+    const errors = await this.tearDown();
+    if (errors.length > 0) throw new Error(errors.join("\n"));
+  }
+
   /** Starts tasks up to the service's desired count and waits for one cluster. */
   async scaleToDesired(): Promise<void> {
     for (const node of this.spares().slice(0, this.ecs.timings.desiredCount - this.ecs.tasks.length)) await this.ecs.runTask(node, START_TIMEOUT_MS);
