@@ -83,7 +83,9 @@ export function ecsTimingsOf(json: { resource?: Resources }, stack: string, scal
     deregistrationDelayMs: ms(tg.deregistration_delay),
     stickiness: stickiness?.enabled ? { cookieDurationSeconds: Number(stickiness.cookie_duration) } : undefined,
     stopTimeoutMs: ms(containers[0].stopTimeout),
-    desiredCount: Number(service.desired_count),
+    // The service is created with FIRST_BOOT_TASK_COUNT tasks; the autoscaling target then holds
+    // it at its minimum, the count every later deploy and scale-in starts from.
+    desiredCount: Number(only(resources, "aws_appautoscaling_target", stack).min_capacity),
     minimumHealthyPercent: Number(service.deployment_minimum_healthy_percent),
     maximumPercent: Number(service.deployment_maximum_percent),
   };
