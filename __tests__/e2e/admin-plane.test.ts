@@ -5,6 +5,7 @@ import { NOT_ROUTED, REFUSED_PATH } from "../../modules/listener-routes";
 import { authorizationRequest, codeFrom, loginFormAction, type Response } from "../support/browser";
 import { Teardown } from "../support/cluster";
 import { REPO_ROOT } from "../support/keycloak-dist";
+import { exampleRealm } from "../support/realm-checks";
 import { NamespaceClient } from "../support/netns-curl";
 import { startSingleNodeStand, type SingleNodeStand } from "../support/single-node-stand";
 import { TempDirs } from "../support/temp-dir";
@@ -225,7 +226,8 @@ describe("admin plane closed at the ALB: one Keycloak node behind the proxy gene
     const token = await logIn(operator, "master", "security-admin-console", `${BASE}/admin/master/console/`, stand.admin);
     const realms = await operator.request(`${BASE}${ADMIN_API}`, { headers: { Authorization: `Bearer ${token}`, Accept: "application/json" } });
     expect(realms.status).toBe(200);
-    expect((JSON.parse(realms.body) as { realm: string }[]).map((r) => r.realm).sort()).toEqual([PUBLIC_REALM, "master"].sort());
+    // The test's realm, master, and the example realm the image imports from realms/ on its first start.
+    expect((JSON.parse(realms.body) as { realm: string }[]).map((r) => r.realm).sort()).toEqual([PUBLIC_REALM, "master", exampleRealm().name].sort());
   }, 3 * 60_000);
 
   test("from outside, the public realm's login, its account API and account console, and their static resources work", async () => {
