@@ -1,5 +1,5 @@
-import { Browser, type Endpoint } from "../__tests__/support/browser";
-import { logIn, stillLoggedIn, type Realm } from "../__tests__/support/keycloak-login";
+import { Browser, type Endpoint } from "./keycloak-http/browser";
+import { logIn, stillLoggedIn, type Realm } from "./keycloak-http/login";
 import { nodeStartedAt, type DrillNode, type DrillSession, type SessionCheck } from "./drill-scenario";
 
 /**

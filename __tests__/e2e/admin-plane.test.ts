@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { PORTS } from "../../modules/constants";
 import { NOT_ROUTED, REFUSED_PATH } from "../../modules/listener-routes";
-import { authorizationRequest, codeFrom, loginFormAction, type Response } from "../support/browser";
+import { authorizationRequest, codeFrom, loginFormAction, type Response } from "../../tools/keycloak-http/browser";
 import { Teardown } from "../support/cluster";
 import { REPO_ROOT } from "../support/keycloak-dist";
 import { exampleRealm } from "../support/realm-checks";

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DB_NAME, PORTS } from "../../modules/constants";
-import { fetchOnce } from "../support/browser";
+import { fetchOnce } from "../../tools/keycloak-http/browser";
 import { Teardown } from "../support/cluster";
 import { SplitAlarmProbe } from "../support/cluster-metrics";
 import { caBundleUrl } from "../support/database-tls";

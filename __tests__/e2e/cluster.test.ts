@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto";
 import { DB_NAME, PORTS } from "../../modules/constants";
-import { authorizationRequest, Browser, codeFrom, loginFormAction } from "../support/browser";
+import { authorizationRequest, Browser, codeFrom, loginFormAction } from "../../tools/keycloak-http/browser";
 import { clusterCheck, waitForCluster } from "../support/cluster-checks";
 import { startOutcome } from "../support/cluster-split";
 import { ClusterStand } from "../support/cluster-stand";

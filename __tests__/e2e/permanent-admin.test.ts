@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DB_CA_BUNDLE_URL } from "../../modules/constants";
-import { fetchOnce, type Endpoint } from "../support/browser";
+import { fetchOnce, type Endpoint } from "../../tools/keycloak-http/browser";
 import {
   forMariaDbStandIn,
   jdbcTarget,

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import type { Browser as Chromium } from "playwright-core";
 import { formatVerdict, runDrill, type DrillNode, type DrillSession, type SessionCheck } from "../../tools/drill-scenario";
 import { HttpDrillSession } from "../../tools/drill-session";
-import { Browser } from "../support/browser";
+import { Browser } from "../../tools/keycloak-http/browser";
 import { ChromiumUser, launchChromium, misconfigurations } from "../support/chromium";
 import { ClusterStand, PUBLIC_HOSTNAME } from "../support/cluster-stand";
 import { ClusterSummary } from "../support/cluster-summary";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DB_NAME, KEYCLOAK_VERSION, PORTS } from "../../modules/constants";
 import { mixesVersions, upgradePlan, type UpgradeStrategy } from "../../modules/upgrade";
 import { check, runCompatibility } from "../../tools/upgrade";
-import { Browser, fetchOnce } from "../support/browser";
+import { Browser, fetchOnce } from "../../tools/keycloak-http/browser";
 import { ClusterStand } from "../support/cluster-stand";
 import { ClusterSummary } from "../support/cluster-summary";
 import { Poller } from "../support/disruption";

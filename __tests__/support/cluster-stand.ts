@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Endpoint } from "./browser";
+import type { Endpoint } from "../../tools/keycloak-http/browser";
 import { proxyRulesOfSynth } from "./alb-rules";
 import { ClusterSummary } from "./cluster-summary";
 import { waitForCluster } from "./cluster-checks";

@@ -1,4 +1,4 @@
-import { fetchOnce, type Endpoint } from "./browser";
+import { fetchOnce, type Endpoint } from "../../tools/keycloak-http/browser";
 import { sleep, waitFor } from "./waiting";
 
 /**

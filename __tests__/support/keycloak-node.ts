@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HEALTH_READY_PATH, PORTS } from "../../modules/constants";
-import { fetchOnce } from "./browser";
+import { fetchOnce } from "../../tools/keycloak-http/browser";
 import { resolveCommand } from "./command-stubs";
 import { startMetadataServer, taskMetadataFor, type MetadataServer } from "./ecs-metadata";
 import type { ImageContainer } from "./image-runner";

@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RequestOptions, Response } from "./browser";
+import type { RequestOptions, Response } from "../../tools/keycloak-http/browser";
 import { resolveCommand } from "./command-stubs";
 import type { NetworkNamespace } from "./netns";
 import { runProcess } from "./run-process";

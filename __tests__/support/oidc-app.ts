@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import * as oidc from "openid-client";
 import { PORTS } from "../../modules/constants";
-import { asFetchResponse, Browser, fetchOnce, loginFormAction, type Endpoint } from "./browser";
+import { asFetchResponse, Browser, fetchOnce, loginFormAction, type Endpoint } from "../../tools/keycloak-http/browser";
 import { STICKY_COOKIE } from "./haproxy";
 import type { KeycloakNode } from "./keycloak-node";
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { PORTS } from "../../modules/constants";
 import { DOCKER_DIR } from "../../modules/image";
 import { REALMS_DIR, THEMES_FOLDER } from "../../modules/image-content";
-import { authorizationRequest, Browser, fetchOnce, type Endpoint } from "./browser";
+import { authorizationRequest, Browser, fetchOnce, type Endpoint } from "../../tools/keycloak-http/browser";
 import { STICKY_COOKIE } from "./haproxy";
 import type { KeycloakNode } from "./keycloak-node";
 import { servedBy } from "./proxy-log";

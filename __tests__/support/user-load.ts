@@ -1,4 +1,4 @@
-import { Browser, type Endpoint } from "./browser";
+import { Browser, type Endpoint } from "../../tools/keycloak-http/browser";
 import { STICKY_COOKIE } from "./haproxy";
 import { logIn, type Realm, type Tokens } from "./keycloak-login";
 import { sleep } from "./waiting";
