@@ -6,7 +6,7 @@ module.exports = {
     tests: ["config.test.ts", "config/bad-input.test.ts", "config/boundaries.test.ts"],
   },
   policy: {
-    mutate: ["__tests__/policy/rules.ts"],
+    mutate: ["__tests__/policy/rules-*.ts", "__tests__/policy/rule-kit.ts"],
     tests: ["policy/policy.test.ts"],
     // The rules do not change the stacks: synthesize them once for the whole run (shapes.ts).
     env: { POLICY_STACKS_CACHE: require("node:path").resolve(__dirname, "..", ".cache", "stryker", "policy-stacks.json") },
