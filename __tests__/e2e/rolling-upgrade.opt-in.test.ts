@@ -1,13 +1,10 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DB_NAME, KEYCLOAK_VERSION } from "../../modules/constants";
 import { mixesVersions, upgradePlan } from "../../modules/upgrade";
-import { check, runCompatibility } from "../../tools/upgrade";
-import { keycloakDist, REPO_ROOT } from "../support/keycloak-dist";
+import { REPO_ROOT } from "../support/keycloak-dist";
 import { LifecycleRun } from "../support/lifecycle-run";
 import { expectLosslessDeploy } from "../support/lossless";
-import { MARIADB_STAND_IN_OVERRIDES } from "../support/task-definition";
+import { decideStandUpgrade, PATCH_FROM } from "../support/upgrade-fixtures";
 
 /**
  * The upgrade Keycloak's check allows, under load, on the ECS stand-in: a service of two tasks on
@@ -21,28 +18,21 @@ import { MARIADB_STAND_IN_OVERRIDES } from "../support/task-definition";
  * check refuses) is upgrade.opt-in.test.ts.
  */
 
-const FROM = process.env.UPGRADE_PATCH_FROM ?? "26.7.0";
 const LOAD = { sessionUsers: 4, loginUsers: 1, thinkMs: 300 };
-const run = new LifecycleRun(join(REPO_ROOT, ".cache", `e2e-rolling-upgrade-${FROM}.md`), { version: FROM, runtime: "dist" });
+const run = new LifecycleRun(join(REPO_ROOT, ".cache", `e2e-rolling-upgrade-${PATCH_FROM}.md`), { version: PATCH_FROM, runtime: "dist" });
 
 beforeAll(() => run.setUp(LOAD), 20 * 60_000);
 
 afterAll(() => run.finish(), 3 * 60_000);
 
-test(`${FROM} -> ${KEYCLOAK_VERSION} under load: Keycloak's check allows a rolling update, and each step of it (a new-release task started next to the old ones, an old one stopped gracefully) has 0 failed requests and 0 re-logins`, async () => {
+test(`${PATCH_FROM} -> ${KEYCLOAK_VERSION} under load: Keycloak's check allows a rolling update, and each step of it (a new-release task started next to the old ones, an old one stopped gracefully) has 0 failed requests and 0 re-logins`, async () => {
   const { stand } = run;
-  // The running release's metadata, with the task definition's environment, as tools/upgrade.ts takes it.
-  const metadata = join(mkdtempSync(join(tmpdir(), "kc-rolling-upgrade-")), "metadata.json");
-  const written = runCompatibility("metadata", metadata, stand.container.environment, { home: stand.dist!.home });
-  expect({ exit: written.exitCode, output: written.exitCode === 0 ? "" : written.output }).toEqual({ exit: 0, output: "" });
-  const target = keycloakDist(MARIADB_STAND_IN_OVERRIDES, KEYCLOAK_VERSION);
-  const decision = check(metadata, stand.container.environment, { home: target.home });
-  process.stdout.write(`${FROM} -> ${KEYCLOAK_VERSION}: ${decision.strategy} (${decision.reason})\n`);
+  const { decision, target } = decideStandUpgrade(stand);
   expect(decision.strategy).toBe("rolling");
   expect(mixesVersions(upgradePlan(decision.strategy, run.ecs.timings.desiredCount))).toBe(true);
 
   const whole = await run.rollingUpgrade(target);
-  stand.summary.notes.push(`Upgrade ${FROM} -> ${KEYCLOAK_VERSION}: Keycloak's check said ${decision.strategy} (${decision.reason}).`);
+  stand.summary.notes.push(`Upgrade ${PATCH_FROM} -> ${KEYCLOAK_VERSION}: Keycloak's check said ${decision.strategy} (${decision.reason}).`);
   expectLosslessDeploy(run, whole);
 
   // Every task now runs the new release, and the database was migrated to it.

@@ -1,18 +1,15 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DB_NAME, KEYCLOAK_VERSION, PORTS } from "../../modules/constants";
 import { mixesVersions, upgradePlan, type UpgradeStrategy } from "../../modules/upgrade";
-import { check, runCompatibility } from "../../tools/upgrade";
 import { Browser, fetchOnce } from "../../tools/keycloak-http/browser";
 import { ClusterStand } from "../support/cluster-stand";
 import { ClusterSummary } from "../support/cluster-summary";
 import { Poller } from "../support/disruption";
-import { keycloakDist, REPO_ROOT } from "../support/keycloak-dist";
+import { REPO_ROOT } from "../support/keycloak-dist";
 import { adminToken, logIn, stillLoggedIn } from "../support/keycloak-login";
 import type { KeycloakNode } from "../support/keycloak-node";
 import { mixedVersionMs, StandUpgrade } from "../support/stand-upgrade";
-import { MARIADB_STAND_IN_OVERRIDES } from "../support/task-definition";
+import { decideStandUpgrade, MINOR_FROM, PATCH_FROM } from "../support/upgrade-fixtures";
 
 /**
  * Keycloak upgrades of a running two-node cluster with real distributions from Maven Central, the
@@ -25,8 +22,6 @@ import { MARIADB_STAND_IN_OVERRIDES } from "../support/task-definition";
  * release's metadata (__tests__/integration/upgrade-check.test.ts).
  */
 
-const PATCH_FROM = process.env.UPGRADE_PATCH_FROM ?? "26.7.0";
-const MINOR_FROM = process.env.UPGRADE_MINOR_FROM ?? "26.5.0";
 const START_TIMEOUT_MS = 6 * 60_000;
 const CLUSTER_TIMEOUT_MS = 2 * 60_000;
 const POLL_INTERVAL_MS = 250;
@@ -88,14 +83,7 @@ function scenario(from: string, expected: UpgradeStrategy): void {
     await logIn(browser, stand.realm);
     expect((await stillLoggedIn(browser, stand.realm)).ok).toBe(true);
 
-    // The running version's metadata, with the task definition's environment, as after its deploy.
-    const metadata = join(mkdtempSync(join(tmpdir(), "kc-upgrade-e2e-")), "metadata.json");
-    const written = runCompatibility("metadata", metadata, stand.container.environment, { home: stand.dist!.home });
-    expect({ exit: written.exitCode, output: written.exitCode === 0 ? "" : written.output }).toEqual({ exit: 0, output: "" });
-
-    const target = keycloakDist(MARIADB_STAND_IN_OVERRIDES, KEYCLOAK_VERSION);
-    const decision = check(metadata, stand.container.environment, { home: target.home });
-    process.stdout.write(`${from} -> ${KEYCLOAK_VERSION}: ${decision.strategy} (${decision.reason})\n`);
+    const { decision, target } = decideStandUpgrade(stand);
     expect(decision.strategy).toBe(expected);
     const steps = upgradePlan(decision.strategy, 2);
     // What the check refuses is never rolled: the plan of a recreate cannot mix versions.
