@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { App } from "cdktf";
 import { ConfigError, loadConfig, type RawSettings } from "./modules/config";
 import { KeycloakStack } from "./modules/stack";
-import { projectPath } from "./modules/paths";
+import { projectPath } from "./modules/shared/paths";
 
 /**
  * Reads the configuration of each environment and instantiates its stack. Environments

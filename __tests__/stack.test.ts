@@ -1,5 +1,5 @@
-import { keycloakContainer, onlyResource, onlyResourceName, resourcesOf, rulesOf, synthStack, ref, nameOf } from "./support/synth";
-import { PORTS } from "../modules/constants";
+import { keycloakContainer, onlyResource, onlyResourceName, resourcesOf, rulesOf, synthStack, ref, nameOf } from "../modules/synth";
+import { PORTS } from "../modules/shared/constants";
 
 describe("KeycloakStack wiring", () => {
   const json = synthStack();

@@ -7,8 +7,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { LocalBackend, TerraformStack, Testing } from "cdktf";
-import { projectPath } from "../modules/paths";
-import { synthStack } from "./support/synth";
+import { projectPath } from "../modules/shared/paths";
+import { synthStack } from "../modules/synth";
 
 const readme = readFileSync(projectPath("README.md"), "utf8");
 const stateSection = readme.split("### Secrets and Terraform state")[1]?.split("\n### ")[0] ?? "";

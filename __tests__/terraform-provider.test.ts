@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { OFFLINE_SETTINGS, synthStack, type TerraformJson } from "./support/synth";
+import { OFFLINE_SETTINGS, synthStack, type TerraformJson } from "../modules/synth";
 import {
   PLUGIN_MIRROR,
   TerraformWorkdir,

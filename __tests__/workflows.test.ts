@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { projectPath } from "../modules/paths";
+import { projectPath } from "../modules/shared/paths";
 
 const read = (name: string) => readFileSync(projectPath(".github", "workflows", name), "utf8");
 const pr = read("pr.yml");

@@ -27,7 +27,7 @@ Environment (all required):
                      QEMU/binfmt emulation set up for docker)
   AWS_REGION         region of the repository
   KEYCLOAK_VERSION   Keycloak release (base image tag)              } build args, from
-  HTTP_PORT, MANAGEMENT_PORT, JGROUPS_PORT, JGROUPS_FD_PORT          } modules/constants.ts
+  HTTP_PORT, MANAGEMENT_PORT, JGROUPS_PORT, JGROUPS_FD_PORT          } modules/shared/constants.ts
   DB_CA_BUNDLE_URL   HTTPS URL of the database CA bundle the build adds to the image
   DB_CA_BUNDLE_PATH  its place under /opt/keycloak (conf/truststores/...)
 

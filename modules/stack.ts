@@ -3,21 +3,21 @@ import { Annotations, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
-import { envVarName, type KeycloakConfig } from "./config";
-import { KEYCLOAK_VERSION } from "./constants";
-import { Network } from "./network";
-import { LoadBalancer, HttpsListener } from "./load-balancer";
-import { Certificate, SELF_SIGNED_EARLY_RENEWAL_HOURS, selfSignedRenewalNotice } from "./certificate";
-import { KeycloakSecrets } from "./secrets";
-import { Database } from "./database";
-import { Bastion } from "./bastion";
-import { DatabaseSetup } from "./database-setup";
-import { Registry } from "./registry";
-import { KeycloakImage } from "./image";
-import { KeycloakService } from "./keycloak-service";
-import { ServiceAutoscaling } from "./autoscaling";
-import { Monitoring } from "./monitoring";
-import { instanceMemoryGib, maxConnections } from "./database-capacity";
+import { settingLabel, type KeycloakConfig } from "./config";
+import { KEYCLOAK_VERSION } from "./shared/constants";
+import { Network } from "./network/network";
+import { LoadBalancer, HttpsListener } from "./edge/load-balancer";
+import { Certificate, SELF_SIGNED_EARLY_RENEWAL_HOURS, selfSignedRenewalNotice } from "./edge/certificate";
+import { KeycloakSecrets } from "./access/secrets";
+import { Database } from "./database/database";
+import { Bastion } from "./access/bastion";
+import { DatabaseSetup } from "./database/setup";
+import { Registry } from "./image/registry";
+import { KeycloakImage } from "./image/image";
+import { KeycloakService } from "./service/keycloak-service";
+import { ServiceAutoscaling } from "./service/autoscaling";
+import { Monitoring } from "./monitoring/monitoring";
+import { instanceMemoryGib, maxConnections } from "./database/database-capacity";
 
 /** Highly available Keycloak on ECS Fargate: reads top to bottom like the architecture diagram. */
 export class KeycloakStack extends TerraformStack {
@@ -47,6 +47,7 @@ export class KeycloakStack extends TerraformStack {
       tlsPolicy: config.tlsPolicy,
       adminAllowedCidrs: config.adminAllowedCidrs,
       adminPublic: config.adminPublic,
+      adminPublicSetting: settingLabel("adminPublic"),
       publicRealms: config.publicRealms,
       hostedZoneId: config.hostedZoneId,
       hostname,
@@ -75,6 +76,7 @@ export class KeycloakStack extends TerraformStack {
       vpcId: network.vpcId,
       publicSubnetIds: network.publicSubnetIds,
       allowedCidrs: config.bastionAllowedCidrs,
+      allowedCidrsSetting: settingLabel("bastionAllowedCidrs"),
       instanceType: config.bastionInstanceType,
       amiId: config.bastionAmiId,
       readableSecretArns: [database.masterSecretArn],
@@ -209,7 +211,7 @@ export class KeycloakStack extends TerraformStack {
     this.warnAboutCertificate(id, config, certificate);
     if (config.bastionAllowedCidrs.length === 0) {
       Annotations.of(this).addWarning(
-        `${id}: bastionAllowedCidrs (env ${envVarName("bastionAllowedCidrs")}) is empty: synth is fine for review, but plan and deploy stop until it names the deploying machine's address.`,
+        `${id}: ${settingLabel("bastionAllowedCidrs")} is empty: synth is fine for review, but plan and deploy stop until it names the deploying machine's address.`,
       );
     }
   }
@@ -221,8 +223,8 @@ export class KeycloakStack extends TerraformStack {
     if (config.profile === "prod") {
       Annotations.of(this).addWarning(
         `${id}: the prod profile serves a self-signed certificate, so every browser and client must be told to trust it. ` +
-          `For a publicly trusted certificate that ACM renews by itself, set hostname (env ${envVarName("hostname")}) ` +
-          `and hostedZoneId (env ${envVarName("hostedZoneId")}).`,
+          `For a publicly trusted certificate that ACM renews by itself, set ${settingLabel("hostname")} ` +
+          `and ${settingLabel("hostedZoneId")}.`,
       );
     }
   }

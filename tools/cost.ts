@@ -4,8 +4,8 @@
  * priced nor known to be free stops the script, so nothing is silently left out.
  */
 import type { RawSettings } from "../modules/config";
-import { SCRAPE_INTERVAL_SECONDS, SIDECAR_NAME } from "../modules/cluster-metrics";
-import { synthStack, type TerraformJson } from "../__tests__/support/synth";
+import { SCRAPE_INTERVAL_SECONDS, SIDECAR_NAME } from "../modules/service/cluster-metrics";
+import { synthStack, type TerraformJson } from "../modules/synth";
 import { ASSUMPTIONS, EC2_INSTANCE_HOUR, HOURS_PER_MONTH, INSTANCE_PRICE_SOURCES, PRICES, PRICES_DATE, PRICES_REGION, RDS_INSTANCE_HOUR } from "./prices";
 
 /** Resource types that cost nothing by themselves (their usage is priced elsewhere). */
@@ -105,7 +105,7 @@ export function costLines(json: TerraformJson): CostLine[] {
 }
 
 /**
- * The cluster-split alarm's metric (modules/cluster-metrics.ts): one custom metric (the
+ * The cluster-split alarm's metric (modules/service/cluster-metrics.ts): one custom metric (the
  * sidecars of all tasks share its dimensions) and the EMF lines they log, one per task and scrape.
  */
 function clusterMetricsCost(task: Res, tasks: number): [string, number] {

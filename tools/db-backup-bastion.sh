@@ -12,11 +12,11 @@ umask 077
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly HERE
 # Uploaded side by side with this script; in the repository it is
-# modules/database-setup/keycloak-db-setup.sh. Sourced, it only defines functions and constants.
+# modules/database/setup/keycloak-db-setup.sh. Sourced, it only defines functions and constants.
 SETUP_SCRIPT="$HERE/keycloak-db-setup.sh"
-[[ -r $SETUP_SCRIPT ]] || SETUP_SCRIPT="$HERE/../modules/database-setup/keycloak-db-setup.sh"
+[[ -r $SETUP_SCRIPT ]] || SETUP_SCRIPT="$HERE/../modules/database/setup/keycloak-db-setup.sh"
 readonly SETUP_SCRIPT
-# shellcheck source=../modules/database-setup/keycloak-db-setup.sh
+# shellcheck source=../modules/database/setup/keycloak-db-setup.sh
 source "$SETUP_SCRIPT"
 
 # JDBC_PING2's discovery table: the addresses of the nodes that were running at dump time.

@@ -12,13 +12,13 @@ umask 077
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly HERE
 readonly BASTION_SCRIPT="$HERE/db-backup-bastion.sh"
-readonly SETUP_SCRIPT="$HERE/../modules/database-setup/keycloak-db-setup.sh"
-# Must equal DB_CA_BUNDLE_URL in modules/constants.ts (a unit test compares them).
+readonly SETUP_SCRIPT="$HERE/../modules/database/setup/keycloak-db-setup.sh"
+# Must equal DB_CA_BUNDLE_URL in modules/shared/constants.ts (a unit test compares them).
 readonly DEFAULT_CA_BUNDLE_URL="https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 # mysqldump's last line when it finished; a file without it is cut short.
 readonly DUMP_COMPLETE_MARKER="-- Dump completed"
 
-# Must equal DB_NAME in modules/constants.ts (a unit test compares them).
+# Must equal DB_NAME in modules/shared/constants.ts (a unit test compares them).
 readonly DB_NAME="keycloak"
 
 COMMAND=""

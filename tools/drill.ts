@@ -12,7 +12,7 @@ import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { loadConfig, type RawSettings } from "../modules/config";
-import { projectPath } from "../modules/paths";
+import { projectPath } from "../modules/shared/paths";
 import { AwsDrillTarget } from "./drill-aws";
 import { formatVerdict, runDrill } from "./drill-scenario";
 import { HttpDrillSession } from "./drill-session";

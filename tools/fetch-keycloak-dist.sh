@@ -20,7 +20,7 @@ print_help() {
   cat <<EOF
 
 Copies ${GROUP_AND_ARTIFACT}:VERSION:tar.gz into DIR and prints the file's path.
-VERSION is KEYCLOAK_VERSION from modules/constants.ts (the test passes it).
+VERSION is KEYCLOAK_VERSION from modules/shared/constants.ts (the test passes it).
 Needs: mvn (Debian: maven) and a JDK; network access to Maven Central unless ~/.m2 has the file.
 EOF
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { UpgradeStep } from "../modules/upgrade";
+import type { UpgradeStep } from "../modules/service/upgrade";
 
 /** The ECS side of an upgrade: which service, and the AWS CLI calls each step of a plan makes. */
 

@@ -5,8 +5,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { decideUpgrade, upgradePlan, type CheckRun, type UpgradeDecision, type UpgradeStep } from "../modules/upgrade";
-import { JAVA_HOME, keycloakDist, REPO_ROOT } from "../__tests__/support/keycloak-dist";
+import { decideUpgrade, upgradePlan, type CheckRun, type UpgradeDecision, type UpgradeStep } from "../modules/service/upgrade";
+import { JAVA_HOME, keycloakDist, REPO_ROOT } from "./keycloak-dist";
 import { ecsCommands, splitAroundDeploy, synthesizedService, type EcsService } from "./upgrade-ecs";
 
 const USAGE = `usage: npm run upgrade -- <command> --stack STACK [options]

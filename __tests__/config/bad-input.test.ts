@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadConfig, type RawSettings } from "../../modules/config";
-import { projectPath } from "../../modules/paths";
+import { projectPath } from "../../modules/shared/paths";
 
 interface BadCase {
   readonly name: string;
@@ -95,7 +95,7 @@ describe("synth as a process", () => {
   afterEach(() => rmSync(out, { recursive: true, force: true }));
 
   const runApp = (c: BadCase) =>
-    spawnSync(process.execPath, [projectPath("tools", "app.js")], {
+    spawnSync(process.execPath, [projectPath("scripts", "app.js")], {
       cwd: projectPath(),
       encoding: "utf8",
       env: {

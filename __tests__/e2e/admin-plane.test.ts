@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { PORTS } from "../../modules/constants";
-import { NOT_ROUTED, REFUSED_PATH } from "../../modules/listener-routes";
+import { PORTS } from "../../modules/shared/constants";
+import { NOT_ROUTED, REFUSED_PATH } from "../../modules/edge/listener-routes";
 import { authorizationRequest, codeFrom, loginFormAction, type Response } from "../../tools/keycloak-http/browser";
 import { Teardown } from "../support/cluster";
-import { REPO_ROOT } from "../support/keycloak-dist";
+import { REPO_ROOT } from "../../tools/keycloak-dist";
 import { exampleRealm } from "../support/realm-checks";
 import { NamespaceClient } from "../support/netns-curl";
 import { startSingleNodeStand, type SingleNodeStand } from "../support/single-node-stand";

@@ -1,13 +1,13 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DB_NAME, PORTS } from "../../modules/constants";
+import { DB_NAME, PORTS } from "../../modules/shared/constants";
 import { fetchOnce } from "../../tools/keycloak-http/browser";
 import { Teardown } from "../support/cluster";
 import { SplitAlarmProbe } from "../support/cluster-metrics";
 import { caBundleUrl } from "../support/database-tls";
 import { runDbBackup, type BackupTarget } from "../support/db-backup";
-import { REPO_ROOT } from "../support/keycloak-dist";
+import { REPO_ROOT } from "../../tools/keycloak-dist";
 import { adminToken } from "../support/keycloak-login";
 import { startSingleNodeStand, type SingleNodeStand } from "../support/single-node-stand";
 import { SshServer } from "../support/sshd";

@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import { DB_NAME, PORTS } from "../../modules/constants";
+import { DB_NAME, PORTS } from "../../modules/shared/constants";
 import { authorizationRequest, Browser, codeFrom, loginFormAction } from "../../tools/keycloak-http/browser";
 import { clusterCheck, waitForCluster } from "../support/cluster-checks";
 import { startOutcome } from "../support/cluster-split";

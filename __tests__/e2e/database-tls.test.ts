@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { DB_CA_BUNDLE_PATH, DB_CHARSET, DB_COLLATION, DB_NAME, DB_SSL_MODE, DB_USER } from "../../modules/constants";
+import { DB_CA_BUNDLE_PATH, DB_CHARSET, DB_COLLATION, DB_NAME, DB_SSL_MODE, DB_USER } from "../../modules/shared/constants";
 import {
   forMariaDbStandIn,
   jdbcTarget,
@@ -24,7 +24,7 @@ import {
   type ServerCertificate,
   type TestCa,
 } from "../support/database-tls";
-import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "../support/keycloak-dist";
+import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "../../tools/keycloak-dist";
 import { MariaDb, sqlString } from "../support/mariadb";
 import { freeTestSubnet } from "../support/netns-extras";
 import { taskCgroupFor } from "../support/task-cgroup";

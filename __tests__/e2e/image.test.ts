@@ -1,10 +1,10 @@
-import { KEYCLOAK_START_COMMAND } from "../../modules/image-content";
+import { KEYCLOAK_START_COMMAND } from "../../modules/image/image-content";
 import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { DB_CA_BUNDLE_PATH, KEYCLOAK_VERSION, PORTS, WRITABLE_PATHS } from "../../modules/constants";
-import { CONTAINER_HEALTH_CHECK_COMMAND } from "../../modules/keycloak-service";
+import { DB_CA_BUNDLE_PATH, KEYCLOAK_VERSION, PORTS, WRITABLE_PATHS } from "../../modules/shared/constants";
+import { CONTAINER_HEALTH_CHECK_COMMAND } from "../../modules/service/keycloak-service";
 import { Teardown } from "../support/cluster";
-import { REPO_ROOT } from "../support/keycloak-dist";
+import { REPO_ROOT } from "../../tools/keycloak-dist";
 import { runProcess, type RunResult } from "../support/run-process";
 import { startSingleNodeStand, type SingleNodeStand } from "../support/single-node-stand";
 import { TempDirs } from "../support/temp-dir";

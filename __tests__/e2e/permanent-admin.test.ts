@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DB_CA_BUNDLE_URL } from "../../modules/constants";
+import { DB_CA_BUNDLE_URL } from "../../modules/shared/constants";
 import { fetchOnce, type Endpoint } from "../../tools/keycloak-http/browser";
 import {
   forMariaDbStandIn,
@@ -20,7 +20,7 @@ import {
 } from "../support/cluster";
 import { caBundleUrl, databaseTls, installDatabaseCa, withDatabaseEndpoint, type TestCa } from "../support/database-tls";
 import { Haproxy, makeCertificate } from "../support/haproxy";
-import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "../support/keycloak-dist";
+import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "../../tools/keycloak-dist";
 import type { MariaDb } from "../support/mariadb";
 import { freeTestSubnet } from "../support/netns-extras";
 import {

@@ -10,7 +10,7 @@ import { ClusterStand, PUBLIC_HOSTNAME } from "../support/cluster-stand";
 import { ClusterSummary } from "../support/cluster-summary";
 import { LocalDrillTarget, nodeNameOf } from "../support/drill-local";
 import { STICKY_COOKIE } from "../support/haproxy";
-import { REPO_ROOT } from "../support/keycloak-dist";
+import { REPO_ROOT } from "../../tools/keycloak-dist";
 import { adminToken } from "../support/keycloak-login";
 import { APP_CLIENT_ID, createAppClient, createUser, OidcApp, type User } from "../support/oidc-app";
 

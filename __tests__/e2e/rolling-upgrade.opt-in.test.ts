@@ -1,7 +1,7 @@
 import { join } from "node:path";
-import { DB_NAME, KEYCLOAK_VERSION } from "../../modules/constants";
-import { mixesVersions, upgradePlan } from "../../modules/upgrade";
-import { REPO_ROOT } from "../support/keycloak-dist";
+import { DB_NAME, KEYCLOAK_VERSION } from "../../modules/shared/constants";
+import { mixesVersions, upgradePlan } from "../../modules/service/upgrade";
+import { REPO_ROOT } from "../../tools/keycloak-dist";
 import { LifecycleRun } from "../support/lifecycle-run";
 import { expectLosslessDeploy } from "../support/lossless";
 import { decideStandUpgrade, PATCH_FROM } from "../support/upgrade-fixtures";

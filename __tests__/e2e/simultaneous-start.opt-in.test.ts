@@ -1,10 +1,10 @@
 import { join } from "node:path";
-import { DB_NAME } from "../../modules/constants";
+import { DB_NAME } from "../../modules/shared/constants";
 import { waitForCluster } from "../support/cluster-checks";
 import { startOutcome, type StartOutcome } from "../support/cluster-split";
 import { ClusterStand } from "../support/cluster-stand";
 import { ClusterSummary } from "../support/cluster-summary";
-import { REPO_ROOT } from "../support/keycloak-dist";
+import { REPO_ROOT } from "../../tools/keycloak-dist";
 
 /**
  * First boot and full restart, repeated. First boot (empty database) in the stack's order: one

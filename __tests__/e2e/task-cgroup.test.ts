@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { JAVA_HOME, REPO_ROOT } from "../support/keycloak-dist";
+import { JAVA_HOME, REPO_ROOT } from "../../tools/keycloak-dist";
 import { NetworkNamespace } from "../support/netns";
 import { TaskCgroup, withCgroupsMounted } from "../support/task-cgroup";
 import { Teardown } from "../support/teardown";
@@ -22,7 +22,7 @@ afterAll(() => {
   if (errors.length > 0) throw new Error(errors.join("\n"));
 });
 
-/** The dev profile's task size (modules/config.ts: taskCpu 512, taskMemory 2048). */
+/** The dev profile's task size (modules/config/index.ts: taskCpu 512, taskMemory 2048). */
 const DEV_TASK = { cpu: 512, memory: 2048 };
 const java = join(JAVA_HOME, "bin", "java");
 

@@ -1,11 +1,11 @@
 import { join } from "node:path";
-import { DB_NAME, KEYCLOAK_VERSION, PORTS } from "../../modules/constants";
-import { mixesVersions, upgradePlan, type UpgradeStrategy } from "../../modules/upgrade";
+import { DB_NAME, KEYCLOAK_VERSION, PORTS } from "../../modules/shared/constants";
+import { mixesVersions, upgradePlan, type UpgradeStrategy } from "../../modules/service/upgrade";
 import { Browser, fetchOnce } from "../../tools/keycloak-http/browser";
 import { ClusterStand } from "../support/cluster-stand";
 import { ClusterSummary } from "../support/cluster-summary";
 import { Poller } from "../support/disruption";
-import { REPO_ROOT } from "../support/keycloak-dist";
+import { REPO_ROOT } from "../../tools/keycloak-dist";
 import { adminToken, logIn, stillLoggedIn } from "../support/keycloak-login";
 import type { KeycloakNode } from "../support/keycloak-node";
 import { mixedVersionMs, StandUpgrade } from "../support/stand-upgrade";
@@ -14,7 +14,7 @@ import { decideStandUpgrade, MINOR_FROM, PATCH_FROM } from "../support/upgrade-f
 /**
  * Keycloak upgrades of a running two-node cluster with real distributions from Maven Central, the
  * way tools/upgrade.ts decides them: the running version writes its update-compatibility metadata,
- * the new version's `kc.sh update-compatibility check` answers, modules/upgrade.ts turns the answer
+ * the new version's `kc.sh update-compatibility check` answers, modules/service/upgrade.ts turns the answer
  * into steps, and the stand carries them out (support/stand-upgrade.ts). A realm, a user and a
  * logged-in browser session must survive, the database must be migrated, and an upgrade the check
  * refuses must never run two versions at once. Opt-in (`npm run test:e2e:opt-in`): two clusters

@@ -2,7 +2,7 @@ import { EcsServiceStandIn, type LifecycleBreak } from "../support/ecs-lifecycle
 import { ecsTimingsOf } from "../support/ecs-timings";
 import type { Haproxy } from "../support/haproxy";
 import type { KeycloakNode } from "../support/keycloak-node";
-import { synthStack } from "../support/synth";
+import { synthStack } from "../../modules/synth";
 
 /** The ECS stand-in's order of operations, with a recording proxy and nodes that only log what happens to them. */
 

@@ -1,8 +1,8 @@
-import { TASK_LIFECYCLE, crashErrorWindowSeconds } from "../../modules/task-lifecycle";
+import { TASK_LIFECYCLE, crashErrorWindowSeconds } from "../../modules/service/task-lifecycle";
 import { crashErrorWindowMs, ecsTimingsOf, timeScale } from "../support/ecs-timings";
 import { fastFall, haproxyConfig, HEALTH_CHECK } from "../support/haproxy";
 import { percentile, REQUESTS_PER_LOGIN, windowStats, type UserLoad } from "../support/user-load";
-import { synthStack } from "../support/synth";
+import { synthStack } from "../../modules/synth";
 
 /** The lifecycle e2e's ECS stand-in takes its timings from the synthesized stack, not from the tests. */
 

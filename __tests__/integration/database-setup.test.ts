@@ -3,14 +3,14 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { DB_CHARSET, DB_COLLATION, DB_NAME, DB_USER, PORTS } from "../../modules/constants";
+import { DB_CHARSET, DB_COLLATION, DB_NAME, DB_USER, PORTS } from "../../modules/shared/constants";
 import {
   REMOTE_SCRIPT_PATH,
   SETUP_SCRIPT_PATH,
   setupCommands,
   shellQuote,
   type SetupArguments,
-} from "../../modules/database-setup/commands";
+} from "../../modules/database/setup/commands";
 import { BinDir, resolveCommand } from "../support/command-stubs";
 import { caBundleUrl, issueServerCertificate, makeTestCa, type ServerCertificate } from "../support/database-tls";
 import { MariaDb, sqlString } from "../support/mariadb";

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KEYCLOAK_VERSION } from "../../modules/constants";
-import { decideUpgrade, UnknownCheckResult } from "../../modules/upgrade";
+import { KEYCLOAK_VERSION } from "../../modules/shared/constants";
+import { decideUpgrade, UnknownCheckResult } from "../../modules/service/upgrade";
 import { check, runCompatibility } from "../../tools/upgrade";
-import { keycloakDist } from "../support/keycloak-dist";
+import { keycloakDist } from "../../tools/keycloak-dist";
 import { MARIADB_STAND_IN_OVERRIDES } from "../support/task-definition";
 import { FIXTURE_ENVIRONMENT, recordMetadata } from "../support/upgrade-fixtures";
 

@@ -1,15 +1,15 @@
 import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { projectPath } from "../../modules/paths";
-import { RULES } from "./rules";
-import { CHECKOV_SKIPS, EXCEPTIONS } from "./exceptions";
+import { projectPath } from "../../modules/shared/paths";
+import { RULES } from "../../policy/rules";
+import { CHECKOV_SKIPS, EXCEPTIONS } from "../../policy/exceptions";
 
 const workflow = readFileSync(projectPath(".github", "workflows", "pr.yml"), "utf8");
 
 /** What the workflow's checkov step gets: the tool's output for a stack, under the given KEYCLOAK_* variables. */
 function skipList(stack: string, env: Record<string, string> = {}): string[] {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KEYCLOAK_")));
-  const run = spawnSync("node", ["--import", "tsx", projectPath("tools", "checkov-skips.ts"), stack], {
+  const run = spawnSync("node", ["--import", "tsx", projectPath("policy", "checkov-skips.ts"), stack], {
     cwd: projectPath(), encoding: "utf8", env: { ...clean, ...env },
   });
   expect(run.stderr).toBe("");
@@ -28,7 +28,7 @@ describe("checkov in the users' CI", () => {
 
   test("the workflow's checkov step skips exactly the generated list and names no check itself", () => {
     const step = workflow.slice(workflow.indexOf("name: checkov"));
-    expect(step).toContain('skips="$(node --import tsx tools/checkov-skips.ts ${{ matrix.stack }})"');
+    expect(step).toContain('skips="$(node --import tsx policy/checkov-skips.ts ${{ matrix.stack }})"');
     expect(step).toMatch(/\n\s*checkov -f [^\n]* --framework terraform_plan [^\n]*--skip-check "\$skips"\n/);
     expect(workflow).not.toMatch(/CKV2?_[A-Z]+_\d+/);
   });

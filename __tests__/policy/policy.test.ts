@@ -1,7 +1,7 @@
-import { RULES, type Rule, type Violation } from "./rules";
-import { EXCEPTIONS } from "./exceptions";
-import { policyStacks } from "./shapes";
-import { mutate, type Mutation } from "./mutation";
+import { RULES, type Rule, type Violation } from "../../policy/rules";
+import { EXCEPTIONS } from "../../policy/exceptions";
+import { policyStacks } from "../../policy/shapes";
+import { mutate, type Mutation } from "../../policy/mutation";
 
 const stacks = policyStacks();
 const usedExceptions = new Set<number>();

@@ -1,6 +1,6 @@
-import { synthStack } from "../support/synth";
-import { SHAPE_SETTINGS } from "./shapes";
-import { scanForSecrets } from "./secret-scan";
+import { synthStack } from "../../modules/synth";
+import { SHAPE_SETTINGS } from "../../policy/shapes";
+import { scanForSecrets } from "../../policy/secret-scan";
 
 describe("secret scan", () => {
   test.each(SHAPE_SETTINGS.map(([name, settings]) => [name, settings] as const))(

@@ -6,7 +6,7 @@ import { resolveCommand } from "./command-stubs";
 import { STICKY_COOKIE } from "./haproxy";
 
 /**
- * A real browser for the e2e: Debian's Chromium (/usr/bin/chromium, tools/install-test-deps.sh)
+ * A real browser for the e2e: Debian's Chromium (/usr/bin/chromium, scripts/install-test-deps.sh)
  * driven by playwright-core, which never downloads a browser of its own. It runs in the host
  * namespace, where the proxy listens on the test bridge; `--host-resolver-rules` sends the
  * stack's hostname there (no DNS), and the proxy's certificate is trusted through an NSS

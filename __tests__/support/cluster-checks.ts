@@ -1,4 +1,4 @@
-import { PORTS } from "../../modules/constants";
+import { PORTS } from "../../modules/shared/constants";
 import type { KeycloakNode } from "./keycloak-node";
 import type { PingRow } from "./test-network";
 import { waitFor } from "./waiting";

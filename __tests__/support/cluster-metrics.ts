@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SIDECAR_NAME } from "../../modules/cluster-metrics";
+import { SIDECAR_NAME } from "../../modules/service/cluster-metrics";
 import { resolveCommand } from "./command-stubs";
 
 /**

@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { DB_CA_BUNDLE_PATH } from "../../modules/constants";
+import { DB_CA_BUNDLE_PATH } from "../../modules/shared/constants";
 import { resolveCommand } from "./command-stubs";
-import { JAVA_HOME } from "./keycloak-dist";
+import { JAVA_HOME } from "../../tools/keycloak-dist";
 import type { MariaDbTls } from "./mariadb";
 import type { NetworkNamespace } from "./netns";
 import { runProcess, type RunResult } from "./run-process";

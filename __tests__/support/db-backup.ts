@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { resolveCommand } from "./command-stubs";
-import { REPO_ROOT } from "./keycloak-dist";
+import { REPO_ROOT } from "../../tools/keycloak-dist";
 import { runProcess, type RunResult } from "./run-process";
 import type { SshServer } from "./sshd";
 

@@ -1,7 +1,7 @@
-import { CONTAINER_NAME } from "../../modules/keycloak-service";
+import { CONTAINER_NAME } from "../../modules/service/keycloak-service";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { crashErrorWindowSeconds } from "../../modules/task-lifecycle";
+import { crashErrorWindowSeconds } from "../../modules/service/task-lifecycle";
 
 /**
  * What the ECS stand-in must do as AWS would, read from the synthesized stack (never restated in

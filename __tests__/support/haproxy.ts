@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { HEALTH_READY_PATH, PORTS } from "../../modules/constants";
+import { HEALTH_READY_PATH, PORTS } from "../../modules/shared/constants";
 import { resolveCommand } from "./command-stubs";
 import type { TargetHealthCheck } from "./ecs-timings";
 

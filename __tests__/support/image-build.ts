@@ -3,16 +3,16 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DB_CA_BUNDLE_PATH, KEYCLOAK_VERSION, PORTS } from "../../modules/constants";
+import { DB_CA_BUNDLE_PATH, KEYCLOAK_VERSION, PORTS } from "../../modules/shared/constants";
 import { makeTestCa, type TestCa } from "./database-tls";
-import { REALMS_DIR } from "../../modules/image-content";
-import { distTarball, REPO_ROOT } from "./keycloak-dist";
+import { REALMS_DIR } from "../../modules/image/image-content";
+import { distTarball, REPO_ROOT } from "../../tools/keycloak-dist";
 import { runProcess } from "./run-process";
 
 /**
  * The image built from docker/ for real, with buildah (`--isolation chroot`, vfs storage: no
  * Docker engine, no overlay mounts here), on a local stand-in for the official base image
- * (tools/build-keycloak-base-stand-in.sh), and its root filesystem unpacked for the nodes
+ * (scripts/build-keycloak-base-stand-in.sh), and its root filesystem unpacked for the nodes
  * (image-runner.ts). The database CA bundle the build `ADD`s comes from a loopback HTTP server
  * serving the image's test CA, never from the Internet.
  *
@@ -22,7 +22,7 @@ import { runProcess } from "./run-process";
 
 export const IMAGE_CACHE = join(REPO_ROOT, ".cache", "image");
 const DOCKER_DIR = join(REPO_ROOT, "docker");
-const BASE_SCRIPT = join(REPO_ROOT, "tools", "build-keycloak-base-stand-in.sh");
+const BASE_SCRIPT = join(REPO_ROOT, "scripts", "build-keycloak-base-stand-in.sh");
 const STORAGE_CONF = join(IMAGE_CACHE, "storage.conf");
 const IMAGES_DIR = join(IMAGE_CACHE, "images");
 const COMPLETE_MARKER = "image.json";

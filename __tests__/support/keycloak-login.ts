@@ -1,4 +1,4 @@
-import { PORTS } from "../../modules/constants";
+import { PORTS } from "../../modules/shared/constants";
 import { Browser, fetchOnce, type Endpoint } from "../../tools/keycloak-http/browser";
 import { logIn, type Realm } from "../../tools/keycloak-http/login";
 import type { KeycloakNode } from "./keycloak-node";

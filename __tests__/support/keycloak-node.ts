@@ -1,12 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { HEALTH_READY_PATH, PORTS } from "../../modules/constants";
+import { HEALTH_READY_PATH, PORTS } from "../../modules/shared/constants";
 import { fetchOnce } from "../../tools/keycloak-http/browser";
 import { resolveCommand } from "./command-stubs";
 import { startMetadataServer, taskMetadataFor, type MetadataServer } from "./ecs-metadata";
 import type { ImageContainer } from "./image-runner";
-import { JAVA_HOME, REPO_ROOT } from "./keycloak-dist";
+import { JAVA_HOME, REPO_ROOT } from "../../tools/keycloak-dist";
 import { withCgroupsMounted, type TaskCgroup } from "./task-cgroup";
 import { groupAlive, killGroup, type Guard } from "./teardown";
 import type { Host } from "./test-network";

@@ -4,7 +4,7 @@ import { ClusterStand, type StandNodes } from "./cluster-stand";
 import { ClusterSummary } from "./cluster-summary";
 import { EcsServiceStandIn, lifecycleBreak, type LifecycleBreak } from "./ecs-lifecycle";
 import { crashErrorWindowMs } from "./ecs-timings";
-import { REPO_ROOT, type KeycloakDist } from "./keycloak-dist";
+import { REPO_ROOT, type KeycloakDist } from "../../tools/keycloak-dist";
 import type { KeycloakNode } from "./keycloak-node";
 import type { RuntimeKind } from "./node-runtime";
 import { UserLoad, windowStats, type LoadOptions, type WindowStats } from "./user-load";
@@ -14,7 +14,7 @@ import { sleep } from "./waiting";
  * The lifecycle scenarios on the ECS stand-in, under a user load: each method is one operator
  * event (graceful stop, rolling deploy, scale-out and scale-in, crash) and returns what the load
  * saw while it happened. The e2e (__tests__/e2e/lifecycle.test.ts) asserts on these results; the
- * benchmark (tools/bench-cluster.ts) prints them.
+ * benchmark (__tests__/bench/bench-cluster.ts) prints them.
  */
 
 /** The first start migrates the schema; starts share two cores with the load and the other nodes. */

@@ -2,9 +2,9 @@ import { join } from "node:path";
 import { installDatabaseCa, type TestCa } from "./database-tls";
 import { builtImage, type BuiltImage } from "./image-build";
 import { ImageContainer } from "./image-runner";
-import { keycloakDist, nodeHome, type KeycloakDist } from "./keycloak-dist";
+import { keycloakDist, nodeHome, type KeycloakDist } from "../../tools/keycloak-dist";
 import { nodeEnvironment } from "./keycloak-node";
-import { KEYCLOAK_VERSION } from "../../modules/constants";
+import { KEYCLOAK_VERSION } from "../../modules/shared/constants";
 
 /**
  * What the e2e's nodes run: the image built from docker/ (image-build.ts, image-runner.ts), or

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import * as oidc from "openid-client";
-import { PORTS } from "../../modules/constants";
+import { PORTS } from "../../modules/shared/constants";
 import { asFetchResponse, Browser, fetchOnce, loginFormAction, type Endpoint } from "../../tools/keycloak-http/browser";
 import { STICKY_COOKIE } from "./haproxy";
 import type { KeycloakNode } from "./keycloak-node";

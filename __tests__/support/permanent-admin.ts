@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REMOTE_SCRIPT_PATH, SETUP_SCRIPT_PATH } from "../../modules/database-setup/commands";
+import { REMOTE_SCRIPT_PATH, SETUP_SCRIPT_PATH } from "../../modules/database/setup/commands";
 import { fetchOnce, type Endpoint } from "../../tools/keycloak-http/browser";
 import { STACK, type Host } from "./cluster";
 import { resolveCommand } from "./command-stubs";
-import { REPO_ROOT } from "./keycloak-dist";
+import { REPO_ROOT } from "../../tools/keycloak-dist";
 import { runProcess, type RunResult } from "./run-process";
 import type { SecretsManagerStub } from "./secrets-manager-stub";
 

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PORTS } from "../../modules/constants";
-import { DOCKER_DIR } from "../../modules/image";
-import { REALMS_DIR, THEMES_FOLDER } from "../../modules/image-content";
+import { PORTS } from "../../modules/shared/constants";
+import { DOCKER_DIR } from "../../modules/image/image";
+import { REALMS_DIR, THEMES_FOLDER } from "../../modules/image/image-content";
 import { authorizationRequest, Browser, fetchOnce, type Endpoint } from "../../tools/keycloak-http/browser";
 import { STICKY_COOKIE } from "./haproxy";
 import type { KeycloakNode } from "./keycloak-node";

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { proxyRulesOfSynth } from "./alb-rules";
+import { proxyRulesOfSynth } from "../../policy/alb-rules";
 import {
   forMariaDbStandIn,
   jdbcTarget,

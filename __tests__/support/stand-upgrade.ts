@@ -1,10 +1,10 @@
-import type { UpgradeStep } from "../../modules/upgrade";
+import type { UpgradeStep } from "../../modules/service/upgrade";
 import type { ClusterStand, StandNodes } from "./cluster-stand";
-import type { KeycloakDist } from "./keycloak-dist";
+import type { KeycloakDist } from "../../tools/keycloak-dist";
 import type { KeycloakNode } from "./keycloak-node";
 
 /**
- * Carries out an upgrade plan of modules/upgrade.ts on the e2e stand, as tools/upgrade.ts and
+ * Carries out an upgrade plan of modules/service/upgrade.ts on the e2e stand, as tools/upgrade.ts and
  * ECS carry it out on the service: the same steps, with the stand's two service nodes as the
  * service's tasks. Records which version each node ran when, so a test can show whether two
  * versions ever ran at the same time.

@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CONTAINER_NAME } from "../../modules/keycloak-service";
+import { CONTAINER_NAME } from "../../modules/service/keycloak-service";
 import { mariaDbSslMode } from "./database-tls";
-import { REPO_ROOT } from "./keycloak-dist";
+import { REPO_ROOT } from "../../tools/keycloak-dist";
 import type { SecretsManagerStub } from "./secrets-manager-stub";
 
 /** The stack's own ECS task definition, as the local cluster runs it. */

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { SETUP_SCRIPT_PATH } from "../../modules/database-setup/commands";
+import { SETUP_SCRIPT_PATH } from "../../modules/database/setup/commands";
 import { resolveCommand } from "./command-stubs";
 import type { MariaDb } from "./mariadb";
 import { NetworkNamespace } from "./netns";

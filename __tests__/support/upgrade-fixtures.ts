@@ -1,11 +1,11 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KEYCLOAK_VERSION } from "../../modules/constants";
-import type { UpgradeDecision } from "../../modules/upgrade";
+import { KEYCLOAK_VERSION } from "../../modules/shared/constants";
+import type { UpgradeDecision } from "../../modules/service/upgrade";
 import { check, runCompatibility } from "../../tools/upgrade";
 import type { ClusterStand } from "./cluster-stand";
-import { keycloakDist, type KeycloakDist } from "./keycloak-dist";
+import { keycloakDist, type KeycloakDist } from "../../tools/keycloak-dist";
 import { MARIADB_STAND_IN_OVERRIDES } from "./task-definition";
 
 /** Update-compatibility metadata written by a real Keycloak distribution, for the check's tests. */

@@ -14,7 +14,7 @@
  * usage: terraform show -json tfplan | node --import tsx tools/ci/sanitize-plan.ts OUT.json [TEXT...]
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { scanForSecrets, type Finding } from "../../__tests__/policy/secret-scan";
+import { scanForSecrets, type Finding } from "../../policy/secret-scan";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };

@@ -1,0 +1,121 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CLUSTER_METRIC, SIDECAR_NAME } from "../../modules/service/cluster-metrics";
+import { BinDir } from "../support/command-stubs";
+import { emfMetric, metricsSidecar, splitAlarm } from "../support/cluster-metrics";
+import { onlyResource, onlyResourceName, ref, resourcesOf, synthStack } from "../../modules/synth";
+
+/**
+ * The cluster-split alarm's wiring: the sidecar each task runs, the metric it prints, and the
+ * alarm that compares it with ECS's running tasks. The e2e (cluster.test.ts) runs the same
+ * synthesized sidecar against real Keycloak nodes.
+ */
+
+const json = synthStack();
+
+/** Runs one scrape of the synthesized sidecar with `metrics` as what curl gets from :9000/metrics. */
+function scrapeOnce(metrics: string | null): { stdout: string; stderr: string } {
+  const dir = mkdtempSync(join(tmpdir(), "cluster-metrics-"));
+  try {
+    const fixture = join(dir, "metrics.txt");
+    writeFileSync(fixture, `${metrics ?? ""}\n`);
+    // Builtins only: the PATH holds nothing but the stand-ins.
+    const bin = new BinDir(join(dir, "bin"))
+      .script("curl", metrics === null ? 'echo "curl: (7) Failed to connect" >&2; exit 7' : `while IFS= read -r line; do printf '%s\\n' "$line"; done <'${fixture}'`)
+      // The loop's pause ends the run: one scrape is all a test needs.
+      .script("sleep", 'kill -TERM "$PPID"');
+    const sidecar = metricsSidecar(json);
+    const result = spawnSync("/bin/bash", [...sidecar.entryPoint.slice(1), ...sidecar.command], {
+      env: { PATH: bin.path },
+      encoding: "utf8",
+      timeout: 10_000,
+    });
+    return { stdout: result.stdout, stderr: result.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The series as Keycloak 26.7.3 printed it on /metrics in the e2e (two nodes; the lone node printed 1.0), with a neighbour. */
+const REAL_SHAPE = [
+  "# TYPE vendor_cluster_size gauge",
+  "# HELP vendor_cluster_size Size of the cluster in number of nodes",
+  'vendor_cluster_size{cache_manager="other",node="x"} 7.0',
+  'vendor_cluster_size{cache_manager="keycloak",node="localhost-20471"} 2.0',
+].join("\n");
+
+describe("cluster-metrics sidecar", () => {
+  test("runs the service's own image as a non-essential container with bash, a read-only root and a small memory limit, after Keycloak started", () => {
+    const sidecar = metricsSidecar(json);
+    const keycloak = JSON.parse(onlyResource(json, "aws_ecs_task_definition").container_definitions as string)[0];
+    expect(sidecar).toMatchObject({
+      name: SIDECAR_NAME,
+      image: keycloak.image,
+      essential: false,
+      entryPoint: ["/bin/bash", "-c"],
+      readonlyRootFilesystem: true,
+      privileged: false,
+      memory: 32,
+      dependsOn: [{ containerName: "keycloak", condition: "START" }],
+    });
+    expect(sidecar.secrets).toBeUndefined();
+  });
+
+  test("its program holds no Terraform template sequence, so the task definition carries it unchanged", () => {
+    const program = metricsSidecar(json).command.join("\n");
+    expect(program.match(/\$\{|%\{/g)).toBeNull();
+  });
+
+  test("prints Keycloak's cache-manager view size as one EMF line, with the ECS cluster's and service's names as dimensions", () => {
+    const { stdout } = scrapeOnce(REAL_SHAPE);
+    const lines = stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const metric = emfMetric(lines[0]);
+    const service = onlyResource(json, "aws_ecs_service");
+    const cluster = onlyResource(json, "aws_ecs_cluster");
+    expect(metric).toEqual({
+      namespace: CLUSTER_METRIC.namespace,
+      metricName: CLUSTER_METRIC.metricName,
+      unit: "Count",
+      dimensions: { ClusterName: cluster.name, ServiceName: service.name },
+      value: 2,
+      timestamp: expect.any(Number),
+    });
+    expect(Math.abs(metric.timestamp - Date.now())).toBeLessThan(60_000);
+  });
+
+  test("prints nothing to the metric stream, and says why, when the series is missing or Keycloak does not answer", () => {
+    for (const metrics of ['vendor_cluster_size{cache_manager="other"} 3.0', null]) {
+      const { stdout, stderr } = scrapeOnce(metrics);
+      expect(stdout).toBe("");
+      expect(stderr).toContain(`${SIDECAR_NAME}: no vendor_cluster_size{cache_manager=\\"keycloak\\"} on :9000/metrics yet`.replace(/\\"/g, '"'));
+    }
+  });
+
+  test("writes to a log group of its own, which the execution role may write and the task still has no role", () => {
+    const sidecar = metricsSidecar(json);
+    const group = Object.entries(resourcesOf(json, "aws_cloudwatch_log_group")).find(([, g]) => String(g.name).endsWith(`/${SIDECAR_NAME}`));
+    expect(group).toBeDefined();
+    expect(sidecar.logConfiguration.options["awslogs-group"]).toBe(ref("aws_cloudwatch_log_group", group![0], "name"));
+    const policies = Object.values(resourcesOf(json, "aws_iam_role_policy")).map((p) => String(p.policy));
+    expect(policies.some((p) => p.includes(`${ref("aws_cloudwatch_log_group", group![0], "arn")}:*`))).toBe(true);
+    expect(onlyResource(json, "aws_ecs_task_definition").task_role_arn).toBeUndefined();
+  });
+});
+
+describe("cluster-split alarm", () => {
+  test("fires when running tasks minus the smallest reported view is 1 or more, for alarmClusterSplitMinutes minutes, and when the sidecars fall silent", () => {
+    const alarm = splitAlarm(json);
+    expect(alarm).toMatchObject({ comparison_operator: "GreaterThanOrEqualToThreshold", threshold: 1, evaluation_periods: 5, treat_missing_data: "breaching" });
+    expect(splitAlarm(synthStack({ alarmClusterSplitMinutes: 10 })).evaluation_periods).toBe(10);
+    const [expression, ...metrics] = alarm.metric_query;
+    expect(expression).toMatchObject({ id: "e", expression: "running - members", return_data: true });
+    const service = { ClusterName: ref("aws_ecs_cluster", onlyResourceName(json, "aws_ecs_cluster"), "name"), ServiceName: ref("aws_ecs_service", onlyResourceName(json, "aws_ecs_service"), "name") };
+    expect(metrics).toEqual([
+      { id: "running", return_data: false, metric: { namespace: "ECS/ContainerInsights", metric_name: "RunningTaskCount", dimensions: service, stat: "Minimum", period: 60 } },
+      { id: "members", return_data: false, metric: { namespace: CLUSTER_METRIC.namespace, metric_name: CLUSTER_METRIC.metricName, dimensions: service, stat: "Minimum", period: 60 } },
+    ]);
+  });
+});

@@ -1,0 +1,98 @@
+import {
+  crashErrorWindowSeconds,
+  deploySurge,
+  minimumSecondsToUnhealthy,
+  oneAtATimeMaximumPercent,
+  stopChainViolations,
+  survivorNotReadySeconds,
+  TASK_LIFECYCLE,
+  type TaskLifecycle,
+} from "../../modules/service/task-lifecycle";
+import { onlyResource, resourcesOf, synthStack, keycloakContainer } from "../../modules/synth";
+
+const GRACE = 300;
+const broken = (change: Partial<TaskLifecycle>) => stopChainViolations({ ...TASK_LIFECYCLE, ...change }, GRACE);
+
+describe("the stop chain: deregister and drain -> SIGTERM -> shutdown delay -> shutdown timeout -> exit, before SIGKILL", () => {
+  test("the project's timings make a graceful stop lossless", () => {
+    expect(stopChainViolations(TASK_LIFECYCLE, GRACE)).toEqual([]);
+    const t = TASK_LIFECYCLE;
+    expect(t.shutdownDelaySeconds + t.shutdownTimeoutSeconds + t.exitMarginSeconds).toBeLessThanOrEqual(t.stopTimeoutSeconds);
+  });
+
+  test("Keycloak's shutdown phases longer than the stop timeout are caught: SIGKILL would cut the cache handover", () => {
+    expect(broken({ shutdownTimeoutSeconds: 50 })).toEqual([expect.stringContaining("exceed the stop timeout 60 s")]);
+    expect(broken({ stopTimeoutSeconds: 30 })).toEqual([expect.stringContaining("SIGKILL would cut the cache handover short")]);
+  });
+
+  test("a stop timeout above Fargate's 120 s, no shutdown delay, too short a drain and a health check timeout as long as its interval are caught", () => {
+    expect(broken({ stopTimeoutSeconds: 130 })).toEqual([expect.stringContaining("above Fargate's maximum of 120 s")]);
+    expect(broken({ shutdownDelaySeconds: 0 })).toEqual([expect.stringContaining("keep-alive connections")]);
+    expect(broken({ deregistrationDelaySeconds: 5 })).toEqual([expect.stringContaining("deregistration delay 5 s is shorter than one health check interval")]);
+    expect(broken({ targetHealthCheck: { ...TASK_LIFECYCLE.targetHealthCheck, timeoutSeconds: 15 } })).toEqual([expect.stringContaining("must be shorter than its interval")]);
+  });
+
+  test("a container health check start period longer than the service's grace period is caught", () => {
+    expect(stopChainViolations(TASK_LIFECYCLE, 100)).toEqual([expect.stringContaining("start period 120 s is longer than the service's grace period 100 s")]);
+  });
+
+  test("the synthesized target group, task definition and Keycloak environment carry exactly these timings", () => {
+    const json = synthStack();
+    const tg = onlyResource(json, "aws_lb_target_group");
+    const h = TASK_LIFECYCLE.targetHealthCheck;
+    expect(tg.deregistration_delay).toBe(String(TASK_LIFECYCLE.deregistrationDelaySeconds));
+    expect(tg.health_check).toMatchObject({
+      interval: h.intervalSeconds,
+      timeout: h.timeoutSeconds,
+      healthy_threshold: h.healthyThreshold,
+      unhealthy_threshold: h.unhealthyThreshold,
+    });
+    const container = keycloakContainer(json);
+    const c = TASK_LIFECYCLE.containerHealthCheck;
+    expect(container.stopTimeout).toBe(TASK_LIFECYCLE.stopTimeoutSeconds);
+    expect(container.healthCheck).toMatchObject({ interval: c.intervalSeconds, timeout: c.timeoutSeconds, retries: c.retries, startPeriod: c.startPeriodSeconds });
+    const env = Object.fromEntries(container.environment.map((e) => [e.name, e.value]));
+    expect(env.KC_SHUTDOWN_DELAY).toBe(`${TASK_LIFECYCLE.shutdownDelaySeconds}s`);
+    expect(env.KC_SHUTDOWN_TIMEOUT).toBe(`${TASK_LIFECYCLE.shutdownTimeoutSeconds}s`);
+  });
+
+  test("a crashed task gets requests for at most unhealthy threshold x interval + one timeout", () => {
+    expect(crashErrorWindowSeconds()).toBe(9 * 10 + 5);
+  });
+
+  test("the target group keeps a crashed coordinator's survivor (not ready for up to 60 s staleness + 10 s check period) in service", () => {
+    expect(survivorNotReadySeconds()).toBe(70);
+    expect(minimumSecondsToUnhealthy(TASK_LIFECYCLE.targetHealthCheck)).toBe(80);
+    // The timings before the fix: 3 checks 15 s apart gave up on the survivor after 30 s.
+    expect(broken({ targetHealthCheck: { intervalSeconds: 15, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3 } })).toEqual([
+      expect.stringContaining("after 30 s of failed readiness, but a crashed coordinator's survivor is not ready for up to 70 s"),
+    ]);
+    expect(broken({ targetHealthCheck: { ...TASK_LIFECYCLE.targetHealthCheck, unhealthyThreshold: 8 } })).toEqual([expect.stringContaining("ECS would replace the survivor too")]);
+  });
+});
+
+describe("one task at a time", () => {
+  test("for every desired count from 1 to 100 a deploy starts exactly one task above it", () => {
+    for (let desired = 1; desired <= 100; desired++) {
+      expect([desired, deploySurge(desired, oneAtATimeMaximumPercent(desired))]).toEqual([desired, 1]);
+    }
+  });
+
+  test("the synthesized service deploys one task at a time and the scale-in policy removes one task per step, for 2 and 3 tasks", () => {
+    for (const desiredCount of [2, 3]) {
+      const json = synthStack({ desiredCount, maxCount: 4, dbPoolMaxSize: 15 });
+      const service = onlyResource(json, "aws_ecs_service");
+      expect(service.deployment_minimum_healthy_percent).toBe(100);
+      expect(deploySurge(desiredCount, service.deployment_maximum_percent as number)).toBe(1);
+      const steps = Object.values(resourcesOf(json, "aws_appautoscaling_policy")).filter((p) => p.policy_type === "StepScaling") as {
+        step_scaling_policy_configuration: { adjustment_type: string; step_adjustment: { scaling_adjustment: number }[] };
+      }[];
+      expect(steps.map((p) => p.step_scaling_policy_configuration.adjustment_type)).toEqual(["ChangeInCapacity"]);
+      expect(steps[0].step_scaling_policy_configuration.step_adjustment.map((s) => s.scaling_adjustment)).toEqual([-1]);
+    }
+  });
+
+  test("above the desired count the surge grows, and the database budget counts it", () => {
+    expect(deploySurge(4, oneAtATimeMaximumPercent(2))).toBe(2);
+  });
+});

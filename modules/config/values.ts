@@ -1,0 +1,133 @@
+/**
+ * What settings may hold: the allowed lists (Fargate sizes, TLS policies, ...) and the parsers
+ * and checks the settings table (settings.ts) is built from.
+ */
+import { MIN_WINDOW_MINUTES, type Window } from "../database/rds-windows";
+
+export { EGRESS_MODES, NAT_GATEWAY_MODES, type EgressMode, type NatGatewayMode } from "../network/egress";
+export { CPU_ARCHITECTURES, FARGATE_SIZES, type CpuArchitecture } from "../service/fargate";
+export { MYSQL_INSTANCE_FAMILIES, MYSQL_VERSIONS, type MysqlVersion } from "../database/engine";
+export { MAX_ADMIN_CIDRS, MAX_PUBLIC_REALMS } from "../edge/listener-routes";
+export { TLS_POLICIES } from "../edge/tls-policies";
+export const PROFILES = ["prod", "dev"] as const;
+export type Profile = (typeof PROFILES)[number];
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+
+export type Raw = unknown;
+
+// ---- parsers -------------------------------------------------------------
+
+export const asString = (raw: Raw, fail: () => never): string => {
+  if (typeof raw === "string") return raw.trim();
+  if (typeof raw === "number" || typeof raw === "boolean") return String(raw);
+  return fail();
+};
+
+export const integer =
+  (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (raw: Raw, fail: (extra?: string) => never): number => {
+    const text = asString(raw, fail);
+    if (!/^-?\d+$/.test(text)) fail();
+    const n = Number(text);
+    if (n < min || n > max) fail();
+    return n;
+  };
+
+export const bool = (raw: Raw, fail: () => never): boolean => {
+  if (typeof raw === "boolean") return raw;
+  const text = asString(raw, fail).toLowerCase();
+  if (text === "true") return true;
+  if (text === "false") return false;
+  return fail();
+};
+
+export const oneOf =
+  <T extends string>(values: readonly T[]) =>
+  (raw: Raw, fail: () => never): T => {
+    const text = asString(raw, fail);
+    return (values as readonly string[]).includes(text) ? (text as T) : fail();
+  };
+
+export const list =
+  (item: (s: string) => boolean) =>
+  (raw: Raw, fail: (extra?: string) => never): string[] => {
+    let items: unknown[];
+    if (Array.isArray(raw)) items = raw;
+    else if (typeof raw === "string") items = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    else return fail();
+    const strings = items.map((i) => (typeof i === "string" ? i.trim() : fail()));
+    for (const s of strings) if (!item(s)) fail(`"${s}" is not valid`);
+    return strings;
+  };
+
+export const matching =
+  (re: RegExp, allowEmpty = false) =>
+  (raw: Raw, fail: () => never): string => {
+    const text = asString(raw, fail);
+    if (allowEmpty && text === "") return text;
+    return re.test(text) ? text : fail();
+  };
+
+export function parseCidr(text: string): { base: number; prefix: number } | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
+  if (!m) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
+  const base = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  if ((base & mask) >>> 0 !== base) return undefined;
+  return { base, prefix };
+}
+
+export const isCidr = (s: string) => parseCidr(s) !== undefined;
+
+/** An RDS window in lowercase, as RDS reports it back (so plans show no spurious diff). */
+export const rdsWindow =
+  (parse: (text: string) => Window | undefined, minutes: (w: Window) => number) =>
+  (raw: Raw, fail: (extra?: string) => never): string => {
+    const text = asString(raw, fail).toLowerCase();
+    const window = parse(text);
+    if (!window) return fail();
+    if (minutes(window) < MIN_WINDOW_MINUTES) fail(`${minutes(window)} minutes long`);
+    return text;
+  };
+
+export function cidrRange(cidr: string): [number, number] {
+  const { base, prefix } = parseCidr(cidr)!;
+  return [base, base + 2 ** (32 - prefix) - 1];
+}
+
+export function overlaps(a: string, b: string): boolean {
+  const [a0, a1] = cidrRange(a);
+  const [b0, b1] = cidrRange(b);
+  return a0 <= b1 && b0 <= a1;
+}
+
+export function within(inner: string, outer: string): boolean {
+  const [i0, i1] = cidrRange(inner);
+  const [o0, o1] = cidrRange(outer);
+  return i0 >= o0 && i1 <= o1;
+}
+
+function formatIp(n: number): string {
+  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join(".");
+}
+
+/** The i-th subnet of `newPrefix` length inside `cidr` (Terraform's cidrsubnet). */
+export function cidrSubnet(cidr: string, newPrefix: number, index: number): string {
+  const { base } = parseCidr(cidr)!;
+  return `${formatIp(base + index * 2 ** (32 - newPrefix))}/${newPrefix}`;
+}
+
+export const EMAIL = /^[^\s@,]+@[a-z0-9-]+(\.[a-z0-9-]+)+$/i;
+export const DNS_NAME = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/;
+export const AZ_NAME = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
+export const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+export const IMAGE_URI =
+  /^[a-z0-9]+([.-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/;

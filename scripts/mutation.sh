@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Mutation benchmark (npm run test:mutation): StrykerJS over each area of
+# stryker/areas.cjs in turn, then the scores per file. A benchmark, not part of .ci/run.
+set -euo pipefail
+
+readonly ALL_AREAS=(config policy tools)
+
+usage() {
+  echo "usage: npm run test:mutation [-- AREA...]   areas: ${ALL_AREAS[*]} (default: all)"
+}
+
+run_area() {
+  local area="$1" start="${SECONDS}"
+  MUTATION_AREA="${area}" npx stryker run stryker/stryker.config.cjs
+  echo "mutation area ${area}: $(( SECONDS - start )) s" | tee -a .cache/stryker/times.txt
+}
+
+main() {
+  if [[ "${1:-}" == --help ]]; then
+    usage
+    exit 0
+  fi
+  cd "$(dirname "$0")/.."
+  local areas=("$@")
+  (( ${#areas[@]} > 0 )) || areas=("${ALL_AREAS[@]}")
+  mkdir -p .cache/stryker
+  # The policy area's stacks are synthesized once per benchmark, never reused from an older one.
+  rm -f .cache/stryker/policy-stacks.json .cache/stryker/times.txt
+  local area
+  for area in "${areas[@]}"; do
+    run_area "${area}"
+  done
+  node --import tsx scripts/mutation-summary.ts
+}
+
+main "$@"

@@ -1,0 +1,78 @@
+/**
+ * Regenerates the README's generated sections (between `<!-- generated:NAME -->` and
+ * `<!-- /generated:NAME -->`) from the code: configuration table, architecture diagram,
+ * policy rules, cost table, Keycloak version, command table; and `./help` from the same command
+ * list. `npm run docs` writes them; a unit test fails when either is out of date.
+ */
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { SETTINGS, envVarName, PROFILE_PRESETS } from "../modules/config";
+import { KEYCLOAK_VERSION } from "../modules/shared/constants";
+import { projectPath } from "../modules/shared/paths";
+import { synthStack } from "../modules/synth";
+import { architectureMermaid } from "./diagram";
+import { policyMarkdown } from "./policy-table";
+import { costMarkdown } from "../tools/cost";
+import { commandsMarkdown, helpScript } from "./commands";
+
+/** `./help`, written with the README from the same command list. */
+export const HELP_PATH = projectPath("help");
+
+export const README_PATH = projectPath("README.md");
+
+const escapeCell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+function defaultText(s: (typeof SETTINGS)[number]): string {
+  if ("defaultDoc" in s && s.defaultDoc) return s.defaultDoc;
+  const value = s.default as unknown;
+  if (Array.isArray(value)) return value.length === 0 ? "(empty)" : value.join(", ");
+  return value === "" ? "(empty)" : String(value);
+}
+
+export function configTable(): string {
+  const rows = SETTINGS.map((s) => {
+    const dev = (PROFILE_PRESETS.dev as Record<string, unknown>)[s.key];
+    const devText = dev === undefined ? "" : ` (dev: ${Array.isArray(dev) ? dev.join(", ") : String(dev)})`;
+    return `| \`${s.key}\` | \`${envVarName(s.key)}\` | ${escapeCell(defaultText(s) + devText)} | ${escapeCell(s.allowed)} | ${escapeCell(s.doc)} |`;
+  });
+  return ["| setting | env var | default | allowed | what it does |", "| --- | --- | --- | --- | --- |", ...rows].join("\n");
+}
+
+export function diagram(): string {
+  const json = synthStack({ bastionAllowedCidrs: ["198.51.100.7/32"] }, "prod");
+  return ["```mermaid", architectureMermaid(json), "```"].join("\n");
+}
+
+/** Generated sections, by name. */
+export function sections(): Record<string, string> {
+  return {
+    version: `Keycloak **${KEYCLOAK_VERSION}** (image \`quay.io/keycloak/keycloak:${KEYCLOAK_VERSION}\`, test distribution \`org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION}\`)`,
+    diagram: diagram(),
+    config: configTable(),
+    policy: policyMarkdown(),
+    cost: costMarkdown(),
+    commands: commandsMarkdown(),
+  };
+}
+
+/** README text with every generated section replaced by its current content. */
+export function renderReadme(current: string, generated = sections()): string {
+  let text = current;
+  for (const [name, body] of Object.entries(generated)) {
+    const pattern = new RegExp(`(<!-- generated:${name} -->\\n)[\\s\\S]*?(<!-- /generated:${name} -->)`);
+    if (!pattern.test(text)) throw new Error(`README.md has no generated section "${name}"`);
+    text = text.replace(pattern, (_m, open: string, close: string) => `${open}${body}\n${close}`);
+  }
+  return text;
+}
+
+if (require.main === module) {
+  const current = readFileSync(README_PATH, "utf8");
+  const next = renderReadme(current);
+  writeFileSync(README_PATH, next);
+  console.log(next === current ? "README.md is up to date" : "README.md regenerated");
+  const help = helpScript();
+  const helpChanged = readFileSync(HELP_PATH, "utf8") !== help;
+  writeFileSync(HELP_PATH, help, { mode: 0o755 });
+  chmodSync(HELP_PATH, 0o755);
+  console.log(helpChanged ? "help regenerated" : "help is up to date");
+}
