@@ -193,6 +193,7 @@ export class KeycloakStack extends TerraformStack {
       `terraform output -raw bastion_private_key > bastion.pem && chmod 600 bastion.pem && ssh -i bastion.pem ${bastion.sshUser}@${bastion.publicIp}`,
       "How to SSH to the bastion",
     );
+    output("bastion_ci_access_security_group_id", bastion.ciAccessSecurityGroupId, "Empty security group on the bastion; the deploy workflow opens SSH to its runner there for one run");
     output("bastion_private_key", bastion.privateKeyPem, "Private key of the bastion (sensitive)", true);
     output("db_endpoint", database.address, "RDS endpoint");
     output("db_private_name", database.hostName, "Private DNS name of the database");

@@ -5,7 +5,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { decideUpgrade, upgradePlan, type CheckRun, type UpgradeDecision, type UpgradeStep } from "../modules/service/upgrade";
+import { KEYCLOAK_VERSION } from "../modules/shared/constants";
+import { decideUpgrade, gateUpgrade, ON_RECREATE, upgradePlan, type CheckRun, type GateResult, type OnRecreate, type UpgradeDecision, type UpgradeStep } from "../modules/service/upgrade";
 import { JAVA_HOME, keycloakDist, REPO_ROOT } from "./keycloak-dist";
 import { ecsCommands, splitAroundDeploy, synthesizedService, type EcsService } from "./upgrade-ecs";
 
@@ -16,10 +17,14 @@ const USAGE = `usage: npm run upgrade -- <command> --stack STACK [options]
   plan     --version V --metadata FILE the verdict and every step, with the AWS CLI calls
   stop     --version V --metadata FILE recreate only, before 'cdktf deploy': all tasks stopped
   start    --version V --metadata FILE recreate only, after 'cdktf deploy': one task, then all
+  gate     --metadata FILE|--first-deploy --on-recreate stop|recreate
+                                       the deploy pipeline's decision: prints strategy=rolling or
+                                       strategy=recreate; exits 1 with the check's reason for stop
 
   --stack STACK      synthesized stack to read (cdktf.out/stacks/STACK; run 'npx cdktf synth')
   --version V        Keycloak version of the running (metadata) or the new image (others), run
                      from Maven Central's distribution built with docker/keycloak-build.env
+                     (default: this checkout's KEYCLOAK_VERSION)
   --image IMAGE      instead of --version: run kc.sh from this image with docker
   --execute          stop/start: make the AWS calls (default: print them)
 Exit: 0 done; 1 refused (unknown check result, wrong phase) or failed; 2 bad usage.`;
@@ -31,23 +36,31 @@ interface Options {
   image?: string;
   metadata?: string;
   out?: string;
+  onRecreate?: string;
   execute: boolean;
+  firstDeploy: boolean;
 }
 
 function parse(argv: string[]): Options {
-  const options: Options = { command: argv[0] ?? "", execute: false };
+  const options: Options = { command: argv[0] ?? "", execute: false, firstDeploy: false };
+  const valued: Record<string, keyof Options> = { "--stack": "stack", "--version": "version", "--image": "image", "--metadata": "metadata", "--out": "out", "--on-recreate": "onRecreate" };
   for (let i = 1; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--execute") options.execute = true;
-    else if (["--stack", "--version", "--image", "--metadata", "--out"].includes(flag) && argv[i + 1] !== undefined) {
-      (options as unknown as Record<string, string>)[flag.slice(2)] = argv[++i];
+    else if (flag === "--first-deploy") options.firstDeploy = true;
+    else if (valued[flag] !== undefined && argv[i + 1] !== undefined) {
+      (options as unknown as Record<string, string>)[valued[flag]] = argv[++i];
     } else usage(`unknown or incomplete option '${flag}'`);
   }
-  if (!["metadata", "check", "plan", "stop", "start"].includes(options.command)) usage(`unknown command '${options.command}'`);
+  if (!["metadata", "check", "plan", "stop", "start", "gate"].includes(options.command)) usage(`unknown command '${options.command}'`);
   if (options.stack === undefined) usage("missing --stack");
-  if ((options.version === undefined) === (options.image === undefined)) usage("give exactly one of --version and --image");
+  if (options.version !== undefined && options.image !== undefined) usage("give at most one of --version and --image");
+  if (options.image === undefined) options.version ??= KEYCLOAK_VERSION;
   if (options.command === "metadata" && options.out === undefined) usage("metadata needs --out");
-  if (options.command !== "metadata" && options.metadata === undefined) usage(`${options.command} needs --metadata`);
+  if (options.command === "gate") {
+    if ((options.metadata === undefined) === !options.firstDeploy) usage("gate needs exactly one of --metadata and --first-deploy");
+    if (!(ON_RECREATE as readonly string[]).includes(options.onRecreate ?? "")) usage(`gate needs --on-recreate ${ON_RECREATE.join(" or ")}, got '${options.onRecreate ?? ""}'`);
+  } else if (options.command !== "metadata" && options.metadata === undefined) usage(`${options.command} needs --metadata`);
   return options;
 }
 
@@ -94,6 +107,14 @@ export function check(metadataFile: string, environment: Record<string, string>,
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The deploy pipeline's gate: the new version's check on the last deploy's metadata (none on a
+ * first deploy) and the on-recreate setting. An answer the check does not document throws.
+ */
+export function gate(metadataFile: string | undefined, environment: Record<string, string>, source: { home?: string; image?: string }, onRecreate: OnRecreate): GateResult {
+  return gateUpgrade(metadataFile === undefined ? undefined : check(metadataFile, environment, source), onRecreate);
 }
 
 function describe(steps: UpgradeStep[], target: EcsService): string[] {
@@ -144,6 +165,14 @@ function execute(steps: UpgradeStep[], target: EcsService): void {
 function main(): void {
   const options = parse(process.argv.slice(2));
   const synth = synthesizedService(join(REPO_ROOT, "cdktf.out"), options.stack!);
+  if (options.command === "gate") {
+    // A first deploy has nothing to check: no distribution to fetch.
+    const result = gate(options.metadata, synth.environment, options.firstDeploy ? {} : keycloakSource(options), options.onRecreate as OnRecreate);
+    process.stderr.write(`upgrade gate: ${result.message}\n`);
+    if (result.action === "stop") process.exitCode = 1;
+    else process.stdout.write(`strategy=${result.action}\n`);
+    return;
+  }
   const source = keycloakSource(options);
   if (options.command === "metadata") {
     const run = runCompatibility("metadata", resolve(options.out!), synth.environment, source);

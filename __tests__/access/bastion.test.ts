@@ -45,6 +45,19 @@ describe("Bastion", () => {
     expect(ingress.map((r) => `${r.from_port}-${r.to_port}:${r.cidr_ipv4}`)).toEqual(["22-22:198.51.100.7/32"]);
   });
 
+  test("a second, empty security group on the bastion is the deploy workflow's door: no rule in Terraform, its id an output", () => {
+    const ciName = nameOf(json, "aws_security_group", "-bastion-ci-access");
+    const ci = resourcesOf(json, "aws_security_group")[ciName];
+    expect(rulesOf(json, ciName)).toEqual([]);
+    // Inline blocks would make Terraform remove the run's rule on the next deploy.
+    expect([ci.ingress, ci.egress]).toEqual([undefined, undefined]);
+    expect(instance.vpc_security_group_ids).toEqual([
+      ref("aws_security_group", nameOf(json, "aws_security_group", "-bastion"), "id"),
+      ref("aws_security_group", ciName, "id"),
+    ]);
+    expect(json.output?.bastion_ci_access_security_group_id?.value).toBe(ref("aws_security_group", ciName, "id"));
+  });
+
   test("with no CIDR there is no SSH rule and a precondition that names the setting stops the plan", () => {
     const open = synthStack({ bastionAllowedCidrs: [] });
     const sgName = nameOf(open, "aws_security_group", "-bastion");

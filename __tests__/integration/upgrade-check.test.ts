@@ -3,17 +3,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KEYCLOAK_VERSION } from "../../modules/shared/constants";
 import { decideUpgrade, UnknownCheckResult } from "../../modules/service/upgrade";
-import { check, runCompatibility } from "../../tools/upgrade";
+import { check, gate, runCompatibility } from "../../tools/upgrade";
 import { keycloakDist } from "../../tools/keycloak-dist";
 import { MARIADB_STAND_IN_OVERRIDES } from "../support/task-definition";
-import { FIXTURE_ENVIRONMENT, recordMetadata } from "../support/upgrade-fixtures";
+import { FIXTURE_ENVIRONMENT, MINOR_FROM, PATCH_FROM, recordMetadata } from "../support/upgrade-fixtures";
 
 /**
  * Keycloak's own `kc.sh update-compatibility check` of this project's release, run for real on
  * metadata its `update-compatibility metadata` wrote, decides the upgrade path and is refused
  * when it cannot answer. The distribution is the one the cluster e2e builds, so this costs CI a
- * few JVM starts. Earlier releases' metadata (26.7.0: rolling, 26.5.0: recreate) are checked by
- * __tests__/e2e/upgrade.opt-in.test.ts, which builds those releases.
+ * few JVM starts. The deploy pipeline's gate is driven with the metadata of the releases the
+ * upgrade e2e start from (26.5.0: recreate, 26.7.0: rolling), fetched and built once like
+ * KEYCLOAK_VERSION's; __tests__/e2e/upgrade.opt-in.test.ts carries those upgrades out.
  */
 
 jest.setTimeout(10 * 60_000);
@@ -40,4 +41,25 @@ test("metadata the check cannot use is refused with the check's exit code and ou
   const corrupt = join(work, "corrupt.json");
   writeFileSync(corrupt, "{ not json");
   expect(() => check(corrupt, FIXTURE_ENVIRONMENT, { home: dist.home })).toThrow(/the compatibility check exited [12] /);
+});
+
+describe("the deploy pipeline's upgrade gate on the last deploy's metadata (deploy.yml, npm run upgrade -- gate)", () => {
+  const metadataOf = (version: string) => {
+    const file = join(work, `${version}.json`);
+    recordMetadata(version, file);
+    return file;
+  };
+
+  test(`a minor bump (${MINOR_FROM} -> ${KEYCLOAK_VERSION}) is never rolled: stop with the check's reason, or the recreate path`, () => {
+    const metadata = metadataOf(MINOR_FROM);
+    const stop = gate(metadata, FIXTURE_ENVIRONMENT, { home: dist.home }, "stop");
+    expect(stop.action).toBe("stop");
+    expect(stop.message).toContain(`'keycloak.version' is incompatible: ${MINOR_FROM} -> ${KEYCLOAK_VERSION}`);
+    expect(gate(metadata, FIXTURE_ENVIRONMENT, { home: dist.home }, "recreate").action).toBe("recreate");
+  });
+
+  test(`a patch bump (${PATCH_FROM} -> ${KEYCLOAK_VERSION}) rolls, whatever the on-recreate setting`, () => {
+    const metadata = metadataOf(PATCH_FROM);
+    expect(gate(metadata, FIXTURE_ENVIRONMENT, { home: dist.home }, "stop")).toEqual({ action: "rolling", message: "[OK] Rolling Update is available." });
+  });
 });

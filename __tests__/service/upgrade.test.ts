@@ -1,4 +1,4 @@
-import { CHECK_EXIT_CODES, decideUpgrade, mixesVersions, ROLLING_OK_LINE, UnknownCheckResult, upgradePlan } from "../../modules/service/upgrade";
+import { CHECK_EXIT_CODES, decideUpgrade, gateUpgrade, mixesVersions, ROLLING_OK_LINE, UnknownCheckResult, upgradePlan } from "../../modules/service/upgrade";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,6 +39,22 @@ describe("decideUpgrade: the check's documented answers, nothing else", () => {
 
   test("exit 0 without the OK line is refused: a swallowed exit code must not roll", () => {
     expect(() => decideUpgrade({ exitCode: 0, output: MINOR_OUTPUT })).toThrow("refusing to roll");
+  });
+});
+
+describe("gateUpgrade: the deploy pipeline rolls only on the check's rolling verdict", () => {
+  const recreate = decideUpgrade({ exitCode: 3, output: MINOR_OUTPUT });
+  test("rolling verdict: rolling, whatever the on-recreate setting", () => {
+    for (const setting of ["stop", "recreate"] as const) expect(gateUpgrade(decideUpgrade({ exitCode: 0, output: OK_OUTPUT }), setting).action).toBe("rolling");
+  });
+  test("recreate verdict: the recreate path or a stop naming the check's reason, as the setting says; never rolling", () => {
+    expect(gateUpgrade(recreate, "recreate")).toEqual({ action: "recreate", message: `recreate: ${recreate.reason}` });
+    const stop = gateUpgrade(recreate, "stop");
+    expect(stop.action).toBe("stop");
+    expect(stop.message).toContain("'keycloak.version' is incompatible: 26.5.0 -> 26.7.3");
+  });
+  test("no metadata of a previous deploy (first deploy): rolling, nothing runs yet", () => {
+    expect(gateUpgrade(undefined, "stop").action).toBe("rolling");
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * The pull-request workflow's plan step, run for real: the `run:` line of pr.yml that calls
+ * The pull-request plan step, run for real: the `run:` line of plan.yml that calls
  * tools/ci/plan-stack.sh plans an offline stack (aws provider from the mirror, no refresh)
  * whose prior state holds the bastion key as a sensitive output, the certificate key in the
  * ACM certificate, a master password on the database and a secret version with a password.
@@ -21,12 +21,12 @@ const STACK = `keycloak-plantest-${process.pid}`;
 const OUT_DIR = projectPath("plan-output", STACK);
 const temp = new TempDirs();
 
-/** The one `run:` line of pr.yml that plans a stack, for the given stack. */
+/** The one `run:` line of plan.yml that plans a stack, for the given stack. */
 function workflowPlanCommand(stack: string): string {
-  const lines = readFileSync(projectPath(".github", "workflows", "pr.yml"), "utf8")
+  const lines = readFileSync(projectPath(".github", "workflows", "plan.yml"), "utf8")
     .split("\n")
     .filter((l) => l.includes("tools/ci/plan-stack.sh"));
-  if (lines.length !== 1) throw new Error(`expected one run line with tools/ci/plan-stack.sh in pr.yml, found ${lines.length}`);
+  if (lines.length !== 1) throw new Error(`expected one run line with tools/ci/plan-stack.sh in plan.yml, found ${lines.length}`);
   return lines[0].replace(/^\s*- run:\s*/, "").replace(/\$\{\{ matrix\.stack \}\}/g, stack);
 }
 

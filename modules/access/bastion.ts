@@ -48,6 +48,12 @@ export class Bastion extends Construct {
   readonly instance: Instance;
   readonly publicIp: string;
   readonly securityGroupId: string;
+  /**
+   * A second group on the bastion with no rule at all: the deploy workflow adds its runner's
+   * /32 on port 22 for one run and always removes it (tools/ci/bastion-access.sh), so a hosted
+   * runner reaches the bastion without widening the allowed CIDRs to GitHub's ranges.
+   */
+  readonly ciAccessSecurityGroupId: string;
   readonly sshUser: string = BASTION_USER;
   /** Private key of the bastion's key pair; only ever exposed as a sensitive output. */
   readonly privateKeyPem: string;
@@ -97,6 +103,15 @@ export class Bastion extends Construct {
       cidrIpv4: "0.0.0.0/0",
     });
 
+    // No ingress or egress blocks: Terraform leaves the run's rule alone and removes AWS's default egress.
+    const ciAccess = new SecurityGroup(this, "ci-access", {
+      name: `${name}-ci-access`,
+      description: "Keycloak bastion: empty; the deploy workflow adds its runner's /32 for one run",
+      vpcId: props.vpcId,
+      tags: { Name: `${name}-ci-access` },
+    });
+    this.ciAccessSecurityGroupId = ciAccess.id;
+
     const role = new IamRole(this, "role", {
       namePrefix: `${name}-`,
       assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com"),
@@ -126,7 +141,7 @@ export class Bastion extends Construct {
       instanceType: props.instanceType,
       subnetId: props.publicSubnetIds[0],
       associatePublicIpAddress: true,
-      vpcSecurityGroupIds: [sg.id],
+      vpcSecurityGroupIds: [sg.id, ciAccess.id],
       keyName: keyPair.keyName,
       iamInstanceProfile: profile.name,
       metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },

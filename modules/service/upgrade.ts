@@ -79,6 +79,35 @@ export function decideUpgrade(run: CheckRun): UpgradeDecision {
   }
 }
 
+/**
+ * What the deploy pipeline does when the check asks for a recreate: run it unattended
+ * (`npm run upgrade -- stop`, deploy, `start`: downtime) or stop before anything changes and
+ * leave the choice to a person. A rolling verdict always deploys rolling.
+ */
+export type OnRecreate = "recreate" | "stop";
+export const ON_RECREATE: readonly OnRecreate[] = ["recreate", "stop"];
+
+export interface GateResult {
+  /** rolling: deploy as usual; recreate: stop, deploy, start; stop: deploy nothing. */
+  action: UpgradeStrategy | "stop";
+  message: string;
+}
+
+/**
+ * The deploy pipeline's gate: the check's verdict on the last deploy's metadata, or no verdict
+ * on a first deploy (nothing runs yet, so nothing can mix), and the setting for a recreate.
+ */
+export function gateUpgrade(decision: UpgradeDecision | undefined, onRecreate: OnRecreate): GateResult {
+  if (decision === undefined) return { action: "rolling", message: "no metadata of a previous deploy: first deploy, nothing runs yet" };
+  if (decision.strategy === "rolling") return { action: "rolling", message: decision.reason };
+  if (onRecreate === "recreate") return { action: "recreate", message: `recreate: ${decision.reason}` };
+  return {
+    action: "stop",
+    message: `the compatibility check requires a recreate (${decision.reason}); the pipeline's on-recreate setting is "stop", so nothing was deployed. ` +
+      "Run the recreate by hand (README: Upgrade Keycloak) or deploy with on-recreate=recreate.",
+  };
+}
+
 /** One step of an upgrade, carried out by tools/upgrade.ts on ECS or by the e2e harness on its stand. */
 export type UpgradeStep =
   /** Point the service at the new task definition; ECS replaces the tasks one at a time. */
