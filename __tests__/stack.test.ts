@@ -57,7 +57,7 @@ describe("KeycloakStack wiring", () => {
   test("the outputs give the URLs, the bastion, the database, the secrets, the registry the certificate's expiry, the alarm topic and the dashboard", () => {
     expect(Object.keys(json.output ?? {}).sort()).toEqual(
       [
-        "admin_console_url", "alarm_topic_arn", "alb_dns_name", "certificate_expires_at", "dashboard_url", "bastion_private_key", "bastion_public_ip", "bastion_ssh_command", "db_endpoint",
+        "admin_console_url", "alarm_topic_arn", "alb_dns_name", "certificate_expires_at", "dashboard_url", "bastion_ci_access_security_group_id", "bastion_private_key", "bastion_public_ip", "bastion_ssh_command", "db_endpoint",
         "db_master_secret_arn", "db_private_name", "ecr_repository_url", "ecs_cluster_name", "ecs_service_name",
         "keycloak_admin_secret_arn", "keycloak_db_secret_arn", "keycloak_image", "keycloak_log_group",
         "keycloak_permanent_admin_secret_arn", "keycloak_url",

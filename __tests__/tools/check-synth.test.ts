@@ -16,6 +16,7 @@ const expected: Expectations = { stateBucket: BUCKET, stateKey: "keycloak/test.t
 const synthesized = JSON.stringify(synthStack({ ...OFFLINE_SETTINGS, stateBucket: BUCKET }));
 /** A fresh copy of this project's stack, for a test to edit. */
 const ours = () => JSON.parse(synthesized) as Record<string, any>;
+const DATA_RULE = "only aws_availability_zones and aws_ssm_parameter under /aws/service/ may be read at plan time";
 const temp = new TempDirs();
 afterAll(() => temp.removeAll());
 
@@ -23,6 +24,10 @@ describe("the synthesized-JSON check in front of the credentialed plan", () => {
   test("this project's stack passes, with its apply-time provisioners listed, not refused", () => {
     const verdict = checkSynth(ours(), expected);
     expect(verdict.refusals).toEqual([]);
+    // The default settings read the availability zones and the public AMI parameter.
+    const lookups = synthStack({ stateBucket: BUCKET });
+    expect(Object.keys(lookups.data ?? {}).sort()).toEqual(["aws_availability_zones", "aws_ssm_parameter"]);
+    expect(checkSynth(lookups as never, expected).refusals).toEqual([]);
     expect(verdict.notes.some((n) => /local-exec provisioner: apply-time only/.test(n))).toBe(true);
   });
 
@@ -38,14 +43,16 @@ describe("the synthesized-JSON check in front of the credentialed plan", () => {
     json.terraform.required_providers.external = { source: "hashicorp/external", version: "2.3.4" };
     json.data = { ...json.data, external: { steal: { program: ["bash", "-c", "env"] } } };
     const { refusals } = checkSynth(json, expected);
-    expect(refusals).toContain("data source external.steal: only aws data sources may run at plan time");
+    expect(refusals).toContain("data source external.steal: only aws_availability_zones and aws_ssm_parameter under /aws/service/ may be read at plan time");
     expect(refusals).toContain('provider "external" (hashicorp/external): only hashicorp/aws, hashicorp/tls, hashicorp/null may run in the plan job');
   });
 
   test.each([
-    ["an http data source", (j: any) => (j.data = { http: { call: { url: "https://example.com" } } }), "data source http.call: only aws data sources may run at plan time"],
-    ["tls_certificate (fetches a URL)", (j: any) => (j.data = { tls_certificate: { peek: { url: "https://example.com" } } }), "data source tls_certificate.peek: only aws data sources may run at plan time"],
-    ["terraform_remote_state", (j: any) => (j.data = { terraform_remote_state: { other: { backend: "s3" } } }), "data source terraform_remote_state.other: only aws data sources may run at plan time"],
+    ["an http data source", (j: any) => (j.data = { http: { call: { url: "https://example.com" } } }), `data source http.call: ${DATA_RULE}`],
+    ["tls_certificate (fetches a URL)", (j: any) => (j.data = { tls_certificate: { peek: { url: "https://example.com" } } }), `data source tls_certificate.peek: ${DATA_RULE}`],
+    ["terraform_remote_state", (j: any) => (j.data = { terraform_remote_state: { other: { backend: "s3" } } }), `data source terraform_remote_state.other: ${DATA_RULE}`],
+    ["the state file through aws_s3_object", (j: any) => (j.data = { aws_s3_object: { state: { bucket: BUCKET, key: "keycloak/prod.tfstate" } } }), `data source aws_s3_object.state: ${DATA_RULE}`],
+    ["the account's own SSM parameter", (j: any) => (j.data = { aws_ssm_parameter: { p: { name: "/keycloak/prod/secret" } } }), `data source aws_ssm_parameter.p: ${DATA_RULE}`],
     ["a module (its source is downloaded at init)", (j: any) => (j.module = { m: { source: "git::https://example.com/m.git" } }), '"module" block: not used by this project\'s stacks (module sources and checks run code at init or plan)'],
     ["aws at another version", (j: any) => (j.terraform.required_providers.aws.version = ">= 5.0"), 'provider "aws" at version ">= 5.0": the locked version is 5.100.0'],
     ["aws from another namespace", (j: any) => (j.terraform.required_providers.aws.source = "evil/aws"), 'provider "aws" (evil/aws): only hashicorp/aws, hashicorp/tls, hashicorp/null may run in the plan job'],

@@ -25,7 +25,7 @@ const temp = new TempDirs();
 function workflowPlanCommand(stack: string): string {
   const lines = readFileSync(projectPath(".github", "workflows", "plan.yml"), "utf8")
     .split("\n")
-    .filter((l) => l.includes("tools/ci/plan-stack.sh"));
+    .filter((l) => /^\s*- run: .*tools\/ci\/plan-stack\.sh/.test(l));
   if (lines.length !== 1) throw new Error(`expected one run line with tools/ci/plan-stack.sh in plan.yml, found ${lines.length}`);
   return lines[0].replace(/^\s*- run:\s*/, "").replace(/\$\{\{ matrix\.stack \}\}/g, stack);
 }

@@ -11,7 +11,8 @@
  * branch's checkout, so a pull request cannot change it, and refuses everything outside what
  * this project's own stacks use: the aws, tls and null providers at the versions the base
  * branch's packages pin, only the aws provider's `region` and `default_tags`, only the S3 state
- * backend this pipeline names, and no data source but aws's. Provisioners (local-exec,
+ * backend this pipeline names, and only the two data sources the stacks read (availability
+ * zones, AWS's public AMI parameter). Provisioners (local-exec,
  * remote-exec, file) run at apply only, never during a plan, and are reported, not refused:
  * the deploy runs main's reviewed code.
  *
@@ -45,6 +46,18 @@ const FILE_FUNCTIONS = [
   "file", "fileexists", "fileset", "filebase64", "filebase64sha256", "filebase64sha512",
   "filemd5", "filesha1", "filesha256", "filesha512", "templatefile", "abspath", "pathexpand",
 ];
+
+/**
+ * The data sources the stacks read, and what they may read: the role can read the state and
+ * more, and whatever a data source returns can reach the published plan through an output
+ * (encoded past the secret scan). An aws_s3_object of the state bucket is the obvious case.
+ */
+const ALLOWED_DATA_SOURCES: Record<string, (config: JsonObject) => boolean> = {
+  aws_availability_zones: () => true,
+  // Only AWS's public parameters (the Amazon Linux AMI id), never the account's own.
+  aws_ssm_parameter: (config) => typeof config.name === "string" && config.name.startsWith("/aws/service/") && !config.name.includes("${"),
+};
+const DATA_SOURCE_RULE = "only aws_availability_zones and aws_ssm_parameter under /aws/service/ may be read at plan time";
 
 /** Top-level keys of a stack's JSON this check knows; any other (module, check, import...) is refused. */
 const KNOWN_SECTIONS = ["terraform", "provider", "resource", "data", "output", "locals", "variable", "//"];
@@ -128,8 +141,9 @@ function checkTerraformBlock(json: JsonObject, expected: Expectations, refusals:
 function checkBlocks(json: JsonObject, refusals: string[], notes: string[]): void {
   for (const key of Object.keys(json)) if (!KNOWN_SECTIONS.includes(key)) refusals.push(`"${key}" block: not used by this project's stacks (module sources and checks run code at init or plan)`);
   for (const [type, named] of entries(json.data)) {
-    for (const name of Object.keys(isObject(named) ? named : {})) {
-      if (!type.startsWith("aws_")) refusals.push(`data source ${type}.${name}: only aws data sources may run at plan time`);
+    for (const [name, config] of entries(named)) {
+      const allowed = ALLOWED_DATA_SOURCES[type];
+      if (allowed === undefined || !allowed(isObject(config) ? config : {})) refusals.push(`data source ${type}.${name}: ${DATA_SOURCE_RULE}`);
     }
   }
   for (const [type, named] of entries(json.resource)) {
