@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-// js-yaml comes with jest (a dependency of its coverage tooling); it has no types of its own here.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// js-yaml 3.15.2 comes with jest (its coverage tooling's config loader; package-lock.json pins it),
+// without types.
 const yaml = require("js-yaml") as { load(text: string): unknown };
 import { projectPath } from "../../modules/shared/paths";
 import { resolveCommand } from "./command-stubs";
