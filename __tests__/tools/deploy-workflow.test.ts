@@ -14,6 +14,9 @@ import { BinDir } from "../support/command-stubs";
 import { TempDirs } from "../support/temp-dir";
 import { loadWorkflow, runJob, type StepRun } from "../support/workflow-runner";
 
+// Each scenario runs about fifteen bash steps; a loaded shared machine makes that seconds.
+jest.setTimeout(120_000);
+
 const job = loadWorkflow("deploy.yml").jobs.deploy;
 const RUNNER_IP = "203.0.113.9";
 const temp = new TempDirs();
