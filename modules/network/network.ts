@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn } from "cdktf";
+import { Fn, type ITerraformDependable } from "cdktf";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
@@ -59,6 +59,8 @@ export class Network extends Construct {
   readonly tasksNeedPublicIp: boolean;
   /** Security group of the interface endpoints, when egress mode is `endpoints`. */
   readonly endpointSecurityGroupId?: string;
+  /** What tasks need before they start (the VPC endpoints in `endpoints` mode; nothing otherwise). */
+  readonly taskPrerequisites: ITerraformDependable[] = [];
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -81,7 +83,11 @@ export class Network extends Construct {
       props.availabilityZones.length > 0
         ? [...props.availabilityZones]
         : (() => {
-            const available = new DataAwsAvailabilityZones(this, "zones", { state: "available" });
+            // Only real zones: opted-in Local and Wavelength Zones sort before them (us-west-2-lax-1a < us-west-2a).
+            const available = new DataAwsAvailabilityZones(this, "zones", {
+              state: "available",
+              filter: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+            });
             return Array.from({ length: zoneCount }, (_, i) => Fn.element(available.names, i));
           })();
 
@@ -163,7 +169,7 @@ export class Network extends Construct {
       });
       this.endpointSecurityGroupId = sg.id;
       for (const service of INTERFACE_ENDPOINT_SERVICES) {
-        new VpcEndpoint(this, `endpoint-${service.replace(".", "-")}`, {
+        const endpoint = new VpcEndpoint(this, `endpoint-${service.replace(".", "-")}`, {
           vpcId: vpc.id,
           serviceName: `com.amazonaws.${props.region}.${service}`,
           vpcEndpointType: "Interface",
@@ -172,15 +178,17 @@ export class Network extends Construct {
           securityGroupIds: [sg.id],
           tags: name(`endpoint-${service}`),
         });
+        this.taskPrerequisites.push(endpoint);
       }
       // ECR stores image layers in S3.
-      new VpcEndpoint(this, "endpoint-s3", {
+      const s3 = new VpcEndpoint(this, "endpoint-s3", {
         vpcId: vpc.id,
         serviceName: `com.amazonaws.${props.region}.s3`,
         vpcEndpointType: "Gateway",
         routeTableIds: privateRouteTables.map((r) => r.id),
         tags: name("endpoint-s3"),
       });
+      this.taskPrerequisites.push(s3);
     }
 
     if (props.flowLogs) {
