@@ -17,7 +17,7 @@ import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import type { EgressMode, NatGatewayMode } from "./egress";
+import { INTERFACE_ENDPOINT_SERVICES, type EgressMode, type NatGatewayMode } from "./egress";
 import { assumeRolePolicy, policyDocument } from "../access/iam";
 
 export interface NetworkProps {
@@ -41,8 +41,7 @@ export interface NetworkProps {
   readonly logRetentionDays: number;
 }
 
-/** Interface endpoints a task needs when it has no route to the internet. */
-export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
+export { INTERFACE_ENDPOINT_SERVICES } from "./egress";
 
 /**
  * VPC over 2-3 zones: public subnets (ALB, bastion, NAT) and private subnets (database,
