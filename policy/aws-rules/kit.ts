@@ -51,6 +51,7 @@ export const DOCS = {
   snsKeys: "SNS key management, compatibility with AWS services (customer managed key): https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services",
   cwAlarm: "CloudWatch API Reference, PutMetricAlarm: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html",
   cwMetricQuery: "CloudWatch API Reference, MetricDataQuery: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDataQuery.html",
+  cwAlarmsGuide: "Using Amazon CloudWatch alarms (M out of N, evaluation range): https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html",
   cwQuotas: "CloudWatch service quotas: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html",
   cwDashboard: "CloudWatch API Reference, PutDashboard: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html",
   cwDashboardBody: "Dashboard body structure and syntax: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html",

@@ -55,7 +55,7 @@ export const MONITORING_RULES: readonly AwsRule[] = [
     id: "cloudwatch-alarm-evaluation",
     resource: "aws_cloudwatch_metric_alarm.evaluation_periods, datapoints_to_alarm",
     rule: "period x evaluation periods at most 86400 s for periods under an hour, 604800 s otherwise; datapoints_to_alarm at most evaluation_periods",
-    source: `${DOCS.cwAlarm}; https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html`,
+    source: `${DOCS.cwAlarm}; ${DOCS.cwAlarmsGuide}`,
     adjustable: false,
     check: forEach("aws_cloudwatch_metric_alarm", (a) => {
       const n = Number(a.evaluation_periods);
