@@ -84,6 +84,14 @@ describe("config refuses what AWS refuses", () => {
     expect(small).toContain("/27 or larger (the ALB needs /27");
   });
 
+  test("a hostname ACM would refuse as a certificate's name (over 64 characters) with hostedZoneId", () => {
+    const long = `${"a".repeat(53)}.example.com`;
+    const message = errorOf({ hostname: long, hostedZoneId: "Z0123456789ABC" });
+    expect(message).toContain(`"${long}"`);
+    expect(message).toContain("at most 64 characters with hostedZoneId");
+    accepts({ hostname: `${"a".repeat(52)}.example.com`, hostedZoneId: "Z0123456789ABC" });
+  });
+
   test("adminAllowedCidrs 0.0.0.0/0 needs the explicit opt-in adminPublic", () => {
     const message = errorOf({ adminAllowedCidrs: ["0.0.0.0/0"] });
     expect(message).toContain("adminAllowedCidrs");

@@ -5,6 +5,8 @@ import { parseDailyWindow, parseWeeklyWindow, windowsOverlap } from "../database
 import { azTotal, envVarName, PROFILE_PRESETS, SETTINGS, type KeycloakConfig, type Setting, type SettingKey } from "./settings";
 import { deploySurge, oneAtATimeMaximumPercent } from "../service/task-lifecycle";
 import { maxStorageGib, minMaxAllocatedStorageGib } from "../database/engine";
+/** ACM refuses a certificate whose domain name (its common name) is longer (RequestCertificate). */
+const ACM_DOMAIN_NAME_MAX = 64;
 import { ALB_FREE_ADDRESSES, ALB_SUBNET_MAX_PREFIX, RESERVED_PER_SUBNET, SG_RULES_PER_DIRECTION, subnetNeed, usableAddresses } from "../network/subnet-budget";
 
 /**
@@ -159,6 +161,9 @@ function validateTogether(c: KeycloakConfig, origin: (key: SettingKey) => string
   }
   if (c.hostedZoneId !== "" && c.hostname === "") {
     fail("hostname", c.hostname, "a DNS name inside the zone when hostedZoneId is set");
+  }
+  if (c.hostedZoneId !== "" && c.hostname.length > ACM_DOMAIN_NAME_MAX) {
+    fail("hostname", c.hostname, `at most ${ACM_DOMAIN_NAME_MAX} characters with hostedZoneId (ACM puts it in the certificate's common name, which RFC 5280 limits to 64)`);
   }
   if (c.adminAllowedCidrs.length > MAX_ADMIN_CIDRS) fail("adminAllowedCidrs", c.adminAllowedCidrs, `at most ${MAX_ADMIN_CIDRS} CIDRs`);
   if (c.publicRealms.length > MAX_PUBLIC_REALMS) fail("publicRealms", c.publicRealms, `at most ${MAX_PUBLIC_REALMS} realms`);

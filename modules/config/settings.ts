@@ -246,7 +246,7 @@ export const SETTINGS = [
   setting({
     key: "hostname",
     doc: "Public host name of Keycloak. Empty: the ALB's own DNS name with a self-signed certificate, as the original did.",
-    allowed: "empty or a DNS name (lowercase)",
+    allowed: "empty or a DNS name (lowercase); at most 64 characters with hostedZoneId (the ACM certificate's name)",
     default: "",
     parse: matching(DNS_NAME, true),
   }),

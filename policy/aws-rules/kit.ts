@@ -40,6 +40,7 @@ export const DOCS = {
   fargateSizes: "Troubleshoot Amazon ECS task definition invalid CPU or memory errors: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html",
   aasTarget: "Application Auto Scaling API Reference, RegisterScalableTarget: https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html",
   aasPolicy: "Application Auto Scaling API Reference, PutScalingPolicy / PredefinedMetricSpecification: https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PredefinedMetricSpecification.html",
+  acmRequest: "ACM API Reference, RequestCertificate: https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html",
   ecrCreate: "ECR API Reference, CreateRepository: https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html",
   ecrLifecycle: "ECR API Reference, PutLifecyclePolicy: https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_PutLifecyclePolicy.html",
   ecrLifecycleRules: "Lifecycle policy properties in Amazon ECR: https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html",

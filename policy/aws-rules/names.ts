@@ -169,6 +169,22 @@ export const NAME_RULES: readonly AwsRule[] = [
     bad: [change("aws_secretsmanager_secret", ["name_prefix"], "keycloak test/db-", "a space"), change("aws_secretsmanager_secret", ["name"], "keycloak/db-abcdef", "ends like an ARN suffix")],
   },
   {
+    id: "acm-certificate-domain-name",
+    resource: "aws_acm_certificate.domain_name (requested, not imported)",
+    rule: "at most 64 characters (the common name, RFC 5280), labels of at most 63, letters, digits and hyphens",
+    source: DOCS.acmRequest,
+    adjustable: false,
+    check: names(["aws_acm_certificate"], (n) =>
+      nameProblem([
+        [n.length > 64, "at most 64 characters"],
+        [!/^(\*\.)?((?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)+(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/.test(n), "labels of 1-63 letters, digits and hyphens"],
+      ]), "domain_name"),
+    bad: [
+      change("aws_acm_certificate", ["domain_name"], `${LONG(60)}.example.com`, "a 72-character name", { shape: "custom domain, DNS-validated certificate" }),
+      change("aws_acm_certificate", ["domain_name"], "login_.example.com", "an underscore", { shape: "custom domain, DNS-validated certificate" }),
+    ],
+  },
+  {
     id: "ec2-key-pair-name",
     resource: "aws_key_pair.key_name(_prefix)",
     rule: "up to 255 ASCII characters",

@@ -30,7 +30,7 @@ const FIRST: RawSettings = {
 /** Every setting at the last value it accepts, lists at their longest. */
 const LAST: RawSettings = {
   namePrefix: "abcdefghij-klmnopq9z", vpcCidr: "10.0.0.0/16", availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-  egressMode: "endpoints", natGateways: "per-az", flowLogs: true, hostname: `${"a".repeat(63)}.example.com`, hostedZoneId: "Z0123456789ABCDEFGHIJ",
+  egressMode: "endpoints", natGateways: "per-az", flowLogs: true, hostname: `${"a".repeat(52)}.example.com`, hostedZoneId: "Z0123456789ABCDEFGHIJ",
   albIngressCidrs: cidrs(SG_RULES_PER_DIRECTION / 2), adminAllowedCidrs: cidrs(MAX_ADMIN_CIDRS),
   publicRealms: Array.from({ length: MAX_PUBLIC_REALMS }, (_, i) => `realm-${i}`), hostnameAdmin: "https://admin.example.com:65535",
   tlsPolicy: TLS_POLICIES[TLS_POLICIES.length - 1], mysqlVersion: "8.4", dbInstanceClass: "db.r8g.48xlarge",
