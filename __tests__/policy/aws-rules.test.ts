@@ -3,7 +3,8 @@
  * produce, and every row's bad cases - one field of a real stack changed - make it fire.
  */
 import { AWS_RULES, type AwsRule } from "../../policy/aws-rules";
-import { awsRuleStacks, AWS_SHAPE_SETTINGS } from "../../policy/aws-rules/shapes";
+import { awsRuleStacks, AWS_SHAPE_SETTINGS, FIRST, LAST } from "../../policy/aws-rules/shapes";
+import { loadConfig, SETTINGS, type RawSettings } from "../../modules/config";
 import { mutate, type Mutation } from "../../policy/mutation";
 import type { TerraformJson } from "../../modules/synth";
 
@@ -61,6 +62,32 @@ describe("the AWS rules table", () => {
     for (const v of after) {
       expect(v.message.trim().length).toBeGreaterThan(4);
       expect(exists(mutated.after, v.resource)).toBe(true);
+    }
+  });
+});
+
+describe("the first-value and last-value shapes", () => {
+  const load = (settings: RawSettings) => loadConfig({ environment: "test", perEnvironment: settings, env: {}, warn: () => undefined });
+  /** Settings with no first or last value (names, ids, switches other shapes cover). */
+  const WITHOUT_RANGE = ["profile", "region", "publicSubnetCidrs", "privateSubnetCidrs", "bastionAllowSshFromAnywhere", "bastionAmiId", "stateBucket", "stateRegion", "hostname", "hostedZoneId", "hostnameAdmin", "privateZoneName", "availabilityZones", "bastionInstanceType", "imageUri"];
+
+  test("between them they set every setting that has a range", () => {
+    const set = new Set([...Object.keys(FIRST), ...Object.keys(LAST)]);
+    expect(SETTINGS.map((s) => s.key).filter((k) => !set.has(k) && !WITHOUT_RANGE.includes(k))).toEqual([]);
+  });
+
+  const numeric = (shape: RawSettings) => Object.entries(shape).filter(([, v]) => typeof v === "number") as [string, number][];
+  test.each(numeric(FIRST))("first: %s = %d is the smallest the configuration accepts", (key, value) => {
+    expect(() => load({ ...FIRST, [key]: value - 1 })).toThrow(key);
+  });
+  test.each(numeric(LAST))("last: %s = %d is the largest the configuration accepts", (key, value) => {
+    expect(() => load({ ...LAST, [key]: value + 1 })).toThrow(key);
+  });
+  test("lists are at their longest: one more entry is refused", () => {
+    for (const key of ["albIngressCidrs", "adminAllowedCidrs", "bastionAllowedCidrs", "publicRealms"] as const) {
+      const list = LAST[key] as string[];
+      const more = key === "publicRealms" ? [...list, "one-more"] : [...list, "203.0.113.9/32"];
+      expect(() => load({ ...LAST, [key]: more })).toThrow(key);
     }
   });
 });

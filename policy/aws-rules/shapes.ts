@@ -15,7 +15,7 @@ import type { Shape } from "../rule-kit";
 const cidrs = (n: number) => Array.from({ length: n }, (_, i) => `198.51.${100 + Math.floor(i / 256)}.${i % 256}/32`);
 
 /** Every setting at the first value it accepts. */
-const FIRST: RawSettings = {
+export const FIRST: RawSettings = {
   namePrefix: "k", vpcCidr: "10.0.0.0/16", azCount: 2, egressMode: "nat", natGateways: "single", flowLogs: false,
   albIngressCidrs: ["0.0.0.0/0"], adminAllowedCidrs: [], adminPublic: false, publicRealms: [], tlsPolicy: TLS_POLICIES[0],
   mysqlVersion: "8.0", dbInstanceClass: "db.t3.micro", dbAllocatedStorageGb: 20, dbMaxAllocatedStorageGb: 22, dbMultiAz: false,
@@ -28,7 +28,7 @@ const FIRST: RawSettings = {
 };
 
 /** Every setting at the last value it accepts, lists at their longest. */
-const LAST: RawSettings = {
+export const LAST: RawSettings = {
   namePrefix: "abcdefghij-klmnopq9z", vpcCidr: "10.0.0.0/16", availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
   egressMode: "endpoints", natGateways: "per-az", flowLogs: true, hostname: `${"a".repeat(52)}.example.com`, hostedZoneId: "Z0123456789ABCDEFGHIJ",
   albIngressCidrs: cidrs(SG_RULES_PER_DIRECTION / 2), adminAllowedCidrs: cidrs(MAX_ADMIN_CIDRS),
