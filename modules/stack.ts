@@ -158,6 +158,7 @@ export class KeycloakStack extends TerraformStack {
       namePrefix: prefix,
       region: config.region,
       alarmEmails: config.alarmEmails,
+      accountResourceArn: network.vpcArn,
       countHeldBy: [autoscaling.target],
       resources: {
         loadBalancerArnSuffix: loadBalancer.arnSuffix,

@@ -4,9 +4,7 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
-import type { ITerraformDependable } from "cdktf";
+import { Fn, TerraformLocal, type ITerraformDependable } from "cdktf";
 import {
   alarmDefinitions,
   COUNT_ALARMS,
@@ -25,6 +23,11 @@ export interface MonitoringProps {
   readonly thresholds: AlarmThresholds;
   /** Addresses subscribed to the alarm topic (each confirms by mail). @default [] */
   readonly alarmEmails: readonly string[];
+  /**
+   * Any ARN of this stack's account (the VPC's): the key policy takes the account and partition
+   * from it. aws_caller_identity would cost an STS call at every plan and break offline plans.
+   */
+  readonly accountResourceArn: string;
   /**
    * What holds the service at its desired count (the autoscaling target). The first deploy runs one
    * task until it exists, so the count alarms are created after it. @default []
@@ -97,12 +100,12 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const prefix = props.namePrefix;
-    const account = new DataAwsCallerIdentity(this, "account");
-    const partition = new DataAwsPartition(this, "partition");
+    // arn:<partition>:ec2:<region>:<account>:vpc/<id>; locals keep the policy text plain JSON.
+    const arnPart = (i: number) => new TerraformLocal(this, `key-policy-arn-part-${i}`, Fn.element(Fn.split(":", props.accountResourceArn), i)).asString;
     const key = new KmsKey(this, "topic-key", {
       description: `${prefix}: encrypts the alarm topic; CloudWatch alarms may use it to publish`,
       enableKeyRotation: true,
-      policy: alarmKeyPolicy(partition.partition, account.accountId),
+      policy: alarmKeyPolicy(arnPart(1), arnPart(4)),
     });
     const topic = new SnsTopic(this, "topic", {
       name: `${prefix}-alarms`,

@@ -49,6 +49,8 @@ export { INTERFACE_ENDPOINT_SERVICES } from "./egress";
  */
 export class Network extends Construct {
   readonly vpcId: string;
+  /** ARN of the VPC: names the account and partition without an API call at plan time. */
+  readonly vpcArn: string;
   readonly vpcCidr: string;
   readonly publicSubnetIds: string[];
   readonly privateSubnetIds: string[];
@@ -72,6 +74,7 @@ export class Network extends Construct {
       tags: name("vpc"),
     });
     this.vpcId = vpc.id;
+    this.vpcArn = vpc.arn;
     this.vpcCidr = props.vpcCidr;
     // Managed without rules, the default group allows nothing: a resource launched without
     // a security group of its own is isolated.
