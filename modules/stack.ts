@@ -69,6 +69,7 @@ export class KeycloakStack extends TerraformStack {
       maintenanceWindow: config.dbMaintenanceWindow,
       throwAway: config.throwAway,
       privateZoneName: config.privateZoneName,
+      logRetentionDays: config.logRetentionDays,
     });
 
     const bastion = new Bastion(this, "bastion", {
@@ -122,6 +123,7 @@ export class KeycloakStack extends TerraformStack {
       albSecurityGroupId: loadBalancer.securityGroupId,
       targetGroupArn: loadBalancer.targetGroupArn,
       imageUri: image.imageUri,
+      // A prebuilt imageUri in private ECR: the service derives its repository from the URI.
       pullRepositoryArn: config.imageUri === "" ? registry.repositoryArn : undefined,
       hostname,
       hostnameAdmin: config.hostnameAdmin,
@@ -137,10 +139,10 @@ export class KeycloakStack extends TerraformStack {
       healthCheckGracePeriodSeconds: config.healthCheckGracePeriodSeconds,
       dbPoolMaxSize: config.dbPoolMaxSize,
       logRetentionDays: config.logRetentionDays,
-      dependsOn: [databaseSetup.resource, https.listener, ...(image.build ? [image.build] : [])],
+      dependsOn: [databaseSetup.resource, https.listener, ...(image.build ? [image.build] : []), ...network.taskPrerequisites],
     });
     database.allowFrom("keycloak", keycloak.securityGroupId, "MySQL from the Keycloak tasks");
-    new ServiceAutoscaling(this, "autoscaling", {
+    const autoscaling = new ServiceAutoscaling(this, "autoscaling", {
       namePrefix: prefix,
       clusterName: keycloak.clusterName,
       serviceName: keycloak.serviceName,
@@ -156,6 +158,8 @@ export class KeycloakStack extends TerraformStack {
       namePrefix: prefix,
       region: config.region,
       alarmEmails: config.alarmEmails,
+      accountResourceArn: network.vpcArn,
+      countHeldBy: [autoscaling.target],
       resources: {
         loadBalancerArnSuffix: loadBalancer.arnSuffix,
         targetGroupArnSuffix: loadBalancer.targetGroupArnSuffix,
@@ -173,6 +177,7 @@ export class KeycloakStack extends TerraformStack {
         dbFreeMemoryMb: config.alarmDbFreeMemoryMb,
         dbConnectionsPercent: config.alarmDbConnectionsPercent,
         clusterSplitMinutes: config.alarmClusterSplitMinutes,
+        taskStartSeconds: config.healthCheckGracePeriodSeconds,
         dbMaxConnections: maxConnections(instanceMemoryGib(config.dbInstanceClass)!),
         // The self-signed certificate's renewal window opens then; ACM renews its own 60 days ahead.
         certificateDays: SELF_SIGNED_EARLY_RENEWAL_HOURS / 24,

@@ -123,7 +123,7 @@ export const CHECKOV_SKIPS: readonly CheckovSkip[] = [
   {
     check: "CKV_AWS_118",
     source: "resource/aws/RDSEnhancedMonitorEnabled.py",
-    reason: "Enhanced monitoring needs another IAM role and adds CloudWatch Logs cost; the standard RDS metrics and the exported error and slow-query logs cover this design.",
+    reason: "Enhanced monitoring needs another IAM role and adds CloudWatch Logs cost; the standard RDS metrics and the exported error log cover this design.",
   },
   {
     check: "CKV_AWS_353",

@@ -75,14 +75,16 @@ const show = (value: unknown) => (value === undefined || value === REMOVED ? "(a
 export function mutate(stack: TerraformJson, m: Mutation): Mutated {
   const before = structuredClone(stack);
   if (m.path.length === 0) return add(before, m);
-  const entries = Object.entries(before.resource?.[m.type] ?? {});
+  // `data.<type>` changes a data source.
+  const [block, type] = m.type.startsWith("data.") ? (["data", m.type.slice(5)] as const) : (["resource", m.type] as const);
+  const entries = Object.entries(before[block]?.[type] ?? {});
   const found = entries.find(([name, r]) => (m.pick ? m.pick(r, name) : true));
   if (!found) throw new Error(`mutation "${m.clause}": no ${m.type} to change`);
   const [name] = found;
-  const table = before.resource![m.type];
+  const table = before[block]![type];
   if (m.from !== undefined) table[name] = setIn(table[name], m.path, m.from).node as Res;
   const after = structuredClone(before);
-  const target = after.resource![m.type];
+  const target = after[block]![type];
   const value = typeof m.to === "function" ? (m.to as (r: Res, json: TerraformJson) => unknown)(table[name], before) : m.to;
   const { node, old } = setIn(target[name], m.path, value);
   target[name] = node as Res;

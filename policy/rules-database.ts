@@ -77,7 +77,7 @@ export const DATABASE_RULES: readonly Rule[] = [
   {
     id: "RDS_LOGS_EXPORTED",
     checkov: { id: "CKV_AWS_129", source: "resource/aws/DBInstanceLogging.py" },
-    rationale: "Error and slow-query logs go to CloudWatch, where they outlive the instance.",
+    rationale: "The error log goes to CloudWatch, where it outlives the instance.",
     check: forEach("aws_db_instance", (r) => !((r.enabled_cloudwatch_logs_exports as string[] | undefined)?.includes("error")) && "error log not exported"),
     bad: [
       change("aws_db_instance", ["enabled_cloudwatch_logs_exports"], ["slowquery"], "error log not exported"),

@@ -11,6 +11,7 @@ import { projectPath } from "../modules/shared/paths";
 import { synthStack } from "../modules/synth";
 import { architectureMermaid } from "./diagram";
 import { policyMarkdown } from "./policy-table";
+import { awsRulesMarkdown } from "./aws-rules-table";
 import { costMarkdown } from "../tools/cost";
 import { commandsMarkdown, helpScript } from "./commands";
 
@@ -49,6 +50,7 @@ export function sections(): Record<string, string> {
     diagram: diagram(),
     config: configTable(),
     policy: policyMarkdown(),
+    "aws-rules": awsRulesMarkdown(),
     cost: costMarkdown(),
     commands: commandsMarkdown(),
   };

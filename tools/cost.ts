@@ -34,6 +34,7 @@ export function costLines(json: TerraformJson): CostLine[] {
     "aws_ecs_service", "aws_ecs_cluster", "aws_lb", "aws_nat_gateway", "aws_eip", "aws_vpc_endpoint", "aws_db_instance",
     "aws_instance", "aws_secretsmanager_secret", "aws_route53_zone", "aws_cloudwatch_log_group", "aws_flow_log",
     "aws_ecr_repository", "aws_appautoscaling_policy", "aws_cloudwatch_metric_alarm", "aws_cloudwatch_dashboard",
+    "aws_kms_key",
   ]);
   const unknown = Object.keys(json.resource ?? {}).filter((t) => !priced.has(t) && !FREE_TYPES.has(t));
   if (unknown.length > 0) throw new Error(`no price for resource types: ${unknown.join(", ")} (add them to tools/cost.ts)`);
@@ -100,6 +101,8 @@ export function costLines(json: TerraformJson): CostLine[] {
   add(`Alarms: ${alarms} alarm metrics (autoscaling, monitoring)`, alarms * PRICES.alarmMonth.usd);
   const dashboards = all(json, "aws_cloudwatch_dashboard").length;
   add(`CloudWatch dashboard x${dashboards}`, dashboards * PRICES.dashboardMonth.usd);
+  const keys = all(json, "aws_kms_key").length;
+  add(`KMS key x${keys} (alarm topic; +$1/month after each of its first two yearly rotations)`, keys * PRICES.kmsKeyMonth.usd);
   add(`ECR ~${ASSUMPTIONS.imageGb} GB`, all(json, "aws_ecr_repository").length * ASSUMPTIONS.imageGb * PRICES.ecrGbMonth.usd);
   return lines;
 }

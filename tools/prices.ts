@@ -24,6 +24,7 @@ const SECRETS = "https://aws.amazon.com/secrets-manager/pricing/";
 const ROUTE53 = "https://aws.amazon.com/route53/pricing/";
 const CLOUDWATCH = "https://aws.amazon.com/cloudwatch/pricing/";
 const ECR = "https://aws.amazon.com/ecr/pricing/";
+const KMS = "https://aws.amazon.com/kms/pricing/";
 
 export const PRICES = {
   fargateVcpuHourX86: { usd: 0.04048, unit: "vCPU-hour", source: FARGATE },
@@ -47,6 +48,8 @@ export const PRICES = {
   alarmMonth: { usd: 0.1, unit: "alarm-month", source: CLOUDWATCH },
   dashboardMonth: { usd: 3, unit: "dashboard-month (beyond the 3 free ones)", source: CLOUDWATCH },
   ecrGbMonth: { usd: 0.1, unit: "GB-month", source: ECR },
+  // Rotation keeps the old key material: each of the first two rotations adds $1/month, later ones nothing.
+  kmsKeyMonth: { usd: 1, unit: "customer managed key-month (first year, before its first rotation)", source: KMS },
 } satisfies Record<string, Price>;
 
 export const INSTANCE_PRICE_SOURCES = [RDS, EC2] as const;

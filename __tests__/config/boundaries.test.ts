@@ -19,9 +19,9 @@ describe("configuration boundaries", () => {
     ["requestsPerTarget", 10, 100000],
     ["healthCheckGracePeriodSeconds", 120, 3600],
     ["ecrKeepImages", 1, 1000],
-    ["dbMaxAllocatedStorageGb", 20, 65536],
+    ["dbMaxAllocatedStorageGb", 22, 65536],
   ] as const)("%s accepts %d and %d and refuses one beyond either end", (key, min, max) => {
-    const base: RawSettings = key === "dbMaxAllocatedStorageGb" ? { dbAllocatedStorageGb: 20 } : {};
+    const base: RawSettings = key === "dbMaxAllocatedStorageGb" ? { dbAllocatedStorageGb: 20, dbInstanceClass: "db.t4g.large" } : {};
     expect(load({ ...base, [key]: min })[key]).toBe(min);
     expect(load({ ...base, [key]: String(max) })[key]).toBe(max);
     refused({ ...base, [key]: min - 1 });
@@ -60,10 +60,10 @@ describe("configuration boundaries", () => {
     refused({ adminAllowedCidrs: cidrs });
   });
 
-  test("counts: the maximum may equal the desired count; storage growth may equal the initial size", () => {
+  test("counts: the maximum may equal the desired count; the storage ceiling is at least 10 % above the initial size (RDS)", () => {
     expect(load({ desiredCount: 3, maxCount: 3 }).maxCount).toBe(3);
-    expect(load({ dbAllocatedStorageGb: 50, dbMaxAllocatedStorageGb: 50 }).dbMaxAllocatedStorageGb).toBe(50);
-    refused({ dbAllocatedStorageGb: 50, dbMaxAllocatedStorageGb: 49 });
+    expect(load({ dbAllocatedStorageGb: 50, dbMaxAllocatedStorageGb: 55 }).dbMaxAllocatedStorageGb).toBe(55);
+    refused({ dbAllocatedStorageGb: 50, dbMaxAllocatedStorageGb: 54 });
     expect(load({ highAvailability: false, desiredCount: 1, maxCount: 1 }).desiredCount).toBe(1);
   });
 
@@ -74,17 +74,19 @@ describe("configuration boundaries", () => {
     refused({ availabilityZones: ["eu-west-1a", "eu-west-1a"] });
   });
 
-  test("subnets: /28 is the smallest accepted, and a subnet may end exactly where the VPC ends", () => {
-    const c = load({ vpcCidr: "10.0.0.0/24", publicSubnetCidrs: ["10.0.0.0/28", "10.0.0.16/28"], privateSubnetCidrs: ["10.0.0.128/28", "10.0.0.240/28"] });
+  test("subnets: /27 public (the ALB's minimum) and /28 private are the smallest accepted, and a subnet may end exactly where the VPC ends", () => {
+    const c = load({ vpcCidr: "10.0.0.0/24", publicSubnetCidrs: ["10.0.0.0/27", "10.0.0.32/27"], privateSubnetCidrs: ["10.0.0.128/28", "10.0.0.240/28"] });
     expect(c.privateSubnetCidrs).toEqual(["10.0.0.128/28", "10.0.0.240/28"]);
-    refused({ vpcCidr: "10.0.0.0/24", publicSubnetCidrs: ["10.0.0.0/29", "10.0.0.16/28"], privateSubnetCidrs: ["10.0.0.128/28", "10.0.0.240/28"] });
+    refused({ vpcCidr: "10.0.0.0/24", publicSubnetCidrs: ["10.0.0.0/28", "10.0.0.32/27"], privateSubnetCidrs: ["10.0.0.128/28", "10.0.0.240/28"] });
+    refused({ vpcCidr: "10.0.0.0/24", publicSubnetCidrs: ["10.0.0.0/27", "10.0.0.32/27"], privateSubnetCidrs: ["10.0.0.128/29", "10.0.0.240/28"] });
     refused({ publicSubnetCidrs: ["10.0.0.0/20", "10.0.16.0/20"], privateSubnetCidrs: ["10.0.16.0/24", "10.0.144.0/20"] });
   });
 
-  test("a /24 VPC gets /28 default subnets; a /16 gets /20", () => {
-    const small = load({ vpcCidr: "10.0.0.0/24" });
-    expect(small.publicSubnetCidrs).toEqual(["10.0.0.0/28", "10.0.0.16/28"]);
-    expect(small.privateSubnetCidrs).toEqual(["10.0.0.128/28", "10.0.0.144/28"]);
+  test("a /23 VPC gets /27 default subnets (a /24's /28 are too small for the ALB); a /16 gets /20", () => {
+    const small = load({ vpcCidr: "10.0.0.0/23" });
+    expect(small.publicSubnetCidrs).toEqual(["10.0.0.0/27", "10.0.0.32/27"]);
+    expect(small.privateSubnetCidrs).toEqual(["10.0.1.0/27", "10.0.1.32/27"]);
+    refused({ vpcCidr: "10.0.0.0/24" });
     refused({ vpcCidr: "10.0.0.0/15" });
     refused({ vpcCidr: "10.0.0.0/25" });
   });

@@ -18,7 +18,7 @@ describe("Monitoring", () => {
   const own = Object.values(alarmsOf(json)).filter((a) => !a.alarm_name.endsWith("-low-load"));
 
   test("the alarm topic is encrypted and has no subscriber unless alarmEmails names some", () => {
-    expect(onlyResource(json, "aws_sns_topic").kms_master_key_id).toBe("alias/aws/sns");
+    expect(onlyResource(json, "aws_sns_topic").kms_master_key_id).toBe(ref("aws_kms_key", onlyResourceName(json, "aws_kms_key"), "arn"));
     expect(resourcesOf(json, "aws_sns_topic_subscription")).toEqual({});
     const subscribed = synthStack({ alarmEmails: ["ops@example.com", "oncall@example.org"] });
     expect(Object.values(resourcesOf(subscribed, "aws_sns_topic_subscription")).map((s) => [s.protocol, s.endpoint])).toEqual([

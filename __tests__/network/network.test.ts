@@ -109,3 +109,10 @@ describe("Network", () => {
     expect(env).toContainEqual({ name: "KC_PROXY_TRUSTED_ADDRESSES", value: "10.0.0.0/16" });
   });
 });
+
+describe("availability zones (issue 21, item 6)", () => {
+  test("the zones data source keeps only real availability zones (no Local or Wavelength Zones)", () => {
+    const zones = Object.values(synthStack().data?.aws_availability_zones ?? {})[0];
+    expect(zones.filter).toEqual([{ name: "opt-in-status", values: ["opt-in-not-required"] }]);
+  });
+});

@@ -4,6 +4,10 @@ import { connectionDemand, instanceMemoryGib, maxConnections, RESERVED_CONNECTIO
 import { parseDailyWindow, parseWeeklyWindow, windowsOverlap } from "../database/rds-windows";
 import { azTotal, envVarName, PROFILE_PRESETS, SETTINGS, type KeycloakConfig, type Setting, type SettingKey } from "./settings";
 import { deploySurge, oneAtATimeMaximumPercent } from "../service/task-lifecycle";
+import { maxStorageGib, minMaxAllocatedStorageGib } from "../database/engine";
+/** ACM refuses a certificate whose domain name (its common name) is longer (RequestCertificate). */
+const ACM_DOMAIN_NAME_MAX = 64;
+import { ALB_FREE_ADDRESSES, ALB_SUBNET_MAX_PREFIX, RESERVED_PER_SUBNET, SG_RULES_PER_DIRECTION, subnetNeed, usableAddresses } from "../network/subnet-budget";
 
 /**
  * The one configuration object of the stack: every setting with its default, its
@@ -136,6 +140,7 @@ function validateTogether(c: KeycloakConfig, origin: (key: SettingKey) => string
       if (!az.startsWith(c.region)) fail("availabilityZones", c.availabilityZones, `zones of region ${c.region}`);
     }
   }
+  checkSubnetBudget(c, origin, fail);
   const subnets = [...c.publicSubnetCidrs, ...c.privateSubnetCidrs];
   for (const key of ["publicSubnetCidrs", "privateSubnetCidrs"] as const) {
     if (c[key].length !== zones) {
@@ -157,6 +162,9 @@ function validateTogether(c: KeycloakConfig, origin: (key: SettingKey) => string
   if (c.hostedZoneId !== "" && c.hostname === "") {
     fail("hostname", c.hostname, "a DNS name inside the zone when hostedZoneId is set");
   }
+  if (c.hostedZoneId !== "" && c.hostname.length > ACM_DOMAIN_NAME_MAX) {
+    fail("hostname", c.hostname, `at most ${ACM_DOMAIN_NAME_MAX} characters with hostedZoneId (ACM puts it in the certificate's common name, which RFC 5280 limits to 64)`);
+  }
   if (c.adminAllowedCidrs.length > MAX_ADMIN_CIDRS) fail("adminAllowedCidrs", c.adminAllowedCidrs, `at most ${MAX_ADMIN_CIDRS} CIDRs`);
   if (c.publicRealms.length > MAX_PUBLIC_REALMS) fail("publicRealms", c.publicRealms, `at most ${MAX_PUBLIC_REALMS} realms`);
   if (new Set(c.publicRealms).size !== c.publicRealms.length) fail("publicRealms", c.publicRealms, "distinct realm names");
@@ -166,6 +174,20 @@ function validateTogether(c: KeycloakConfig, origin: (key: SettingKey) => string
       "bastionAllowedCidrs",
       c.bastionAllowedCidrs,
       `CIDRs narrower than /0; SSH from anywhere needs the explicit opt-in ${envVarName("bastionAllowSshFromAnywhere")}=true`,
+    );
+  }
+  // Every CIDR opens 443 and 80 on the ALB's group; the bastion's opens 22 once per CIDR.
+  if (c.albIngressCidrs.length * 2 > SG_RULES_PER_DIRECTION) {
+    fail("albIngressCidrs", c.albIngressCidrs, `at most ${SG_RULES_PER_DIRECTION / 2} CIDRs (each opens 443 and 80: 2 inbound rules, ${SG_RULES_PER_DIRECTION} per security group)`);
+  }
+  if (c.bastionAllowedCidrs.length > SG_RULES_PER_DIRECTION) {
+    fail("bastionAllowedCidrs", c.bastionAllowedCidrs, `at most ${SG_RULES_PER_DIRECTION} CIDRs (one inbound rule each, ${SG_RULES_PER_DIRECTION} per security group)`);
+  }
+  if (c.adminAllowedCidrs.some((x) => parseCidr(x)!.prefix === 0) && !c.adminPublic) {
+    fail(
+      "adminAllowedCidrs",
+      c.adminAllowedCidrs,
+      `CIDRs narrower than /0; the admin plane for everyone needs the explicit opt-in ${envVarName("adminPublic")}=true`,
     );
   }
   const memories = FARGATE_SIZES[c.taskCpu];
@@ -195,8 +217,58 @@ function validateTogether(c: KeycloakConfig, origin: (key: SettingKey) => string
   if (c.alarmDbFreeStorageGb >= c.dbMaxAllocatedStorageGb) {
     fail("alarmDbFreeStorageGb", c.alarmDbFreeStorageGb, `less than dbMaxAllocatedStorageGb (${c.dbMaxAllocatedStorageGb})`);
   }
-  if (c.dbMaxAllocatedStorageGb < c.dbAllocatedStorageGb) {
-    fail("dbMaxAllocatedStorageGb", c.dbMaxAllocatedStorageGb, `at least dbAllocatedStorageGb (${c.dbAllocatedStorageGb})`);
+  const minCeiling = minMaxAllocatedStorageGib(c.dbAllocatedStorageGb);
+  if (c.dbMaxAllocatedStorageGb < minCeiling) {
+    fail(
+      "dbMaxAllocatedStorageGb",
+      c.dbMaxAllocatedStorageGb,
+      `at least ${minCeiling} (dbAllocatedStorageGb ${c.dbAllocatedStorageGb} + 10 %, rounded up: RDS refuses a smaller step with "Invalid max storage size")`,
+    );
+  }
+  const classCeiling = maxStorageGib(c.dbInstanceClass);
+  if (c.dbMaxAllocatedStorageGb > classCeiling) {
+    fail("dbMaxAllocatedStorageGb", c.dbMaxAllocatedStorageGb, `at most ${classCeiling} with dbInstanceClass ${c.dbInstanceClass} (RDS's storage maximum of that class)`);
+  }
+}
+
+/**
+ * Every subnet must hold what lands in it: AWS reserves 5 addresses of each; an ALB subnet
+ * must be /27 or larger with 8 free; tasks (with a deploy's surge, all in one zone when the
+ * others fail), interface endpoints and the database share the task subnets.
+ */
+function checkSubnetBudget(
+  c: KeycloakConfig,
+  origin: (key: SettingKey) => string,
+  fail: (key: SettingKey, value: unknown, allowed: string) => never,
+): void {
+  const surge = deploySurge(c.maxCount, oneAtATimeMaximumPercent(c.desiredCount));
+  for (const [key, kind] of [["publicSubnetCidrs", "public"], ["privateSubnetCidrs", "private"]] as const) {
+    const defaulted = origin(key).endsWith("(default)");
+    const need = subnetNeed(kind, c.egressMode, { maxCount: c.maxCount, surge });
+    for (const cidr of c[key]) {
+      const prefix = parseCidr(cidr)?.prefix;
+      if (prefix === undefined) continue;
+      const tooSmallForAlb = kind === "public" && prefix > ALB_SUBNET_MAX_PREFIX;
+      const usable = usableAddresses(prefix);
+      if (!tooSmallForAlb && usable >= need.total) continue;
+      if (defaulted) {
+        const vpcPrefix = parseCidr(c.vpcCidr)!.prefix;
+        fail(
+          "vpcCidr",
+          c.vpcCidr,
+          `a /${ALB_SUBNET_MAX_PREFIX - 4} or larger VPC for the default subnets (each /4 smaller than the VPC: /${vpcPrefix + 4} here; ` +
+            `the ALB needs /${ALB_SUBNET_MAX_PREFIX} subnets, and a ${kind} subnet needs ${need.total} of its usable addresses), or publicSubnetCidrs and privateSubnetCidrs of your own`,
+        );
+      }
+      fail(
+        key,
+        c[key],
+        tooSmallForAlb
+          ? `/${ALB_SUBNET_MAX_PREFIX} or larger (the ALB needs /${ALB_SUBNET_MAX_PREFIX} subnets with ${ALB_FREE_ADDRESSES} free addresses)`
+          : `subnets that hold what lands in them: ${cidr} is /${prefix} and /${prefix} has ${usable} usable addresses ` +
+              `(${2 ** (32 - prefix)} - ${RESERVED_PER_SUBNET} AWS reserves); a ${kind} subnet needs ${need.total}: ${need.parts.join(" + ")}`,
+      );
+    }
   }
 }
 

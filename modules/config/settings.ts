@@ -38,6 +38,8 @@ import {
   type Raw,
 } from "./values";
 import { instanceMemoryGib, RESERVED_CONNECTIONS } from "../database/database-capacity";
+import { MAX_STORAGE_GIB, MYSQL_INSTANCE_SIZES } from "../database/engine";
+import { SG_RULES_PER_DIRECTION } from "../network/subnet-budget";
 import { MASTER_REALM, REALM_NAMES_LIKE_ENCODED_DOTS } from "../edge/listener-routes";
 import { dailyMinutes, MIN_WINDOW_MINUTES, parseDailyWindow, parseWeeklyWindow, weeklyMinutes } from "../database/rds-windows";
 import { TASK_LIFECYCLE } from "../service/task-lifecycle";
@@ -165,15 +167,23 @@ export const SETTINGS = [
   setting({
     key: "namePrefix",
     doc: "Prefix of every resource name.",
-    allowed: "1-20 lowercase letters, digits or hyphens, starting with a letter",
-    default: (c) => `keycloak-${c.environment}`.slice(0, 20).replace(/-+$/, ""),
+    allowed:
+      "1-20 lowercase letters, digits or hyphens, starting with a letter, not ending with a hyphen, no two hyphens in a row (RDS names), " +
+      "not starting with sg- (security group names) or internal- (load balancer names); 20 keeps every derived name within its AWS limit",
+    default: (c) => `keycloak-${c.environment}`.slice(0, 20).replace(/-+$/, "").replace(/-{2,}/g, "-"),
     defaultDoc: "keycloak-<environment>",
-    parse: matching(/^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/),
+    parse: (raw, fail) => {
+      const text = matching(/^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/)(raw, fail);
+      if (text.includes("--")) fail("two hyphens in a row");
+      // Every group is <prefix>-<part>: "sg" alone gives sg-alb, as "internal" gives internal-alb.
+      for (const reserved of ["sg-", "internal-"]) if (`${text}-`.startsWith(reserved)) fail(`its names would start with ${reserved}`);
+      return text;
+    },
   }),
   setting({
     key: "vpcCidr",
     doc: "IPv4 range of the VPC.",
-    allowed: "an IPv4 CIDR from /16 to /24",
+    allowed: "an IPv4 CIDR from /16 to /24; /23 or larger with the default subnets (each /4 smaller: the ALB needs /27)",
     default: "10.0.0.0/16",
     parse: (raw, fail) => {
       const text = asString(raw, fail);
@@ -236,7 +246,7 @@ export const SETTINGS = [
   setting({
     key: "hostname",
     doc: "Public host name of Keycloak. Empty: the ALB's own DNS name with a self-signed certificate, as the original did.",
-    allowed: "empty or a DNS name (lowercase)",
+    allowed: "empty or a DNS name (lowercase); at most 64 characters with hostedZoneId (the ACM certificate's name)",
     default: "",
     parse: matching(DNS_NAME, true),
   }),
@@ -262,14 +272,14 @@ export const SETTINGS = [
   setting({
     key: "albIngressCidrs",
     doc: "Who may reach the ALB on 80 and 443.",
-    allowed: "one or more IPv4 CIDRs",
+    allowed: `1 to ${SG_RULES_PER_DIRECTION / 2} IPv4 CIDRs (each opens 443 and 80: 2 of the ${SG_RULES_PER_DIRECTION} inbound rules of a security group)`,
     default: ["0.0.0.0/0"],
     parse: list(isCidr),
   }),
   setting({
     key: "adminAllowedCidrs",
     doc: "Sources that reach the admin plane (`/admin/*`, the master realm) and every other path through the ALB. Empty: nobody does; the ALB answers 404.",
-    allowed: `IPv4 CIDRs, at most ${MAX_ADMIN_CIDRS} (an ALB rule holds 5 condition values, one is the path)`,
+    allowed: `IPv4 CIDRs, at most ${MAX_ADMIN_CIDRS} (an ALB rule holds 5 condition values, one is the path); 0.0.0.0/0 only with adminPublic`,
     default: [],
     parse: list(isCidr),
   }),
@@ -304,12 +314,14 @@ export const SETTINGS = [
   setting({
     key: "dbInstanceClass",
     doc: "RDS instance class.",
-    allowed: `db.<family>.<size> with a family that runs MySQL: ${MYSQL_INSTANCE_FAMILIES.join(", ")}`,
+    allowed: `db.<family>.<size> with a family that runs MySQL (${MYSQL_INSTANCE_FAMILIES.join(", ")}) and a size that family has`,
     default: "db.t4g.small",
     parse: (raw, fail) => {
       const text = asString(raw, fail);
       const m = /^db\.([a-z0-9]+)\.([a-z0-9]+)$/.exec(text);
-      if (!m || !(MYSQL_INSTANCE_FAMILIES as readonly string[]).includes(m[1])) fail();
+      if (!m || !(MYSQL_INSTANCE_FAMILIES as readonly string[]).includes(m[1])) return fail();
+      const sizes = MYSQL_INSTANCE_SIZES[m[1] as keyof typeof MYSQL_INSTANCE_SIZES];
+      if (!sizes.includes(m[2])) fail(`sizes of db.${m[1]}: ${sizes.join(", ")}`);
       // The connection budget below needs the class's memory.
       if (instanceMemoryGib(text) === undefined) fail("a size of that family we know the memory of: micro/small/medium (t families), large, xlarge, 2xlarge ... 48xlarge");
       return text;
@@ -325,9 +337,10 @@ export const SETTINGS = [
   setting({
     key: "dbMaxAllocatedStorageGb",
     doc: "Storage autoscaling ceiling.",
-    allowed: "integer from dbAllocatedStorageGb to 65536",
+    allowed: `integer from dbAllocatedStorageGb + 10 % (RDS's minimum step) to ${MAX_STORAGE_GIB}, within the class's maximum (6144 for db.t3/t4g.micro, 16384 for their small and medium)`,
     default: 100,
-    parse: integer(20, 65536),
+    // The smallest allocated storage (20) plus RDS's 10 % step.
+    parse: integer(22, MAX_STORAGE_GIB),
   }),
   setting({
     key: "dbMultiAz",
@@ -381,7 +394,7 @@ export const SETTINGS = [
   setting({
     key: "bastionAllowedCidrs",
     doc: "Who may SSH to the bastion (the deploying machine must, for the database setup). Empty: synth warns and plan stops.",
-    allowed: "IPv4 CIDRs; 0.0.0.0/0 only with bastionAllowSshFromAnywhere",
+    allowed: `at most ${SG_RULES_PER_DIRECTION} IPv4 CIDRs (one inbound rule each); 0.0.0.0/0 only with bastionAllowSshFromAnywhere`,
     default: [],
     parse: list(isCidr),
   }),

@@ -7,6 +7,8 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Route53Zone } from "@cdktf/provider-aws/lib/route53-zone";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { DB_CHARSET, DB_COLLATION, DB_HOST_LABEL, PORTS } from "../shared/constants";
 import type { MysqlVersion } from "./engine";
 
@@ -34,7 +36,15 @@ export interface DatabaseProps {
   readonly throwAway: boolean;
   /** Private hosted zone; the database is reachable as `db.<zone>`. @default "keycloak.internal" */
   readonly privateZoneName: string;
+  /** Retention of the exported RDS logs. @default 30 */
+  readonly logRetentionDays: number;
 }
+
+/**
+ * Logs RDS exports to CloudWatch. Only `error`: `slowquery` stays empty while `slow_query_log`
+ * is off (MySQL's default), and turning it on costs I/O for a log nobody reads by default.
+ */
+export const RDS_LOG_EXPORTS = ["error"] as const;
 
 /** MySQL parameters Keycloak's database guide asks for. */
 export const MYSQL_PARAMETERS: Readonly<Record<string, string>> = {
@@ -104,6 +114,15 @@ export class Database extends Construct {
     });
 
     this.port = PORTS.mysql;
+    // RDS would create /aws/rds/instance/<id>/<log> itself on the first export, unmanaged and
+    // never expiring; created here first, it has our retention and goes with the stack.
+    const logGroups = RDS_LOG_EXPORTS.map(
+      (log) => new CloudwatchLogGroup(this, `logs-${log}`, { name: `/aws/rds/instance/${name}/${log}`, retentionInDays: props.logRetentionDays }),
+    );
+    // A random id made once per instance name and kept in state (null_resource's id): the second
+    // destroy of a recreated stack does not meet the first one's snapshot (DBSnapshotAlreadyExists),
+    // and unlike timestamp() it does not change the plan every time.
+    const snapshotSuffix = props.throwAway ? undefined : new NullResource(this, "final-snapshot-suffix", { triggers: { identifier: name } });
     const db = new DbInstance(this, "instance", {
       identifier: name,
       engine: "mysql",
@@ -130,10 +149,11 @@ export class Database extends Construct {
       allowMajorVersionUpgrade: false,
       deletionProtection: !props.throwAway,
       skipFinalSnapshot: props.throwAway,
-      finalSnapshotIdentifier: props.throwAway ? undefined : `${name}-final`,
-      enabledCloudwatchLogsExports: ["error", "slowquery"],
+      finalSnapshotIdentifier: snapshotSuffix && `${name}-final-${snapshotSuffix.id}`,
+      enabledCloudwatchLogsExports: [...RDS_LOG_EXPORTS],
       caCertIdentifier: "rds-ca-rsa2048-g1",
       tags: { Name: name },
+      dependsOn: logGroups,
     });
     this.instanceIdentifier = db.identifier;
     this.address = db.address;

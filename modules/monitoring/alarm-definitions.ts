@@ -76,12 +76,17 @@ export interface AlarmThresholds {
   readonly certificateDays: number;
   /** Minutes in a row with fewer cluster members than running tasks before the split alarm fires. */
   readonly clusterSplitMinutes: number;
+  /** The service's health check grace period: how long a new task may take to become healthy. */
+  readonly taskStartSeconds: number;
 }
 
 const MINUTE = 60;
 const DAY = 86_400;
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
+
+/** Alarms on the task count: they start once autoscaling holds the count (see Monitoring). */
+export const COUNT_ALARMS = ["healthy-below-desired", "running-below-desired"] as const;
 
 export function alarmDefinitions(r: WatchedResources, t: AlarmThresholds): AlarmDefinition[] {
   const alb = { LoadBalancer: r.loadBalancerArnSuffix };
@@ -90,6 +95,9 @@ export function alarmDefinitions(r: WatchedResources, t: AlarmThresholds): Alarm
   const db = { DBInstanceIdentifier: r.dbInstanceIdentifier };
   const often = { periodSeconds: MINUTE, evaluationPeriods: 5 } as const;
   const sustained = { periodSeconds: 5 * MINUTE, evaluationPeriods: 2 } as const;
+  // A task ECS (or autoscaling) starts has the grace period, plus a minute for its image pull, to
+  // become healthy: only a count still short after that means the redundancy is really gone.
+  const countWindow = { periodSeconds: MINUTE, evaluationPeriods: Math.max(3, Math.ceil(t.taskStartSeconds / MINUTE) + 1) } as const;
   return [
     {
       id: "alb-5xx",
@@ -113,7 +121,7 @@ export function alarmDefinitions(r: WatchedResources, t: AlarmThresholds): Alarm
       id: "healthy-below-desired",
       description: `Fewer than ${t.desiredCount} healthy Keycloak targets: the cluster runs without its redundancy.`,
       namespace: "AWS/ApplicationELB", metricName: "HealthyHostCount", dimensions: targets, statistic: "Minimum",
-      periodSeconds: MINUTE, evaluationPeriods: 3, comparison: "LessThanThreshold", threshold: t.desiredCount, missingData: "breaching",
+      ...countWindow, comparison: "LessThanThreshold", threshold: t.desiredCount, missingData: "breaching",
     },
     {
       id: "response-time-p99",
@@ -125,7 +133,7 @@ export function alarmDefinitions(r: WatchedResources, t: AlarmThresholds): Alarm
       id: "running-below-desired",
       description: `ECS runs fewer than ${t.desiredCount} Keycloak tasks: see the service's events (\`aws ecs describe-services\`).`,
       namespace: "ECS/ContainerInsights", metricName: "RunningTaskCount", dimensions: service, statistic: "Minimum",
-      periodSeconds: MINUTE, evaluationPeriods: 3, comparison: "LessThanThreshold", threshold: t.desiredCount, missingData: "breaching",
+      ...countWindow, comparison: "LessThanThreshold", threshold: t.desiredCount, missingData: "breaching",
     },
     {
       id: "cluster-split",

@@ -3,8 +3,11 @@ import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { Fn, TerraformLocal, type ITerraformDependable } from "cdktf";
 import {
   alarmDefinitions,
+  COUNT_ALARMS,
   isMathAlarm,
   type AlarmDefinition,
   type AlarmThresholds,
@@ -20,6 +23,44 @@ export interface MonitoringProps {
   readonly thresholds: AlarmThresholds;
   /** Addresses subscribed to the alarm topic (each confirms by mail). @default [] */
   readonly alarmEmails: readonly string[];
+  /**
+   * Any ARN of this stack's account (the VPC's): the key policy takes the account and partition
+   * from it. aws_caller_identity would cost an STS call at every plan and break offline plans.
+   */
+  readonly accountResourceArn: string;
+  /**
+   * What holds the service at its desired count (the autoscaling target). The first deploy runs one
+   * task until it exists, so the count alarms are created after it. @default []
+   */
+  readonly countHeldBy?: readonly ITerraformDependable[];
+}
+
+/**
+ * Key policy of the alarm topic's key. CloudWatch cannot publish to a topic encrypted with the
+ * AWS-managed `alias/aws/sns` (its policy cannot be changed to let cloudwatch.amazonaws.com in),
+ * so alarm actions would fail silently; our own key lets CloudWatch use it for this account only.
+ */
+export function alarmKeyPolicy(partition: string, accountId: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AccountAdministersTheKey",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
+      {
+        Sid: "CloudWatchAlarmsPublishToTheTopic",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        Resource: "*",
+        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+      },
+    ],
+  });
 }
 
 /** Dashboard grid: two widgets side by side. */
@@ -59,10 +100,17 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const prefix = props.namePrefix;
+    // arn:<partition>:ec2:<region>:<account>:vpc/<id>; locals keep the policy text plain JSON.
+    const arnPart = (i: number) => new TerraformLocal(this, `key-policy-arn-part-${i}`, Fn.element(Fn.split(":", props.accountResourceArn), i)).asString;
+    const key = new KmsKey(this, "topic-key", {
+      description: `${prefix}: encrypts the alarm topic; CloudWatch alarms may use it to publish`,
+      enableKeyRotation: true,
+      policy: alarmKeyPolicy(arnPart(1), arnPart(4)),
+    });
     const topic = new SnsTopic(this, "topic", {
       name: `${prefix}-alarms`,
-      // Alarm texts name resources; the AWS-managed key encrypts them at rest at no cost.
-      kmsMasterKeyId: "alias/aws/sns",
+      // Alarm texts name resources: encrypted at rest with a key CloudWatch may use (alarmKeyPolicy).
+      kmsMasterKeyId: key.arn,
     });
     this.topicArn = topic.arn;
     props.alarmEmails.forEach((email, i) => {
@@ -82,6 +130,7 @@ export class Monitoring extends Construct {
           treatMissingData: d.missingData,
           alarmActions: [topic.arn],
           okActions: [topic.arn],
+          ...((COUNT_ALARMS as readonly string[]).includes(d.id) && props.countHeldBy ? { dependsOn: [...props.countHeldBy] } : {}),
         }),
     );
 

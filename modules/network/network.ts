@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn } from "cdktf";
+import { Fn, type ITerraformDependable } from "cdktf";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
@@ -17,7 +17,7 @@ import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import type { EgressMode, NatGatewayMode } from "./egress";
+import { INTERFACE_ENDPOINT_SERVICES, type EgressMode, type NatGatewayMode } from "./egress";
 import { assumeRolePolicy, policyDocument } from "../access/iam";
 
 export interface NetworkProps {
@@ -41,8 +41,7 @@ export interface NetworkProps {
   readonly logRetentionDays: number;
 }
 
-/** Interface endpoints a task needs when it has no route to the internet. */
-export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
+export { INTERFACE_ENDPOINT_SERVICES } from "./egress";
 
 /**
  * VPC over 2-3 zones: public subnets (ALB, bastion, NAT) and private subnets (database,
@@ -50,6 +49,8 @@ export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secre
  */
 export class Network extends Construct {
   readonly vpcId: string;
+  /** ARN of the VPC: names the account and partition without an API call at plan time. */
+  readonly vpcArn: string;
   readonly vpcCidr: string;
   readonly publicSubnetIds: string[];
   readonly privateSubnetIds: string[];
@@ -59,6 +60,8 @@ export class Network extends Construct {
   readonly tasksNeedPublicIp: boolean;
   /** Security group of the interface endpoints, when egress mode is `endpoints`. */
   readonly endpointSecurityGroupId?: string;
+  /** What tasks need before they start (the VPC endpoints in `endpoints` mode; nothing otherwise). */
+  readonly taskPrerequisites: ITerraformDependable[] = [];
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -71,6 +74,7 @@ export class Network extends Construct {
       tags: name("vpc"),
     });
     this.vpcId = vpc.id;
+    this.vpcArn = vpc.arn;
     this.vpcCidr = props.vpcCidr;
     // Managed without rules, the default group allows nothing: a resource launched without
     // a security group of its own is isolated.
@@ -81,7 +85,11 @@ export class Network extends Construct {
       props.availabilityZones.length > 0
         ? [...props.availabilityZones]
         : (() => {
-            const available = new DataAwsAvailabilityZones(this, "zones", { state: "available" });
+            // Only real zones: opted-in Local and Wavelength Zones sort before them (us-west-2-lax-1a < us-west-2a).
+            const available = new DataAwsAvailabilityZones(this, "zones", {
+              state: "available",
+              filter: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+            });
             return Array.from({ length: zoneCount }, (_, i) => Fn.element(available.names, i));
           })();
 
@@ -163,7 +171,7 @@ export class Network extends Construct {
       });
       this.endpointSecurityGroupId = sg.id;
       for (const service of INTERFACE_ENDPOINT_SERVICES) {
-        new VpcEndpoint(this, `endpoint-${service.replace(".", "-")}`, {
+        const endpoint = new VpcEndpoint(this, `endpoint-${service.replace(".", "-")}`, {
           vpcId: vpc.id,
           serviceName: `com.amazonaws.${props.region}.${service}`,
           vpcEndpointType: "Interface",
@@ -172,15 +180,17 @@ export class Network extends Construct {
           securityGroupIds: [sg.id],
           tags: name(`endpoint-${service}`),
         });
+        this.taskPrerequisites.push(endpoint);
       }
       // ECR stores image layers in S3.
-      new VpcEndpoint(this, "endpoint-s3", {
+      const s3 = new VpcEndpoint(this, "endpoint-s3", {
         vpcId: vpc.id,
         serviceName: `com.amazonaws.${props.region}.s3`,
         vpcEndpointType: "Gateway",
         routeTableIds: privateRouteTables.map((r) => r.id),
         tags: name("endpoint-s3"),
       });
+      this.taskPrerequisites.push(s3);
     }
 
     if (props.flowLogs) {

@@ -33,6 +33,8 @@ export const SCALE_IN_COOLDOWN_SECONDS = 300;
  */
 export class ServiceAutoscaling extends Construct {
   readonly scaleInAlarmName: string;
+  /** The scalable target: once it exists, autoscaling holds the service at minCount or more. */
+  readonly target: AppautoscalingTarget;
 
   constructor(scope: Construct, id: string, props: ServiceAutoscalingProps) {
     super(scope, id);
@@ -44,6 +46,7 @@ export class ServiceAutoscaling extends Construct {
       minCapacity: props.minCount,
       maxCapacity: props.maxCount,
     });
+    this.target = target;
     const scalable = {
       serviceNamespace: target.serviceNamespace,
       resourceId: target.resourceId,

@@ -13,7 +13,7 @@ import { DB_NAME, DB_SSL_MODE, FIRST_BOOT_TASK_COUNT, HEALTH_LIVE_PATH, KEYCLOAK
 import { readBuildOptions } from "../image/build-options";
 import { KEYCLOAK_START_COMMAND } from "../image/image-content";
 import type { CpuArchitecture } from "./fargate";
-import { assumeRolePolicy, policyDocument, type Statement } from "../access/iam";
+import { assumeRolePolicy, ecrPullStatements, policyDocument, privateEcrRepositoryArn, type Statement } from "../access/iam";
 import { oneAtATimeMaximumPercent, TASK_LIFECYCLE } from "./task-lifecycle";
 import { clusterMetricsScript, SIDECAR_NAME } from "./cluster-metrics";
 
@@ -29,7 +29,7 @@ export interface KeycloakServiceProps {
   readonly albSecurityGroupId: string;
   readonly targetGroupArn: string;
   readonly imageUri: string;
-  /** ECR repository the execution role may pull from; none for images outside ECR. */
+  /** ECR repository the execution role may pull from. @default the private ECR repository imageUri names, none for other registries */
   readonly pullRepositoryArn?: string;
   /** Public host name, Keycloak's `hostname` is https://<this>. */
   readonly hostname: string;
@@ -142,18 +142,10 @@ export class KeycloakService extends Construct {
     const sg = this.securityGroup(props);
     this.securityGroupId = sg.id;
 
-    const pullStatements: Statement[] = props.pullRepositoryArn
-      ? [
-          // GetAuthorizationToken has no resource-level permissions.
-          { actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
-          {
-            actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-            resources: [props.pullRepositoryArn],
-          },
-        ]
-      : [];
+    const pullRepositoryArn = props.pullRepositoryArn ?? privateEcrRepositoryArn(props.imageUri);
+    const pullStatements = pullRepositoryArn === undefined ? [] : ecrPullStatements(pullRepositoryArn);
     const adminSecretArns = props.adminSecretArn === undefined ? [] : [props.adminSecretArn];
-    const executionRole = this.role(prefix, "execution", "Pulls the image, writes logs, reads the secrets", [
+    const { role: executionRole, policy: executionPolicy } = this.role(prefix, "execution", "Pulls the image, writes logs, reads the secrets", [
       ...pullStatements,
       { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroup.arn}:*`, `${metricsLogGroup.arn}:*`] },
       { actions: ["secretsmanager:GetSecretValue"], resources: [props.dbUserSecretArn, ...adminSecretArns] },
@@ -268,7 +260,8 @@ export class KeycloakService extends Construct {
       loadBalancer: [{ targetGroupArn: props.targetGroupArn, containerName: CONTAINER_NAME, containerPort: PORTS.http }],
       // Autoscaling (autoscaling.ts) owns the running count after the first deploy.
       lifecycle: { ignoreChanges: ["desired_count"] },
-      dependsOn: props.dependsOn,
+      // A task started before its role may pull, read the secrets and log fails (and trips the circuit breaker).
+      dependsOn: [...props.dependsOn, executionPolicy],
     });
     this.serviceName = service.name;
   }
@@ -305,13 +298,13 @@ export class KeycloakService extends Construct {
     return sg;
   }
 
-  private role(prefix: string, kind: string, description: string, statements: Statement[]): IamRole {
+  private role(prefix: string, kind: string, description: string, statements: Statement[]): { role: IamRole; policy: IamRolePolicy } {
     const role = new IamRole(this, `${kind}-role`, {
       namePrefix: `${prefix}-${kind}-`,
       description,
       assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"),
     });
-    new IamRolePolicy(this, `${kind}-policy`, { role: role.id, policy: policyDocument(statements) });
-    return role;
+    const policy = new IamRolePolicy(this, `${kind}-policy`, { role: role.id, policy: policyDocument(statements) });
+    return { role, policy };
   }
 }
