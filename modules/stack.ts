@@ -137,7 +137,7 @@ export class KeycloakStack extends TerraformStack {
       healthCheckGracePeriodSeconds: config.healthCheckGracePeriodSeconds,
       dbPoolMaxSize: config.dbPoolMaxSize,
       logRetentionDays: config.logRetentionDays,
-      dependsOn: [databaseSetup.resource, https.listener, ...(image.build ? [image.build] : [])],
+      dependsOn: [databaseSetup.resource, ...https.dependables, ...(image.build ? [image.build] : [])],
     });
     database.allowFrom("keycloak", keycloak.securityGroupId, "MySQL from the Keycloak tasks");
     new ServiceAutoscaling(this, "autoscaling", {

@@ -269,7 +269,7 @@ export const SETTINGS = [
   setting({
     key: "adminAllowedCidrs",
     doc: "Sources that reach the admin plane (`/admin/*`, the master realm) and every other path through the ALB. Empty: nobody does; the ALB answers 404.",
-    allowed: `IPv4 CIDRs, at most ${MAX_ADMIN_CIDRS} (an ALB rule holds 5 condition values, one is the path)`,
+    allowed: `IPv4 CIDRs, at most ${MAX_ADMIN_CIDRS} (an ALB condition holds 3 values: one listener rule per 3 sources)`,
     default: [],
     parse: list(isCidr),
   }),
