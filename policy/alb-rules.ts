@@ -74,7 +74,7 @@ export function albListener(json: { resource?: Resources }, port = 443): AlbList
         else throw new Error(`${ruleName}: condition ${kinds[0]} is not one the translator knows (path_pattern, source_ip)`);
         values.push(condition[kinds[0]].values);
       }
-      refused(ruleName, ruleProblems({ conditions: values, pathPatterns: parsed.paths ?? [] }));
+      refused(ruleName, ruleProblems({ conditions: values, pathPatterns: parsed.paths ?? [], sourceCidrs: parsed.sources }));
       if (parsed.action !== "forward") refused(ruleName, fixedResponseProblems(parsed.action));
       return parsed;
     })

@@ -85,6 +85,9 @@ describe("ALB listener rules to haproxy", () => {
       ruleNamed(j, 110).condition = [{ path_pattern: { values: ["/a", "/b", "/c"] } }, { source_ip: { values: ["198.51.100.0/24", "198.51.101.0/24", "198.51.102.0/24"] } }];
     }, "6 condition values (at most 5 per rule)"],
     ["4 values in one condition", (j: Json) => paths(j, 120, ["/a", "/b", "/c", "/d"]), "a condition with 4 values (at most 3)"],
+    ["a wildcard source", (j: Json) => {
+      ruleNamed(j, 110).condition = [{ path_pattern: { values: ["/*"] } }, { source_ip: { values: ["198.51.100.*"] } }];
+    }, 'source "198.51.100.*" is not an IPv4 or IPv6 CIDR (no wildcards)'],
     ["a 129-character pattern", (j: Json) => paths(j, 120, [`/${"a".repeat(128)}`]), "path pattern of 129 characters (at most 128)"],
     ["a % in a pattern", (j: Json) => paths(j, 10, ["*/%2e/*"]), "holds a character outside A-Z a-z 0-9"],
     ["a 1025-character fixed response", (j: Json) => { fixed(j).message_body = "x".repeat(1025); }, "fixed response with a body of 1025 characters (at most 1024)"],

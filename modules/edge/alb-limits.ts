@@ -72,10 +72,20 @@ export interface RuleForLimits {
   /** Each condition's values (path patterns, source CIDRs, ...). */
   readonly conditions: readonly (readonly string[])[];
   readonly pathPatterns: readonly string[];
+  /** The source-ip condition's values. @default [] */
+  readonly sourceCidrs?: readonly string[];
 }
 
 /** Which limit a problem breaks; the AWS rules table has a row for each. */
-export type RuleLimit = "values-per-rule" | "values-per-condition" | "wildcards-per-rule" | "path-pattern-length" | "path-pattern-characters";
+export type RuleLimit = "values-per-rule" | "values-per-condition" | "wildcards-per-rule" | "path-pattern-length" | "path-pattern-characters" | "source-ip";
+
+/** A source-ip value (ruleCondition: "IPv4 or IPv6 address ... in CIDR format. You can't use a wildcard"). */
+export function isAlbSourceCidr(value: string): boolean {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  if (v4) return v4.slice(1, 5).every((o) => Number(o) <= 255) && Number(v4[5]) <= 32;
+  const v6 = /^[0-9a-fA-F:]*:[0-9a-fA-F:]*\/(\d{1,3})$/.exec(value);
+  return v6 !== null && Number(v6[1]) <= 128;
+}
 
 export interface LimitProblem {
   readonly limit: RuleLimit | "fixed-response" | "rules-per-load-balancer" | "priority";
@@ -95,6 +105,9 @@ export function ruleProblems(rule: RuleForLimits): LimitProblem[] {
   for (const p of rule.pathPatterns) {
     if (p.length > ALB_PATH_PATTERN_MAX_LENGTH) problems.push({ limit: "path-pattern-length", message: `path pattern of ${p.length} characters (at most ${ALB_PATH_PATTERN_MAX_LENGTH}): ${p}` });
     if (!ALB_PATH_PATTERN_CHARACTERS.test(p)) problems.push({ limit: "path-pattern-characters", message: `path pattern ${JSON.stringify(p)} holds a character outside A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ?` });
+  }
+  for (const c of rule.sourceCidrs ?? []) {
+    if (!isAlbSourceCidr(c)) problems.push({ limit: "source-ip", message: `source ${JSON.stringify(c)} is not an IPv4 or IPv6 CIDR (no wildcards)` });
   }
   return problems;
 }

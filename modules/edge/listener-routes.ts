@@ -117,7 +117,7 @@ export function listenerRoutes(props: ListenerRoutesProps): ListenerRoute[] {
   if (props.adminAllowedCidrs.length > 0) add([EVERYTHING_PATTERN], props.adminAllowedCidrs, "forward", "admin sources");
   add([...STATIC_PATTERNS, ...props.publicRealms.flatMap(realmPatterns)], [], "forward", "public realms");
   const problems = [
-    ...routes.flatMap((r) => ruleProblems({ conditions: [r.paths, ...(r.sourceCidrs.length > 0 ? [r.sourceCidrs] : [])], pathPatterns: r.paths })),
+    ...routes.flatMap((r) => ruleProblems({ conditions: [r.paths, ...(r.sourceCidrs.length > 0 ? [r.sourceCidrs] : [])], pathPatterns: r.paths, sourceCidrs: r.sourceCidrs })),
     ...routes.flatMap((r) => (r.action === "forward" ? [] : fixedResponseProblems(r.action))),
     ...listenerProblems([routes.map((r) => r.priority)]),
   ];

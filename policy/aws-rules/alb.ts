@@ -32,12 +32,14 @@ export function conditionValues(rule: Res): string[][] {
   );
 }
 
-const pathPatterns = (rule: Res) => ((rule.condition ?? []) as Res[]).flatMap((c) => ((c.path_pattern as Res | undefined)?.values ?? []) as string[]);
+const valuesOf = (kind: string) => (rule: Res) => ((rule.condition ?? []) as Res[]).flatMap((c) => ((c[kind] as Res | undefined)?.values ?? []) as string[]);
+const pathPatterns = valuesOf("path_pattern");
+const sourceCidrs = valuesOf("source_ip");
 
 /** A row over each listener rule's conditions, for one limit. */
 const ruleLimit = (limit: RuleLimit) =>
   forEach("aws_lb_listener_rule", (r) =>
-    ruleProblems({ conditions: conditionValues(r), pathPatterns: pathPatterns(r) })
+    ruleProblems({ conditions: conditionValues(r), pathPatterns: pathPatterns(r), sourceCidrs: sourceCidrs(r) })
       .filter((p) => p.limit === limit)
       .map((p) => p.message)
       .join("; "),
@@ -87,6 +89,9 @@ function matcherProblem(matcher: unknown): string | false {
 }
 
 const rule10 = { pick: named("rule-10") };
+/** The shape with an admin allow-list, and its rule with a source condition. */
+const ADMIN_SHAPE = "ARM64, prebuilt image, admin allow-list";
+const admins = (r: Res) => sourceCidrs(r).length > 0;
 const RULE_CONDITION = ["condition"];
 const TG = "aws_lb_target_group";
 /** Bad cases of one health check field: [value, clause] each. */
@@ -136,6 +141,18 @@ export const ALB_AWS_RULES: readonly AwsRule[] = [
       change("aws_lb_listener_rule", [...RULE_CONDITION, 0, "path_pattern", "values"], [`/${"a".repeat(128)}`], "129 characters", rule10),
       change("aws_lb_listener_rule", [...RULE_CONDITION, 0, "path_pattern", "values"], ["*/%2e/*"], "a % in the pattern", rule10),
       change("aws_lb_listener_rule", [...RULE_CONDITION, 0, "path_pattern", "values"], ["/realms/a b/*"], "a space in the pattern", rule10),
+    ],
+  },
+  {
+    id: "alb-source-ip-values",
+    resource: "aws_lb_listener_rule",
+    rule: "a source-ip condition's values are IPv4 or IPv6 CIDRs, without wildcards",
+    source: `${ALB_SOURCES.ruleCondition} (SourceIpConditionConfig)`,
+    adjustable: false,
+    check: ruleLimit("source-ip"),
+    bad: [
+      change("aws_lb_listener_rule", [...RULE_CONDITION, 1, "source_ip", "values"], ["198.51.100.*"], "a wildcard address", { shape: ADMIN_SHAPE, pick: admins }),
+      change("aws_lb_listener_rule", [...RULE_CONDITION, 1, "source_ip", "values"], ["198.51.100.0"], "an address without its prefix", { shape: ADMIN_SHAPE, pick: admins }),
     ],
   },
   {
