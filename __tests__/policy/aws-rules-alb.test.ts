@@ -47,12 +47,13 @@ describe("AWS rules of the load balancer", () => {
     });
   });
 
-  // The listener at its largest: every admin CIDR and every public realm, each name as long as config allows.
-  test.each(ALB_AWS_RULES.map((r) => [r.id, r] as const))("the largest listener config allows passes %s", (_id, rule) => {
-    const json = synthStack({
-      adminAllowedCidrs: Array.from({ length: MAX_ADMIN_CIDRS }, (_, i) => `198.51.${100 + i}.0/24`),
-      publicRealms: Array.from({ length: MAX_PUBLIC_REALMS }, (_, i) => `${"r".repeat(62)}${String(i).padStart(2, "0")}`),
-    });
-    expect(rule.check(json, DEFAULT_SHAPE)).toEqual([]);
+  // The ALB at its largest: the longest name prefix, every admin CIDR, every public realm with the longest name config allows.
+  const largest = synthStack({
+    namePrefix: `k${"x".repeat(18)}z`,
+    adminAllowedCidrs: Array.from({ length: MAX_ADMIN_CIDRS }, (_, i) => `198.51.${100 + i}.0/24`),
+    publicRealms: Array.from({ length: MAX_PUBLIC_REALMS }, (_, i) => `${"r".repeat(62)}${String(i).padStart(2, "0")}`),
+  });
+  test.each(ALB_AWS_RULES.map((r) => [r.id, r] as const))("the largest ALB config allows passes %s", (_id, rule) => {
+    expect(rule.check(largest, DEFAULT_SHAPE)).toEqual([]);
   });
 });
