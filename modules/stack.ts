@@ -139,7 +139,7 @@ export class KeycloakStack extends TerraformStack {
       healthCheckGracePeriodSeconds: config.healthCheckGracePeriodSeconds,
       dbPoolMaxSize: config.dbPoolMaxSize,
       logRetentionDays: config.logRetentionDays,
-      dependsOn: [databaseSetup.resource, https.listener, ...(image.build ? [image.build] : []), ...network.taskPrerequisites],
+      dependsOn: [databaseSetup.resource, ...https.dependables, ...(image.build ? [image.build] : []), ...network.taskPrerequisites],
     });
     database.allowFrom("keycloak", keycloak.securityGroupId, "MySQL from the Keycloak tasks");
     const autoscaling = new ServiceAutoscaling(this, "autoscaling", {

@@ -3,11 +3,14 @@
  * action - into haproxy frontend lines, so the e2e proxy routes exactly as the stack's ALB would:
  * rules in priority order, the first whose conditions all match decides, the default action when
  * none does. Conditions the stack does not use are refused rather than ignored, so a new kind of
- * rule cannot pass the e2e unchecked.
+ * rule cannot pass the e2e unchecked. So is anything the ALB itself would refuse at apply
+ * (modules/edge/alb-limits.ts: values, wildcards, pattern length and characters, fixed responses,
+ * priorities, rules per load balancer): haproxy would route such a rule, the ALB never gets it.
  */
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fixedResponseProblems, listenerProblems, ruleProblems, type LimitProblem } from "../modules/edge/alb-limits";
 
 type Resources = Record<string, Record<string, Record<string, unknown>>>;
 
@@ -50,27 +53,48 @@ function actionOf(actions: unknown, where: string): AlbRule["action"] {
   throw new Error(`${where}: action ${JSON.stringify(action)} is not one the translator knows (forward, fixed-response)`);
 }
 
-/** The listener on `port` of the synthesized stack, with its rules sorted by priority. */
+/** The listener on `port` of the synthesized stack, with its rules sorted by priority; throws on anything the ALB would refuse. */
 export function albListener(json: { resource?: Resources }, port = 443): AlbListener {
   const listeners = Object.entries(json.resource?.aws_lb_listener ?? {}).filter(([, l]) => l.port === port);
   if (listeners.length !== 1) throw new Error(`expected one aws_lb_listener on port ${port}, found ${listeners.length}`);
   const [name, listener] = listeners[0];
   const arn = `\${aws_lb_listener.${name}.arn}`;
+  const problems: string[] = [];
+  const refused = (where: string, found: LimitProblem[]) => problems.push(...found.map((p) => `${where}: ${p.message}`));
   const rules = Object.entries(json.resource?.aws_lb_listener_rule ?? {})
     .filter(([, rule]) => rule.listener_arn === arn)
     .map(([ruleName, rule]): AlbRule => {
       const parsed: AlbRule = { priority: Number(rule.priority), action: actionOf(rule.action, ruleName) };
+      const values: string[][] = [];
       for (const condition of rule.condition as Record<string, { values: string[] }>[]) {
         const kinds = Object.keys(condition);
         if (kinds.length !== 1) throw new Error(`${ruleName}: a condition with ${kinds.join(", ")}`);
         if (kinds[0] === "path_pattern") parsed.paths = condition.path_pattern.values;
         else if (kinds[0] === "source_ip") parsed.sources = condition.source_ip.values;
         else throw new Error(`${ruleName}: condition ${kinds[0]} is not one the translator knows (path_pattern, source_ip)`);
+        values.push(condition[kinds[0]].values);
       }
+      refused(ruleName, ruleProblems({ conditions: values, pathPatterns: parsed.paths ?? [], sourceCidrs: parsed.sources }));
+      if (parsed.action !== "forward") refused(ruleName, fixedResponseProblems(parsed.action));
       return parsed;
     })
     .sort((a, b) => a.priority - b.priority);
-  return { rules, defaultAction: actionOf(listener.default_action, `aws_lb_listener.${name} default action`) };
+  const defaultAction = actionOf(listener.default_action, `aws_lb_listener.${name} default action`);
+  if (defaultAction !== "forward") refused(`aws_lb_listener.${name} default action`, fixedResponseProblems(defaultAction));
+  refused(`the load balancer of aws_lb_listener.${name}`, listenerProblems(rulesPerListenerOf(json, String(listener.load_balancer_arn))));
+  if (problems.length > 0) throw new Error(`the ALB would refuse this listener, so the stand-in does too: ${problems.join("; ")}`);
+  return { rules, defaultAction };
+}
+
+/** The priorities of every listener's rules on the load balancer `lbArn` (the rules quota counts them all). */
+function rulesPerListenerOf(json: { resource?: Resources }, lbArn: string): number[][] {
+  return Object.entries(json.resource?.aws_lb_listener ?? {})
+    .filter(([, l]) => l.load_balancer_arn === lbArn)
+    .map(([name]) =>
+      Object.values(json.resource?.aws_lb_listener_rule ?? {})
+        .filter((rule) => rule.listener_arn === `\${aws_lb_listener.${name}.arn}`)
+        .map((rule) => Number(rule.priority)),
+    );
 }
 
 /**

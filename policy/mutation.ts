@@ -34,6 +34,11 @@ export interface Mutation {
    * design (an excepted resource): the case then goes from `from` to `to`.
    */
   readonly from?: unknown;
+  /**
+   * For a count quota: the picked resource is copied this many times (path empty); `to` makes
+   * each copy from the original and its index, e.g. a free priority.
+   */
+  readonly copies?: number;
 }
 
 export interface Mutated {
@@ -74,6 +79,7 @@ const show = (value: unknown) => (value === undefined || value === REMOVED ? "(a
 /** The stack before and after the mutation. Fails when the picked resource is missing or nothing changes. */
 export function mutate(stack: TerraformJson, m: Mutation): Mutated {
   const before = structuredClone(stack);
+  if (m.copies !== undefined) return copy(before, m, m.copies);
   if (m.path.length === 0) return add(before, m);
   // `data.<type>` changes a data source.
   const [block, type] = m.type.startsWith("data.") ? (["data", m.type.slice(5)] as const) : (["resource", m.type] as const);
@@ -99,4 +105,15 @@ function add(before: TerraformJson, m: Mutation): Mutated {
   const after = structuredClone(before);
   after.resource = { ...after.resource, [m.type]: { added: m.to as Res } };
   return { resource: `${m.type}.added`, before, after, was: show(undefined), now: show(m.to) };
+}
+
+function copy(before: TerraformJson, m: Mutation, copies: number): Mutated {
+  const found = Object.entries(before.resource?.[m.type] ?? {}).find(([name, r]) => (m.pick ? m.pick(r, name) : true));
+  if (!found || m.path.length > 0 || typeof m.to !== "function") throw new Error(`mutation "${m.clause}": copies need a ${m.type} to copy, an empty path and a function making each copy`);
+  const [name, original] = found;
+  const after = structuredClone(before);
+  const make = m.to as (r: Res, index: number) => Res;
+  for (let i = 0; i < copies; i++) after.resource![m.type][`${name}_copy_${i}`] = make(structuredClone(original), i);
+  const count = (json: TerraformJson) => `${Object.keys(json.resource![m.type]).length} ${m.type}`;
+  return { resource: `${m.type}.${name}`, before, after, was: count(before), now: count(after) };
 }

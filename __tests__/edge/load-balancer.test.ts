@@ -3,7 +3,8 @@ import { onlyResource, onlyResourceName, resourcesOf, rulesOf as sgRulesOf, synt
 import { HEALTH_READY_PATH, PORTS } from "../../modules/shared/constants";
 import { TASK_LIFECYCLE } from "../../modules/service/task-lifecycle";
 import { KeycloakStack } from "../../modules/stack";
-import { ALB_VALUES_PER_RULE, DOT_SEGMENT_PATTERNS, MASTER_REALM, NOT_ROUTED, REFUSED_PATH } from "../../modules/edge/listener-routes";
+import { DOT_SEGMENT_PATTERNS, MASTER_REALM, MAX_ADMIN_CIDRS, MAX_PUBLIC_REALMS, NOT_ROUTED, REFUSED_PATH, packPatterns } from "../../modules/edge/listener-routes";
+import { ALB_RULES_PER_LOAD_BALANCER, ALB_VALUES_PER_CONDITION, ALB_VALUES_PER_RULE, ALB_WILDCARDS_PER_RULE, wildcardsIn } from "../../modules/edge/alb-limits";
 
 describe("LoadBalancer", () => {
   const json = synthStack();
@@ -49,7 +50,7 @@ describe("LoadBalancer", () => {
     expect(tg.stickiness).toMatchObject({ enabled: true, type: "lb_cookie" });
   });
 
-  type Rule = { priority: number; condition: Record<string, { values: string[] }>[]; action: Record<string, unknown>[] };
+  type Rule = { priority: number; depends_on?: string[]; condition: Record<string, { values: string[] }>[]; action: Record<string, unknown>[] };
   const rulesOf = (j: TerraformJson): Rule[] =>
     (Object.values(resourcesOf(j, "aws_lb_listener_rule")) as unknown as Rule[]).sort((a, b) => a.priority - b.priority);
   const httpsListener = (j: TerraformJson) => Object.values(resourcesOf(j, "aws_lb_listener")).find((l) => l.port === 443)!;
@@ -70,10 +71,17 @@ describe("LoadBalancer", () => {
   test("closed by default: the listener answers the ALB's own 404 to every path no rule forwards, and only the static resources are forwarded", () => {
     expect(httpsListener(json).default_action).toEqual([answer(NOT_ROUTED)]);
     expect(summary(json)).toEqual([
-      "10: */./* */. */..* */?2e/* */?2e | anyone -> 400",
-      "20: */.?2e* */?2e.* */?2E/* */?2E */.?2E* | anyone -> 400",
-      "30: */?2E.* */?2e?2e* */?2e?2E* */?2E?2e* */?2E?2E* | anyone -> 400",
-      "40: /resources/* | anyone -> forward",
+      "10: */?2e?2e* */. | anyone -> 400",
+      "20: */?2e?2E* | anyone -> 400",
+      "30: */?2E?2e* | anyone -> 400",
+      "40: */?2E?2E* | anyone -> 400",
+      "50: */?2e/* */./* | anyone -> 400",
+      "60: */.?2e* */..* | anyone -> 400",
+      "70: */?2e.* */?2e | anyone -> 400",
+      "80: */?2E/* */?2E | anyone -> 400",
+      "90: */.?2E* | anyone -> 400",
+      "100: */?2E.* | anyone -> 400",
+      "110: /resources/* | anyone -> forward",
     ]);
     expect(rulesOf(json).every((r) => !r.condition.some((c) => c.path_pattern?.values.some((v) => v.startsWith("/admin") || v.includes(MASTER_REALM))))).toBe(true);
   });
@@ -90,21 +98,50 @@ describe("LoadBalancer", () => {
 
   test("admin CIDRs get every path (the admin plane included) from those sources only; public realms are forwarded from anyone", () => {
     const custom = synthStack({ adminAllowedCidrs: ["198.51.100.0/24", "203.0.113.7/32"], publicRealms: ["shop", "staff"] });
-    expect(summary(custom).slice(3)).toEqual([
-      "40: /* | 198.51.100.0/24 203.0.113.7/32 -> forward",
-      "50: /resources/* /realms/shop/* /realms/staff/* | anyone -> forward",
+    expect(summary(custom).slice(10)).toEqual([
+      "110: /* | 198.51.100.0/24 203.0.113.7/32 -> forward",
+      "120: /resources/* /realms/shop/* /realms/staff/* | anyone -> forward",
     ]);
-    expect(rulesOf(custom).slice(3).map((r) => r.action)).toEqual([[forward], [forward]]);
+    expect(rulesOf(custom).slice(10).map((r) => r.action)).toEqual([[forward], [forward]]);
     expect(httpsListener(custom).default_action).toEqual([answer(NOT_ROUTED)]);
   });
 
-  test("no rule holds more than the ALB's 5 condition values, and priorities are unique", () => {
-    const realms = Array.from({ length: 50 }, (_, i) => `realm-${i}`);
-    const rules = rulesOf(synthStack({ adminAllowedCidrs: ["198.51.100.0/24", "198.51.101.0/24", "198.51.102.0/24", "198.51.103.0/24"], publicRealms: realms }));
-    for (const rule of rules) expect(rule.condition.reduce((n, c) => n + Object.values(c)[0].values.length, 0)).toBeLessThanOrEqual(ALB_VALUES_PER_RULE);
+  test("at the config's maxima every rule fits the ALB: 5 values and 5 wildcards per rule, 3 values per condition, unique priorities, under 100 rules", () => {
+    const realms = Array.from({ length: MAX_PUBLIC_REALMS }, (_, i) => `realm-${i}`);
+    const admins = Array.from({ length: MAX_ADMIN_CIDRS }, (_, i) => `198.51.${100 + i}.0/24`);
+    const rules = rulesOf(synthStack({ adminAllowedCidrs: admins, publicRealms: realms }));
+    const values = (r: Rule) => r.condition.map((c) => Object.values(c)[0].values);
+    for (const rule of rules) {
+      expect(values(rule).flat().length).toBeLessThanOrEqual(ALB_VALUES_PER_RULE);
+      for (const v of values(rule)) expect(v.length).toBeLessThanOrEqual(ALB_VALUES_PER_CONDITION);
+      expect(values(rule).flat().reduce((n, v) => n + wildcardsIn(v), 0)).toBeLessThanOrEqual(ALB_WILDCARDS_PER_RULE);
+    }
     expect(new Set(rules.map((r) => r.priority)).size).toBe(rules.length);
     expect(rules.flatMap((r) => r.condition[0].path_pattern.values)).toEqual(expect.arrayContaining(realms.map((r) => `/realms/${r}/*`)));
-    expect(rules.length).toBeLessThan(100);
+    // Every admin source still gets every path, from its own rule.
+    expect(rules.filter((r) => r.condition[1]?.source_ip).flatMap((r) => r.condition[1].source_ip.values).sort()).toEqual([...admins].sort());
+    expect(rules.length).toBe(29);
+    expect(rules.length).toBeLessThan(ALB_RULES_PER_LOAD_BALANCER);
+  });
+
+  test("patterns are packed fullest first into as few groups as the wildcard and value limits allow, and a pattern no rule can hold is refused", () => {
+    expect(packPatterns(["*/a*", "/b", "*/c/*/?*", "/d/*"], 3)).toEqual([["*/c/*/?*", "/d/*", "/b"], ["*/a*"]]);
+    expect(packPatterns(["/a", "/b", "/c", "/d"], 3)).toEqual([["/a", "/b", "/c"], ["/d"]]);
+    expect(() => packPatterns(["*/*/*/*/*/*"], 3)).toThrow("path pattern */*/*/*/*/* holds 6 wildcards; an ALB rule holds at most 5");
+  });
+
+  test("a forward rule depends on every refusal rule, and the service on the listener and all its rules", () => {
+    const j = synthStack({ adminAllowedCidrs: ["198.51.100.0/24"], publicRealms: ["shop"] });
+    const named = Object.entries(resourcesOf(j, "aws_lb_listener_rule")) as unknown as [string, Rule][];
+    const refusals = named.filter(([, r]) => r.action[0].type === "fixed-response").map(([name]) => `aws_lb_listener_rule.${name}`);
+    const forwards = named.filter(([, r]) => r.action[0].type === "forward");
+    expect(refusals.length).toBe(10);
+    expect(forwards.length).toBe(2);
+    for (const [, rule] of forwards) expect([...(rule.depends_on ?? [])].sort()).toEqual([...refusals].sort());
+    for (const [name, rule] of named) if (rule.action[0].type !== "forward") expect({ name, depends_on: rule.depends_on }).toEqual({ name, depends_on: undefined });
+    const service = onlyResource(j, "aws_ecs_service") as { depends_on: string[] };
+    const listener = `aws_lb_listener.${Object.entries(resourcesOf(j, "aws_lb_listener")).find(([, l]) => l.port === 443)![0]}`;
+    expect(service.depends_on).toEqual(expect.arrayContaining([listener, ...named.map(([name]) => `aws_lb_listener_rule.${name}`)]));
   });
 
   test("adminPublic forwards everything with no rules and synth warns naming the setting; the dev profile sets it", () => {

@@ -279,7 +279,7 @@ export const SETTINGS = [
   setting({
     key: "adminAllowedCidrs",
     doc: "Sources that reach the admin plane (`/admin/*`, the master realm) and every other path through the ALB. Empty: nobody does; the ALB answers 404.",
-    allowed: `IPv4 CIDRs, at most ${MAX_ADMIN_CIDRS} (an ALB rule holds 5 condition values, one is the path); 0.0.0.0/0 only with adminPublic`,
+    allowed: `IPv4 CIDRs, at most ${MAX_ADMIN_CIDRS} (an ALB condition holds 3 values: one listener rule per 3 sources); 0.0.0.0/0 only with adminPublic`,
     default: [],
     parse: list(isCidr),
   }),

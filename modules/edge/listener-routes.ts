@@ -12,7 +12,28 @@
  * So dot segments, literal or encoded, are refused before any allow rule.
  * A pattern cannot hold `%` (the ALB accepts only A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ?), so the
  * encoded forms are written with `?` for the `%`.
+ *
+ * Limits (alb-limits.ts): a rule holds at most 5 wildcards and 5 condition values, a condition at
+ * most 3 values. The 15 dot-segment patterns hold 43 wildcards (4 of them hold 4 each), so they
+ * take 10 rules, packed fullest first; the admin sources take one rule per 3 CIDRs, the public
+ * paths one rule per 3 patterns. At the config's maxima (4 admin CIDRs, 50 realms) that is 29
+ * rules of the ALB's 100. Every refusal rule comes before every forward rule, and Terraform creates
+ * the forward rules only after all refusal rules exist (load-balancer.ts): an apply that fails
+ * half-way cannot leave a forward rule without the refusals in front of it.
+ * Rejected: fewer, broader patterns (any segment starting `?2e` would also refuse a Keycloak
+ * resource version like `a2e9x`); one rule per pattern (15 refusal rules, no safer); a WAF regex
+ * rule (a WAF per stack, and the listener would forward dot segments again if it were detached).
  */
+
+import {
+  ALB_VALUES_PER_CONDITION,
+  ALB_VALUES_PER_RULE,
+  ALB_WILDCARDS_PER_RULE,
+  fixedResponseProblems,
+  listenerProblems,
+  ruleProblems,
+  wildcardsIn,
+} from "./alb-limits";
 
 /** What the ALB answers for a path it does not forward: clearly the load balancer, not Keycloak. */
 export const NOT_ROUTED = { statusCode: "404", contentType: "text/plain", body: "Not found: not routed by the load balancer" } as const;
@@ -44,11 +65,9 @@ export const EVERYTHING_PATTERN = "/*";
 /** The realm whose users are Keycloak's administrators. */
 export const MASTER_REALM = "master";
 
-/** ALB limit: condition values per rule, counted over all its conditions. */
-export const ALB_VALUES_PER_RULE = 5;
-/** Admin sources share an ALB rule with one path pattern. */
-export const MAX_ADMIN_CIDRS = ALB_VALUES_PER_RULE - 1;
-/** Keeps the listener far below the ALB's 100 rules per listener (5 realms per rule). */
+/** Admin sources: one rule per ALB_VALUES_PER_CONDITION of them; 4 keep the admin plane at two rules. */
+export const MAX_ADMIN_CIDRS = 4;
+/** Keeps the listener far below the ALB's 100 rules per load balancer (3 realms per rule). */
 export const MAX_PUBLIC_REALMS = 50;
 
 /** Public paths of one realm: everything under `/realms/<name>/`. */
@@ -86,14 +105,41 @@ export interface ListenerRoutesProps {
 export function listenerRoutes(props: ListenerRoutesProps): ListenerRoute[] {
   const routes: ListenerRoute[] = [];
   const add = (paths: readonly string[], sourceCidrs: readonly string[], action: ListenerRoute["action"], purpose: string) => {
-    // Each value of either condition counts against the ALB's limit per rule.
-    const room = ALB_VALUES_PER_RULE - sourceCidrs.length;
-    for (let i = 0; i < paths.length; i += room) {
-      routes.push({ priority: (routes.length + 1) * 10, paths: paths.slice(i, i + room), sourceCidrs, action, purpose });
+    for (let i = 0; i < Math.max(sourceCidrs.length, 1); i += ALB_VALUES_PER_CONDITION) {
+      const sources = sourceCidrs.slice(i, i + ALB_VALUES_PER_CONDITION);
+      const room = Math.min(ALB_VALUES_PER_CONDITION, ALB_VALUES_PER_RULE - sources.length);
+      for (const group of packPatterns(paths, room)) {
+        routes.push({ priority: (routes.length + 1) * 10, paths: group, sourceCidrs: sources, action, purpose });
+      }
     }
   };
   add(DOT_SEGMENT_PATTERNS, [], REFUSED_PATH, "refuse dot segments");
   if (props.adminAllowedCidrs.length > 0) add([EVERYTHING_PATTERN], props.adminAllowedCidrs, "forward", "admin sources");
   add([...STATIC_PATTERNS, ...props.publicRealms.flatMap(realmPatterns)], [], "forward", "public realms");
+  const problems = [
+    ...routes.flatMap((r) => ruleProblems({ conditions: [r.paths, ...(r.sourceCidrs.length > 0 ? [r.sourceCidrs] : [])], pathPatterns: r.paths, sourceCidrs: r.sourceCidrs })),
+    ...routes.flatMap((r) => (r.action === "forward" ? [] : fixedResponseProblems(r.action))),
+    ...listenerProblems([routes.map((r) => r.priority)]),
+  ];
+  if (problems.length > 0) throw new Error(`listener rules the ALB would refuse: ${problems.map((p) => p.message).join("; ")}`);
   return routes;
+}
+
+/**
+ * Path patterns in groups of at most `values` patterns and ALB_WILDCARDS_PER_RULE wildcards,
+ * fullest first into the first group with room (first-fit decreasing): few rules, and the same
+ * groups for the same patterns on every synth.
+ */
+export function packPatterns(patterns: readonly string[], values: number): string[][] {
+  const groups: { paths: string[]; wildcards: number }[] = [];
+  const byWildcards = [...patterns].map((p, i) => ({ p, i, w: wildcardsIn(p) })).sort((a, b) => b.w - a.w || a.i - b.i);
+  for (const { p, w } of byWildcards) {
+    if (w > ALB_WILDCARDS_PER_RULE) throw new Error(`path pattern ${p} holds ${w} wildcards; an ALB rule holds at most ${ALB_WILDCARDS_PER_RULE}`);
+    const group = groups.find((g) => g.paths.length < values && g.wildcards + w <= ALB_WILDCARDS_PER_RULE);
+    if (group) {
+      group.paths.push(p);
+      group.wildcards += w;
+    } else groups.push({ paths: [p], wildcards: w });
+  }
+  return groups.map((g) => g.paths);
 }

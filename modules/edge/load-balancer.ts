@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Annotations } from "cdktf";
+import { Annotations, type ITerraformDependable } from "cdktf";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
@@ -156,6 +156,11 @@ export interface HttpsListenerProps {
  */
 export class HttpsListener extends Construct {
   readonly listener: LbListener;
+  /**
+   * What a service behind the listener waits for: the listener and every rule (the forward
+   * rules attach the target group; they wait for the refusal rules in turn).
+   */
+  readonly dependables: ITerraformDependable[];
 
   constructor(scope: Construct, id: string, props: HttpsListenerProps) {
     super(scope, id);
@@ -174,24 +179,33 @@ export class HttpsListener extends Construct {
       defaultAction: [props.adminPublic ? forward : respond(NOT_ROUTED)],
     });
 
+    const rules: LbListenerRule[] = [];
     if (props.adminPublic) {
       Annotations.of(this).addWarning(
         `${this.node.path}: ${props.adminPublicSetting ?? "adminPublic"} is true: the admin console, the admin REST API and the master realm answer everyone on the internet. Set it to false and list adminAllowedCidrs and publicRealms for anything you keep.`,
       );
     } else {
+      // A forward rule waits for every refusal rule: a failed or partial apply cannot leave it unguarded.
+      const refusals: LbListenerRule[] = [];
       for (const route of listenerRoutes(props)) {
-        new LbListenerRule(this, `rule-${route.priority}`, {
+        const forwards = route.action === "forward";
+        const rule = new LbListenerRule(this, `rule-${route.priority}`, {
           listenerArn: this.listener.arn,
           priority: route.priority,
           condition: [
             { pathPattern: { values: [...route.paths] } },
             ...(route.sourceCidrs.length > 0 ? [{ sourceIp: { values: [...route.sourceCidrs] } }] : []),
           ],
-          action: [route.action === "forward" ? forward : respond(route.action)],
+          action: [forwards ? forward : respond(route.action as FixedResponse)],
           tags: { Purpose: route.purpose },
+          dependsOn: forwards ? [...refusals] : undefined,
         });
+        rules.push(rule);
+        if (!forwards) refusals.push(rule);
       }
     }
+
+    this.dependables = [this.listener, ...rules];
 
     if (props.hostedZoneId !== "") {
       new Route53Record(this, "alias", {
