@@ -106,7 +106,7 @@ export class Bastion extends Construct {
     // No ingress or egress blocks: Terraform leaves the run's rule alone and removes AWS's default egress.
     const ciAccess = new SecurityGroup(this, "ci-access", {
       name: `${name}-ci-access`,
-      description: "Keycloak bastion: empty; the deploy workflow adds its runner's /32 for one run",
+      description: "Keycloak bastion: empty; the deploy workflow adds the runner /32 for one run",
       vpcId: props.vpcId,
       tags: { Name: `${name}-ci-access` },
     });
