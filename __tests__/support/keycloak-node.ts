@@ -279,7 +279,7 @@ export function nodeEnvironment(
   return {
     ...taskEnvironment,
     ...secrets,
-    // The image puts /opt/keycloak/bin on PATH; the entrypoint also needs curl and jq.
+    // The image puts /opt/keycloak/bin on PATH (the distribution runtime: the host's programs, not the image's).
     PATH: `${join(home, "bin")}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
     JAVA_HOME,
     // Set by the official image the Dockerfile builds on: kc.sh then sizes the heap from the
