@@ -39,6 +39,22 @@ export function lifecycleBreak(env: NodeJS.ProcessEnv = process.env): LifecycleB
 
 const BACKENDS = ["keycloak", "keycloak_fail_open"] as const;
 
+/**
+ * ECS registers a task's target: unhealthy until `healthyThreshold` checks pass. haproxy would
+ * take a server leaving maintenance as UP at once, and ignores a forced health while in
+ * maintenance: so out of maintenance into drain (no traffic, checks running), forced DOWN, then ready.
+ */
+export async function registerTarget(proxy: Pick<Haproxy, "runtime">, name: string): Promise<void> {
+  await proxy.runtime(`set server keycloak/${name} state drain`);
+  await proxy.runtime(`set server keycloak/${name} health down`);
+  for (const backend of BACKENDS) await proxy.runtime(`set server ${backend}/${name} state ready`);
+}
+
+/** ECS deregisters a task's target (a stop, or a task that stopped): no new request, the fail-open route included. */
+export async function deregisterTarget(proxy: Pick<Haproxy, "runtime">, name: string): Promise<void> {
+  for (const backend of BACKENDS) await proxy.runtime(`set server ${backend}/${name} state maint`);
+}
+
 /** What the stand-in needs of a task (keycloak-node.ts's KeycloakNode is one). */
 export interface EcsTask {
   readonly name: string;
@@ -90,12 +106,7 @@ export class EcsServiceStandIn<T extends EcsTask = KeycloakNode> {
   }
 
   private async register(node: T): Promise<void> {
-    // A new target is unhealthy until `healthyThreshold` checks pass. haproxy would take a server
-    // leaving maintenance as UP at once, and ignores a forced health while in maintenance: so out
-    // of maintenance into drain (no traffic, checks running), forced DOWN, then ready.
-    await this.proxy.runtime(`set server keycloak/${node.name} state drain`);
-    await this.proxy.runtime(`set server keycloak/${node.name} health down`);
-    for (const backend of BACKENDS) await this.proxy.runtime(`set server ${backend}/${node.name} state ready`);
+    await registerTarget(this.proxy, node.name);
     this.tasks.push(node);
   }
 
@@ -110,7 +121,7 @@ export class EcsServiceStandIn<T extends EcsTask = KeycloakNode> {
   async stopTask(node: T): Promise<StopRecord> {
     const started = Date.now();
     if (this.breaks !== "no-drain") {
-      for (const backend of BACKENDS) await this.proxy.runtime(`set server ${backend}/${node.name} state maint`);
+      await deregisterTarget(this.proxy, node.name);
       if (this.breaks !== "no-deregistration-delay") await this.drain(node);
     }
     const drained = Date.now();
@@ -155,8 +166,8 @@ export class EcsServiceStandIn<T extends EcsTask = KeycloakNode> {
     await this.deregister(node);
   }
 
-  private async deregister(node: T): Promise<void> {
-    for (const backend of BACKENDS) await this.proxy.runtime(`set server ${backend}/${node.name} state maint`);
+  private deregister(node: T): Promise<void> {
+    return deregisterTarget(this.proxy, node.name);
   }
 
   /**
