@@ -6,7 +6,10 @@ const { existsSync, readdirSync, statSync } = require("node:fs");
 const { join } = require("node:path");
 
 const root = join(__dirname, "..");
-const bundle = join(root, ".cache", "app", "main.js");
+// One bundle per checkout: git worktrees may share one .cache (a symlink), and a bundle built
+// from another checkout's sources, newer than this one's, would otherwise be taken for its own.
+const checkout = require("node:crypto").createHash("sha256").update(root).digest("hex").slice(0, 12);
+const bundle = join(root, ".cache", "app", checkout, "main.js");
 const inputs = ["main.ts", "modules", "policy", "package-lock.json"].map((p) => join(root, p));
 
 function newestMtime(path) {

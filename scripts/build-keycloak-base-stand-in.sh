@@ -3,7 +3,9 @@
 # with buildah, for machines that cannot pull it: the same layout (the Maven server distribution
 # under /opt/keycloak owned by uid 1000 gid 0 and group-writable, user keycloak, OpenJDK 21, the
 # same ENV, USER, EXPOSE and ENTRYPOINT) on a Debian root filesystem made by mmdebstrap instead
-# of ubi9-micro. README "The image in the tests" lists every difference.
+# of ubi9-micro, holding on its PATH only the programs the real base holds (--programs, from
+# modules/image/base-image.ts: a command that works here works there). README "The image in the
+# tests" lists every difference.
 set -euo pipefail
 
 readonly SCRIPT_NAME="build-keycloak-base-stand-in.sh"
@@ -16,10 +18,11 @@ VERSION=""
 DIST=""
 TAG=""
 WORK_DIR=""
+PROGRAMS=""
 ROOT=""
 
 usage() {
-  echo "usage: ${SCRIPT_NAME} --version VERSION --dist FILE --tag IMAGE --work-dir DIR [--help]"
+  echo "usage: ${SCRIPT_NAME} --version VERSION --dist FILE --tag IMAGE --work-dir DIR --programs 'NAME...' [--help]"
 }
 
 print_help() {
@@ -30,7 +33,10 @@ Makes the image IMAGE (e.g. localhost/keycloak-base-stand-in:26.7.3) in buildah'
   - a Debian ${SUITE} root filesystem with ${JDK_PACKAGE} (mmdebstrap, from ${MIRROR};
     DEBIAN_MIRROR overrides), kept in DIR/rootfs-${SUITE}.tar and reused when present,
   - FILE, the Keycloak server distribution keycloak-quarkus-dist-VERSION.tar.gz, unpacked to
-    /opt/keycloak as the official image has it.
+    /opt/keycloak as the official image has it,
+  - on PATH (/usr/bin, /usr/sbin, /usr/local/*) only the programs NAME... (the real base's list,
+    modules/image/base-image.ts), everything else Debian brings removed (curl, awk, perl, ps,
+    dpkg, ...), and /bin/sh being bash as on the real base (Debian's is dash).
 One layer. Needs root, mmdebstrap and buildah; buildah's storage and isolation come from the
 environment (CONTAINERS_STORAGE_CONF, BUILDAH_ISOLATION).
 EOF
@@ -45,19 +51,20 @@ parse_args() {
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --help | -h) print_help; exit 0 ;;
-      --version | --dist | --tag | --work-dir)
+      --version | --dist | --tag | --work-dir | --programs)
         [[ $# -ge 2 ]] || die "$1 needs a value"
         case "$1" in
           --version) VERSION=$2 ;;
           --dist) DIST=$2 ;;
           --tag) TAG=$2 ;;
           --work-dir) WORK_DIR=$2 ;;
+          --programs) PROGRAMS=$2 ;;
         esac
         shift 2 ;;
       *) usage >&2; die "unknown argument '$1'" ;;
     esac
   done
-  [[ -n $VERSION && -n $DIST && -n $TAG && -n $WORK_DIR ]] || { usage >&2; die "--version, --dist, --tag and --work-dir are required"; }
+  [[ -n $VERSION && -n $DIST && -n $TAG && -n $WORK_DIR && -n $PROGRAMS ]] || { usage >&2; die "--version, --dist, --tag, --work-dir and --programs are required"; }
   [[ -s $DIST ]] || die "no distribution at $DIST"
 }
 
@@ -90,6 +97,27 @@ assemble_root() {
   echo "keycloak:x:1000:0:keycloak user:/opt/keycloak:/sbin/nologin" >>"$root/etc/passwd"
 }
 
+# Only the real base's programs stay on PATH: a stand-in with curl or awk would pass a command that
+# fails on Fargate. /bin and /sbin are links into /usr on trixie (merged /usr).
+keep_only_programs() {
+  local root="$1" dir entry name
+  local -A wanted=()
+  for name in $PROGRAMS; do wanted[$name]=1; done
+  [[ -n ${wanted[bash]:-} && -n ${wanted[java]:-} ]] || die "--programs must hold bash and java (the entrypoint and Keycloak need them)"
+  for dir in usr/bin usr/sbin usr/local/bin usr/local/sbin; do
+    [[ -d $root/$dir ]] || continue
+    for entry in "$root/$dir"/* "$root/$dir"/.[!.]*; do
+      [[ -e $entry || -L $entry ]] || continue
+      name="${entry##*/}"
+      [[ -n ${wanted[$name]:-} ]] || rm -rf -- "$entry"
+    done
+  done
+  ln -sfn bash "$root/usr/bin/sh"
+  for name in bash java; do
+    [[ -x $root/usr/bin/$name || -L $root/usr/bin/$name ]] || die "$name is missing from the stand-in's /usr/bin after pruning"
+  done
+}
+
 main() {
   parse_args "$@"
   command -v buildah >/dev/null 2>&1 || die "buildah is not on PATH (Debian: apt-get install buildah)"
@@ -99,6 +127,7 @@ main() {
   ROOT="$(mktemp -d "$WORK_DIR/root.XXXXXX")"
   trap 'rm -rf -- "$ROOT"' EXIT
   assemble_root "$ROOT" "$tarball"
+  keep_only_programs "$ROOT"
 
   container="$(buildah from scratch)"
   buildah copy --quiet "$container" "$ROOT" / >/dev/null

@@ -109,7 +109,7 @@ describe("the cluster-split alarm's sidecar on a lone node", () => {
     const metrics = await fetchOnce(`http://${stand.node.address}:${PORTS.management}/metrics`, { address: stand.node.address });
     writeFileSync(join(LOG_DIR, "metrics.txt"), metrics.body);
     const probe = new SplitAlarmProbe(join(work, "synth"), STACK);
-    const view = await probe.members(stand.node.namespace);
+    const view = await probe.members(stand.node);
     expect(view).toBe(1);
     expect(probe.verdict(1, [view])).toEqual({ value: 0, breaches: false });
     record(`cluster-metrics sidecar on the lone node: ClusterMembers ${view}`);
@@ -188,7 +188,7 @@ describe("the cluster-split alarm's sidecar on two nodes, then one (README: Alar
     const second = stand.addNode("node-2", 12);
     await second.start(stand.container.command);
     await second.waitReady(START_TIMEOUT_MS);
-    const reportsOf = async (...nodes: (typeof first)[]) => Promise.all(nodes.map((node) => probe.members(node.namespace)));
+    const reportsOf = async (...nodes: (typeof first)[]) => Promise.all(nodes.map((node) => probe.members(node)));
     const pair = await waitFor("both sidecars to report a view of 2", 60_000, async () => {
       const views = await reportsOf(first, second);
       return views.every((view) => view === 2) ? views : undefined;

@@ -218,7 +218,10 @@ describe("two-node Keycloak cluster from the synthesized task definition, Fargat
 
       await expectBoundedDisruption("kill node-a during a login", lossBound, async () => {
         const killedAt = Date.now();
-        await a.kill();
+        // The container exits; ECS deregisters its target as the task stops (stand.crash). No
+        // retry, as the ALB: a submit sent to the dead node before that would fail.
+        await stand.crash(a);
+        expect((await stand.proxy.serverStates())[a.name]).toMatch(/^MAINT/);
         const redirect = await submitLogin(browser, stand.realm, action!);
         const code = codeFrom(redirect.location, auth.state);
         expect({ status: redirect.status, code: code !== undefined }).toEqual({ status: 302, code: true });

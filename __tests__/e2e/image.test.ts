@@ -1,8 +1,11 @@
 import { KEYCLOAK_START_COMMAND } from "../../modules/image/image-content";
-import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DB_CA_BUNDLE_PATH, KEYCLOAK_VERSION, PORTS, WRITABLE_PATHS } from "../../modules/shared/constants";
 import { CONTAINER_HEALTH_CHECK_COMMAND } from "../../modules/service/keycloak-service";
+import { IMAGE_ADDED_PROGRAMS, REAL_BASE_PROGRAMS } from "../../modules/image/base-image";
+import { synthStack } from "../../modules/synth";
+import { emfMetric, metricsSidecar, scrapeOnce } from "../support/cluster-metrics";
 import { Teardown } from "../support/cluster";
 import { REPO_ROOT } from "../../tools/keycloak-dist";
 import { runProcess, type RunResult } from "../support/run-process";
@@ -68,6 +71,20 @@ describe("the image built from docker/", () => {
     expect(config.Labels?.["org.opencontainers.image.version"]).toBe(KEYCLOAK_VERSION);
   });
 
+  test("holds on its PATH only the real base's programs (modules/image/base-image.ts) and its own, /bin/sh being bash", () => {
+    const { rootfs } = stand.node.image!.image;
+    const onPath = ["usr/bin", "usr/sbin", "usr/local/bin", "usr/local/sbin", "opt/keycloak/bin"]
+      .filter((dir) => existsSync(join(rootfs, dir)))
+      .flatMap((dir) => readdirSync(join(rootfs, dir)).map((name) => ({ dir, name })));
+    const allowed = new Set<string>([...REAL_BASE_PROGRAMS, ...IMAGE_ADDED_PROGRAMS]);
+    // kc.sh's siblings that are no programs (kc.bat, client/, java options files) are Keycloak's own.
+    const extra = onPath.filter(({ dir, name }) => dir !== "opt/keycloak/bin" && !allowed.has(name));
+    expect(extra).toEqual([]);
+    for (const absent of ["curl", "wget", "awk", "perl", "ps", "dash", "dpkg"]) expect(onPath.map((p) => p.name)).not.toContain(absent);
+    expect(onPath.map((p) => p.name)).toEqual(expect.arrayContaining(["bash", "java", "sleep", "grep", "sed", "xargs"]));
+    expect(readlinkSync(join(rootfs, "usr/bin/sh"))).toBe("bash");
+  });
+
   test("holds the CA bundle the build fetched from DB_CA_BUNDLE_URL, read-only for uid 1000", () => {
     const image = stand.node.image!.image;
     const bundle = join(image.rootfs, "opt", "keycloak", DB_CA_BUNDLE_PATH);
@@ -102,6 +119,12 @@ describe("a task from the image", () => {
       "/etc read-only",
       "/ read-only",
     ]);
+  });
+
+  test("runs the task definition's cluster-metrics sidecar inside the image: one EMF line with the lone node's view of 1", async () => {
+    const { stream, line } = await scrapeOnce(stand.node, metricsSidecar(synthStack()));
+    expect({ stream, line }).toEqual({ stream: "stdout", line: expect.any(String) });
+    expect(emfMetric(line).value).toBe(1);
   });
 
   test("passes the task definition's container health check while live, fails it once Keycloak is gone", async () => {

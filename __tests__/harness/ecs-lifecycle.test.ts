@@ -23,7 +23,8 @@ function fakes(breaks?: LifecycleBreak) {
         return running;
       },
       start: async () => void ((running = true), log.push(`start ${name}`)),
-      stop: async (ms: number) => void ((running = false), log.push(`SIGTERM ${name}, SIGKILL after ${ms} ms`)),
+      stop: async (ms: number) => ((running = false), log.push(`SIGTERM ${name}, SIGKILL after ${ms} ms`), { exitMs: 0, killed: false }),
+      freeze: (frozen = true) => void log.push(`${frozen ? "SIGSTOP" : "SIGCONT"} ${name}`),
       kill: async () => void ((running = false), log.push(`SIGKILL ${name}`)),
       logTail: () => "",
     } as unknown as KeycloakNode;
@@ -60,12 +61,22 @@ test("a graceful stop deregisters the target from both backends before SIGTERM, 
   }
 });
 
-test("a crash only kills the process: the target stays registered", async () => {
+test("a crash (the container exits) deregisters the target from both backends once the task's processes are gone, as ECS does when the task stops", async () => {
   const { log, nodes, ecs } = fakes();
   await ecs.runTask(nodes[0], 1_000);
   log.length = 0;
   await ecs.crash(nodes[0]);
-  expect(log).toEqual(["SIGKILL node-a"]);
+  expect(log).toEqual(["SIGKILL node-a", "set server keycloak/node-a state maint", "set server keycloak_fail_open/node-a state maint"]);
+  expect(ecs.tasks).toEqual([]);
+});
+
+test("a hang (every process frozen) deregisters nothing: the target stays for the health check to fail", async () => {
+  const { log, nodes, ecs } = fakes();
+  await ecs.runTask(nodes[0], 1_000);
+  log.length = 0;
+  ecs.hang(nodes[0]);
+  expect(log).toEqual(["SIGSTOP node-a"]);
+  expect(ecs.tasks).toEqual([nodes[0]]);
 });
 
 test("a rolling deploy follows the synthesized percentages (one task at a time at 150 %), and a maximum of 200 % would start two and stop both old tasks together", async () => {

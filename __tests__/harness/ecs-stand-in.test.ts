@@ -54,7 +54,8 @@ describe("the ECS stand-in's timings", () => {
     expect(config).toContain(`default-server check port 9000 inter ${t.healthCheck.intervalMs}ms fall ${t.healthCheck.unhealthyThreshold} rise ${t.healthCheck.healthyThreshold}`);
     expect(config).toContain(`timeout check ${t.healthCheck.timeoutMs}ms`);
     expect(config).toContain("cookie AWSALB insert indirect nocache maxlife 86400s");
-    expect(config.match(/^ {2}retries 0$/gm)).toHaveLength(2);
+    expect(config.match(/^ {2}retries /gm)).toEqual(["  retries "]);
+    expect(config).toMatch(/^defaults\n(?: {2}.*\n)* {2}retries 0\n/m);
     expect(config).toContain("server node-a 198.18.0.11:8080 cookie node-a\n");
     expect(config).toContain("server node-b 198.18.0.12:8080 cookie node-b disabled\n");
   });
@@ -96,6 +97,13 @@ describe("the fast proxy with the target group's unhealthy window", () => {
     const window = t.healthCheck.intervalMs * t.healthCheck.unhealthyThreshold;
     expect(fastFall(window) * HEALTH_CHECK.intervalMs).toBeGreaterThanOrEqual(window);
     expect(haproxyConfig({ ...base, unhealthyAfterMs: window })).toContain(`inter ${HEALTH_CHECK.intervalMs}ms fall ${window / HEALTH_CHECK.intervalMs} rise ${HEALTH_CHECK.rise}`);
+  });
+
+  test("neither retries a request nor redispatches it, with or without the target group, as the ALB does neither", () => {
+    for (const config of [haproxyConfig(base), haproxyConfig({ ...base, unhealthyAfterMs: 90_000 }), haproxyConfig({ ...base, targetGroup: ecsTimingsOf(json, "keycloak-test") })]) {
+      expect(config.match(/^ *retries .*$/gm)).toEqual(["  retries 0"]);
+      expect(config).not.toMatch(/redispatch|retry-on|option allbackups/);
+    }
   });
 
   test("without it, fails a server after HEALTH_CHECK's fast fall", () => {

@@ -1,8 +1,11 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLUSTER_METRIC, SIDECAR_NAME } from "../../modules/service/cluster-metrics";
+import { PORTS } from "../../modules/shared/constants";
 import { BinDir } from "../support/command-stubs";
 import { emfMetric, metricsSidecar, splitAlarm } from "../support/cluster-metrics";
 import { onlyResource, onlyResourceName, ref, resourcesOf, synthStack } from "../../modules/synth";
@@ -15,25 +18,42 @@ import { onlyResource, onlyResourceName, ref, resourcesOf, synthStack } from "..
 
 const json = synthStack();
 
-/** Runs one scrape of the synthesized sidecar with `metrics` as what curl gets from :9000/metrics. */
-function scrapeOnce(metrics: string | null): { stdout: string; stderr: string } {
+/** Where the synthesized sidecar connects: the task's loopback, Keycloak's management port. */
+const SCRAPED = `/dev/tcp/127.0.0.1/${PORTS.management}`;
+
+/**
+ * Runs one scrape of the synthesized sidecar against a loopback HTTP server answering `metrics`
+ * (null: nothing listens). The program is run as synthesized but for the port it dials (a host
+ * cannot lend its own 9000 to a unit test); the e2e runs it unchanged inside the image.
+ */
+async function scrapeOnce(metrics: string | null, status = 200): Promise<{ stdout: string; stderr: string }> {
   const dir = mkdtempSync(join(tmpdir(), "cluster-metrics-"));
+  const server = createServer((_request, response) => response.writeHead(status, { "content-type": "text/plain" }).end(`${metrics ?? ""}\n`));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  if (metrics === null) await new Promise((resolve) => server.close(resolve));
   try {
-    const fixture = join(dir, "metrics.txt");
-    writeFileSync(fixture, `${metrics ?? ""}\n`);
-    // Builtins only: the PATH holds nothing but the stand-ins.
+    // Nothing on PATH but sleep's stand-in: the program may start no other program (the image has no curl).
     const bin = new BinDir(join(dir, "bin"))
-      .script("curl", metrics === null ? 'echo "curl: (7) Failed to connect" >&2; exit 7' : `while IFS= read -r line; do printf '%s\\n' "$line"; done <'${fixture}'`)
       // The loop's pause ends the run: one scrape is all a test needs.
       .script("sleep", 'kill -TERM "$PPID"');
     const sidecar = metricsSidecar(json);
-    const result = spawnSync("/bin/bash", [...sidecar.entryPoint.slice(1), ...sidecar.command], {
+    const program = sidecar.command.join("\n");
+    expect(program.split(SCRAPED)).toHaveLength(2);
+    const child = spawn("/bin/bash", [...sidecar.entryPoint.slice(1), program.replace(SCRAPED, `/dev/tcp/127.0.0.1/${port}`)], {
       env: { PATH: bin.path },
-      encoding: "utf8",
-      timeout: 10_000,
+      stdio: ["ignore", "pipe", "pipe"],
     });
-    return { stdout: result.stdout, stderr: result.stderr };
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await new Promise((resolve) => child.once("close", resolve));
+    clearTimeout(timer);
+    return { stdout, stderr };
   } finally {
+    server.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -68,8 +88,8 @@ describe("cluster-metrics sidecar", () => {
     expect(program.match(/\$\{|%\{/g)).toBeNull();
   });
 
-  test("prints Keycloak's cache-manager view size as one EMF line, with the ECS cluster's and service's names as dimensions", () => {
-    const { stdout } = scrapeOnce(REAL_SHAPE);
+  test("prints Keycloak's cache-manager view size as one EMF line, with the ECS cluster's and service's names as dimensions", async () => {
+    const { stdout } = await scrapeOnce(REAL_SHAPE);
     const lines = stdout.trim().split("\n");
     expect(lines).toHaveLength(1);
     const metric = emfMetric(lines[0]);
@@ -86,9 +106,10 @@ describe("cluster-metrics sidecar", () => {
     expect(Math.abs(metric.timestamp - Date.now())).toBeLessThan(60_000);
   });
 
-  test("prints nothing to the metric stream, and says why, when the series is missing or Keycloak does not answer", () => {
-    for (const metrics of ['vendor_cluster_size{cache_manager="other"} 3.0', null]) {
-      const { stdout, stderr } = scrapeOnce(metrics);
+  test("prints nothing to the metric stream, and says why, when the series is missing, the answer is no 200 or Keycloak does not answer", async () => {
+    const cases: [string | null, number][] = [['vendor_cluster_size{cache_manager="other"} 3.0', 200], [REAL_SHAPE, 503], [null, 200]];
+    for (const [metrics, status] of cases) {
+      const { stdout, stderr } = await scrapeOnce(metrics, status);
       expect(stdout).toBe("");
       expect(stderr).toContain(`${SIDECAR_NAME}: no vendor_cluster_size{cache_manager=\\"keycloak\\"} on :9000/metrics yet`.replace(/\\"/g, '"'));
     }

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SIDECAR_NAME } from "../../modules/service/cluster-metrics";
-import { resolveCommand } from "./command-stubs";
+import type { ImageContainer } from "./image-runner";
 
 /**
  * The cluster-split alarm as synthesized, for the unit test and the e2e: the sidecar container
@@ -140,14 +140,26 @@ export function splitAlarmBreaches(alarm: SplitAlarm, values: Record<string, num
   return { value, breaches: compare[alarm.comparison_operator](value, alarm.threshold) };
 }
 
+/** A task to run the sidecar in: its network namespace, and the image container its Keycloak runs in. */
+export interface SidecarHost {
+  readonly name: string;
+  readonly image?: ImageContainer;
+  namespaceCommand(argv: string[]): string[];
+}
+
 /**
- * Runs the synthesized sidecar in a task's network namespace (where 127.0.0.1:9000 is that
- * node's management port, as inside a Fargate task) until it has printed its first line, and
- * returns that line: an EMF record on stdout, or its complaint on stderr.
+ * Runs the synthesized sidecar as ECS runs it: inside a container of the task's image (its
+ * programs, not the host's: the image has no curl) and in the task's network namespace (where
+ * 127.0.0.1:9000 is that node's management port, as inside a Fargate task), until it has printed
+ * its first line, and returns that line: an EMF record on stdout, or its complaint on stderr.
  */
-export function scrapeOnce(namespace: string, sidecar: SidecarDefinition, timeoutMs = 20_000): Promise<{ stream: "stdout" | "stderr"; line: string }> {
-  const child = spawn(resolveCommand("ip"), ["netns", "exec", namespace, ...sidecar.entryPoint, ...sidecar.command], {
+export function scrapeOnce(host: SidecarHost, sidecar: SidecarDefinition, timeoutMs = 20_000): Promise<{ stream: "stdout" | "stderr"; line: string }> {
+  const image = host.image;
+  if (image === undefined) throw new Error(`${host.name} runs from the distribution, not the image: the ${SIDECAR_NAME} sidecar runs only inside the image (unset KEYCLOAK_E2E_RUNTIME)`);
+  const argv = host.namespaceCommand(image.exec([...sidecar.entryPoint, ...sidecar.command]));
+  const child = spawn(argv[0], argv.slice(1), {
     detached: true,
+    env: image.environment({}, {}),
     stdio: ["ignore", "pipe", "pipe"],
   });
   return new Promise((resolve, reject) => {
@@ -207,10 +219,10 @@ export class SplitAlarmProbe {
     this.alarm = splitAlarm(this.json);
   }
 
-  /** The view size `namespace`'s sidecar reports now; throws unless the alarm's `members` query reads that report. */
-  async members(namespace: string): Promise<number> {
-    const { stream, line } = await scrapeOnce(namespace, this.sidecar);
-    if (stream !== "stdout") throw new Error(`the ${SIDECAR_NAME} sidecar in ${namespace} reported no metric: ${line}`);
+  /** The view size `host`'s sidecar reports now; throws unless the alarm's `members` query reads that report. */
+  async members(host: SidecarHost): Promise<number> {
+    const { stream, line } = await scrapeOnce(host, this.sidecar);
+    if (stream !== "stdout") throw new Error(`the ${SIDECAR_NAME} sidecar in ${host.name} reported no metric: ${line}`);
     const metric = emfMetric(line);
     const reader = queryReading(this.alarm, metric, (reference) => literalOf(this.json, reference));
     if (reader !== "members") {

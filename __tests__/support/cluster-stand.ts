@@ -8,6 +8,7 @@ import { waitForCluster } from "./cluster-checks";
 import { databaseTls, withDatabaseEndpoint, type TestCa } from "./database-tls";
 import { ecsTimingsOfSynth, type EcsTimings } from "./ecs-timings";
 import { Haproxy, makeCertificate } from "./haproxy";
+import { deregisterTarget, registerTarget } from "./ecs-lifecycle";
 import { KEYCLOAK_VERSION } from "../../modules/shared/constants";
 import { REPO_ROOT, type KeycloakDist } from "../../tools/keycloak-dist";
 import type { Realm } from "./keycloak-login";
@@ -103,6 +104,8 @@ export class ClusterStand {
   /** The same timings on every stand: what a graceful stop (ECS's StopTask) waits for. */
   serviceTimings!: EcsTimings;
   logDir = LOG_ROOT;
+  /** Targets deregistered because their task stopped (crash), registered again by their next start. */
+  private readonly deregistered = new Set<string>();
 
   /** Builds a node of this stand for a distribution; set by build() (upgrades swap a node's distribution). */
   private nodeFactory?: (key: keyof StandNodes, dist: KeycloakDist) => KeycloakNode;
@@ -269,8 +272,25 @@ export class ClusterStand {
   }
 
   /** Starts a node with its task definition's command and records its start-to-ready time. */
+  /**
+   * A task's container exits (SIGKILL to all its processes): ECS deregisters its target as the
+   * task stops, as the ECS stand-in does (ecs-lifecycle.ts); startAndWait registers it again.
+   */
+  async crash(node: KeycloakNode): Promise<void> {
+    await node.kill();
+    if (this.isTarget(node)) {
+      await deregisterTarget(this.proxy, node.name);
+      this.deregistered.add(node.name);
+    }
+  }
+
+  private isTarget(node: KeycloakNode): boolean {
+    return this.ecsTimings !== undefined || node === this.nodes.a || node === this.nodes.b;
+  }
+
   async startAndWait(node: KeycloakNode, timeoutMs: number, extraEnvironment: Record<string, string> = {}): Promise<void> {
     await node.start(this.container.command, extraEnvironment);
+    if (this.deregistered.delete(node.name)) await registerTarget(this.proxy, node.name);
     const seconds = await node.waitReady(timeoutMs);
     this.summary.starts.push({ node: node.name, run: node.starts.length, size: node.cgroup.describe(), seconds });
   }

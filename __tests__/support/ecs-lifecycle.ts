@@ -1,5 +1,6 @@
 import type { EcsTimings } from "./ecs-timings";
 import type { Haproxy } from "./haproxy";
+import type { StopOutcome } from "./ecs-stop";
 import type { KeycloakNode } from "./keycloak-node";
 import { sleep, waitFor } from "./waiting";
 
@@ -14,7 +15,13 @@ import { sleep, waitFor } from "./waiting";
  *   no new request, sticky or not, while requests in flight finish) -> the target drains until it
  *   has no request in flight or the deregistration delay ends -> SIGTERM -> SIGKILL after the
  *   container's stopTimeout.
- * - crash: SIGKILL; the target stays registered until the health check fails it.
+ * - crash (the container exits: SIGKILL): the task stops, and ECS deregisters its target as the
+ *   task stops, so draining (no new request) starts then, not after the health check. The stand-in
+ *   deregisters once the task's last process is gone; how long ECS takes from the exit to the
+ *   deregistration on AWS is left to `npm run drill` to measure.
+ * - hang (every process frozen, SIGSTOP): nothing exits, so ECS sees nothing; only the target
+ *   group's health check takes the target out, after `unhealthyThreshold` failed checks of
+ *   `intervalMs` (each failing after `timeoutMs`). Until then its users' requests hang.
  *
  * `breaks` turns one link off on purpose, to show that the e2e notices.
  */
@@ -32,6 +39,37 @@ export function lifecycleBreak(env: NodeJS.ProcessEnv = process.env): LifecycleB
 
 const BACKENDS = ["keycloak", "keycloak_fail_open"] as const;
 
+/**
+ * ECS registers a task's target: unhealthy until `healthyThreshold` checks pass. haproxy would
+ * take a server leaving maintenance as UP at once, and ignores a forced health while in
+ * maintenance: so out of maintenance into drain (no traffic, checks running), forced DOWN, then ready.
+ */
+export async function registerTarget(proxy: Pick<Haproxy, "runtime">, name: string): Promise<void> {
+  await proxy.runtime(`set server keycloak/${name} state drain`);
+  await proxy.runtime(`set server keycloak/${name} health down`);
+  for (const backend of BACKENDS) await proxy.runtime(`set server ${backend}/${name} state ready`);
+}
+
+/** ECS deregisters a task's target (a stop, or a task that stopped): no new request, the fail-open route included. */
+export async function deregisterTarget(proxy: Pick<Haproxy, "runtime">, name: string): Promise<void> {
+  for (const backend of BACKENDS) await proxy.runtime(`set server ${backend}/${name} state maint`);
+}
+
+/** What the stand-in needs of a task (keycloak-node.ts's KeycloakNode is one). */
+export interface EcsTask {
+  readonly name: string;
+  readonly running: boolean;
+  /** ECS's stop: SIGTERM to the container's PID 1, SIGKILL after `stopTimeoutMs` (ecs-stop.ts). */
+  stop(stopTimeoutMs: number): Promise<StopOutcome>;
+  /** The container exits at once (SIGKILL to every process); resolves once all are gone. */
+  kill(): Promise<void>;
+  /** Every process frozen (true) or thawed (false). */
+  freeze(frozen?: boolean): void;
+  logTail(lines: number): string;
+}
+
+
+
 export interface StopRecord {
   task: string;
   /** Deregistration to the end of draining (no request in flight, or the delay over). */
@@ -42,16 +80,16 @@ export interface StopRecord {
   killed: boolean;
 }
 
-export class EcsServiceStandIn {
+export class EcsServiceStandIn<T extends EcsTask = KeycloakNode> {
   /** Tasks registered in the target group, in start order (the oldest first). */
-  readonly tasks: KeycloakNode[] = [];
+  readonly tasks: T[] = [];
   readonly stops: StopRecord[] = [];
 
   constructor(
     private readonly proxy: Haproxy,
     readonly timings: EcsTimings,
     /** Starts a task's process with its task definition's command. */
-    private readonly startProcess: (node: KeycloakNode) => Promise<void>,
+    private readonly startProcess: (node: T) => Promise<void>,
     readonly breaks?: LifecycleBreak,
   ) {}
 
@@ -61,23 +99,18 @@ export class EcsServiceStandIn {
   }
 
   /** ECS starts a task and registers it; resolves once the target group holds it healthy. */
-  async runTask(node: KeycloakNode, timeoutMs: number): Promise<void> {
+  async runTask(node: T, timeoutMs: number): Promise<void> {
     await this.startProcess(node);
     await this.register(node);
     await this.waitHealthy(node, timeoutMs);
   }
 
-  private async register(node: KeycloakNode): Promise<void> {
-    // A new target is unhealthy until `healthyThreshold` checks pass. haproxy would take a server
-    // leaving maintenance as UP at once, and ignores a forced health while in maintenance: so out
-    // of maintenance into drain (no traffic, checks running), forced DOWN, then ready.
-    await this.proxy.runtime(`set server keycloak/${node.name} state drain`);
-    await this.proxy.runtime(`set server keycloak/${node.name} health down`);
-    for (const backend of BACKENDS) await this.proxy.runtime(`set server ${backend}/${node.name} state ready`);
+  private async register(node: T): Promise<void> {
+    await registerTarget(this.proxy, node.name);
     this.tasks.push(node);
   }
 
-  async waitHealthy(node: KeycloakNode, timeoutMs: number): Promise<void> {
+  async waitHealthy(node: T, timeoutMs: number): Promise<void> {
     await waitFor(`the target group to hold ${node.name} healthy`, timeoutMs, async () => {
       if (!node.running) throw new Error(`${node.name} exited before it was healthy; log tail:\n${node.logTail(30)}`);
       return (await this.proxy.serverStates())[node.name] === "UP" ? true : undefined;
@@ -85,30 +118,56 @@ export class EcsServiceStandIn {
   }
 
   /** ECS's graceful stop of one task: deregister and drain, SIGTERM, SIGKILL after stopTimeout. */
-  async stopTask(node: KeycloakNode): Promise<StopRecord> {
+  async stopTask(node: T): Promise<StopRecord> {
     const started = Date.now();
     if (this.breaks !== "no-drain") {
-      for (const backend of BACKENDS) await this.proxy.runtime(`set server ${backend}/${node.name} state maint`);
+      await deregisterTarget(this.proxy, node.name);
       if (this.breaks !== "no-deregistration-delay") await this.drain(node);
     }
     const drained = Date.now();
+    let killed = true;
     if (this.breaks === "kill-at-once") await node.kill();
-    else await node.stop(this.timings.stopTimeoutMs);
-    const record = { task: node.name, drainMs: drained - started, exitMs: Date.now() - drained, killed: this.breaks === "kill-at-once" || Date.now() - drained >= this.timings.stopTimeoutMs };
+    else ({ killed } = await node.stop(this.timings.stopTimeoutMs));
+    const record = { task: node.name, drainMs: drained - started, exitMs: Date.now() - drained, killed };
     this.forget(node);
     this.stops.push(record);
     return record;
   }
 
-  /** A task dies (SIGKILL) without ECS or the ALB being told: the health check must find out. */
-  async crash(node: KeycloakNode): Promise<void> {
+  /**
+   * A task's container exits (SIGKILL to all its processes): the task stops, and ECS deregisters
+   * its target as it stops. Resolves with the time from the kill to the deregistration.
+   */
+  async crash(node: T): Promise<{ deregisteredAfterMs: number }> {
+    const killedAt = Date.now();
     await node.kill();
+    await this.deregister(node);
     this.forget(node);
+    return { deregisteredAfterMs: Date.now() - killedAt };
   }
 
-  /** Removes a crashed target once the health check has failed it (what ECS does on the task's stop). */
-  async deregisterDead(node: KeycloakNode): Promise<void> {
-    for (const backend of BACKENDS) await this.proxy.runtime(`set server ${backend}/${node.name} state maint`);
+  /**
+   * A task hangs (every process frozen): it does not exit, so ECS deregisters nothing; the target
+   * stays registered until the health check fails it (waitUnhealthy). `thaw` undoes it.
+   */
+  hang(node: T): void {
+    node.freeze(true);
+  }
+
+  /** Resolves once the target group's health check holds `node` unhealthy (haproxy: DOWN), with the time it took. */
+  async waitUnhealthy(node: T, timeoutMs: number): Promise<number> {
+    const started = Date.now();
+    await waitFor(`the target group's health check to fail ${node.name}`, timeoutMs, async () => ((await this.proxy.serverStates())[node.name]?.startsWith("DOWN") ? true : undefined), 50);
+    return Date.now() - started;
+  }
+
+  /** Removes a crashed target (kept for callers from before crash() deregistered: a second call changes nothing). */
+  async deregisterDead(node: T): Promise<void> {
+    await this.deregister(node);
+  }
+
+  private deregister(node: T): Promise<void> {
+    return deregisterTarget(this.proxy, node.name);
   }
 
   /**
@@ -116,7 +175,7 @@ export class EcsServiceStandIn {
    * new tasks as the maximum percent allows above the desired count, wait until the target group
    * holds them healthy, stop as many old tasks as the minimum healthy percent allows, repeat.
    */
-  async rollingDeploy(spares: KeycloakNode[], timeoutMs: number, step: (label: string, body: () => Promise<void>) => Promise<void> = (_, body) => body()): Promise<void> {
+  async rollingDeploy(spares: T[], timeoutMs: number, step: (label: string, body: () => Promise<void>) => Promise<void> = (_, body) => body()): Promise<void> {
     const desired = this.tasks.length;
     const old = [...this.tasks];
     const pool = [...spares];
@@ -141,11 +200,11 @@ export class EcsServiceStandIn {
   }
 
   /** Scale-in by one task: ECS picks one and stops it gracefully (the step policy's -1). */
-  scaleIn(node: KeycloakNode): Promise<StopRecord> {
+  scaleIn(node: T): Promise<StopRecord> {
     return this.stopTask(node);
   }
 
-  private async drain(node: KeycloakNode): Promise<void> {
+  private async drain(node: T): Promise<void> {
     // ELB ends draining early once the target has no request in flight; else after the delay.
     const until = Date.now() + this.timings.deregistrationDelayMs;
     while (Date.now() < until) {
@@ -155,7 +214,7 @@ export class EcsServiceStandIn {
     }
   }
 
-  private forget(node: KeycloakNode): void {
+  private forget(node: T): void {
     const i = this.tasks.indexOf(node);
     if (i >= 0) this.tasks.splice(i, 1);
   }

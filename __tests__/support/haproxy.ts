@@ -11,13 +11,22 @@ import type { TargetHealthCheck } from "./ecs-timings";
  * the original made its self-signed ACM certificate), forwarding to the Keycloak nodes the way the
  * stack's listener and target group do: X-Forwarded-For/-Proto/-Port, health check on the
  * management port, duration-based cookie stickiness (AWSALB), and a dead target's users go to a
- * live one.
+ * live one once the health check (or, on the ECS stand, the deregistration) took it out; no retry
+ * and no redispatch of a request, which the ALB does neither.
  */
 
 /**
- * The target group's health-check timing as the proxy runs it: a check every `intervalMs`, a
- * server is DOWN after `fall` failed checks and UP after `rise` good ones. The e2e test derives
- * what a node's death may cost users from these numbers.
+ * The health-check timing of a stand without the ECS stand-in (no `targetGroup`): a check every
+ * `intervalMs`, a server is DOWN after `fall` failed checks and UP after `rise` good ones. The e2e
+ * test derives what a node's death may cost users from these numbers.
+ *
+ * Faster than the synthesized target group (targetGroup / ecs-timings.ts) on purpose, and only
+ * for killed nodes: on those stands a killed node stands for a crashed task, and ECS deregisters
+ * a stopping task's target as the task stops (ecs-lifecycle.ts), long before the target group's
+ * interval x unhealthy threshold; these checks stand in for that deregistration. A node that hangs
+ * without exiting is only taken out by the target group's health check: `unhealthyAfterMs`, or
+ * the ECS stand, which runs the synthesized timings. How long ECS takes from the exit to the
+ * deregistration on AWS is what `npm run drill` measures; these 3 s are not a claim about it.
  */
 export const HEALTH_CHECK = { intervalMs: 1_000, fall: 2, rise: 2 } as const;
 
@@ -77,8 +86,8 @@ export interface HaproxyOptions {
   /**
    * Without `targetGroup`: take a server out only after this long of failed checks (the
    * synthesized target group's interval x unhealthy threshold), still checking every
-   * HEALTH_CHECK.intervalMs. The ALB's time to fail a target, with the fast proxy's quick
-   * recovery and retries. @default HEALTH_CHECK.fall checks
+   * HEALTH_CHECK.intervalMs. The ALB's time to fail a target that is up but not ready, with
+   * the fast proxy's quick recovery. @default HEALTH_CHECK.fall checks
    */
   unhealthyAfterMs?: number;
 }
@@ -109,10 +118,9 @@ export function haproxyConfig(options: HaproxyOptions): string {
     "  timeout connect 2s",
     "  timeout client 60s",
     "  timeout server 60s",
-    "  retries 3",
-    // Redispatch on every retry, not only the last: a killed node refuses at once, and its
-    // sticky users should land on the other node without waiting out the retry pauses.
-    "  option redispatch 1",
+    // As the ALB: a request whose target refuses the connection or fails is answered with an
+    // error (the ALB's 502, haproxy's 503), never retried on the same or another target.
+    "  retries 0",
     "",
     "frontend https",
     `  bind ${options.bindAddress}:${options.bindPort} ssl crt ${options.certificate.bundleFile}`,
@@ -126,8 +134,6 @@ export function haproxyConfig(options: HaproxyOptions): string {
     "",
     "backend keycloak",
     "  balance roundrobin",
-    // The ALB answers 502 when a target refuses the connection; it does not retry another target.
-    ...(tg === undefined ? [] : ["  retries 0"]),
     ...cookie,
     `  option httpchk GET ${check?.path ?? HEALTH_READY_PATH}`,
     `  http-check expect status ${check?.matcher ?? 200}`,
@@ -138,7 +144,6 @@ export function haproxyConfig(options: HaproxyOptions): string {
     "",
     "backend keycloak_fail_open",
     "  balance roundrobin",
-    ...(tg === undefined ? [] : ["  retries 0"]),
     ...cookie,
     ...servers,
     "",

@@ -5,6 +5,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, r
 import { join } from "node:path";
 import { DB_CA_BUNDLE_PATH, KEYCLOAK_VERSION, PORTS } from "../../modules/shared/constants";
 import { makeTestCa, type TestCa } from "./database-tls";
+import { REAL_BASE_PROGRAMS } from "../../modules/image/base-image";
 import { REALMS_DIR } from "../../modules/image/image-content";
 import { distTarball, REPO_ROOT } from "../../tools/keycloak-dist";
 import { runProcess } from "./run-process";
@@ -98,14 +99,18 @@ function sha256(...parts: (string | Buffer)[]): string {
   return hash.digest("hex").slice(0, 16);
 }
 
-/** The stand-in base image, built by the tools/ script when its inputs (script, distribution) changed. */
+/**
+ * The stand-in base image, built by scripts/build-keycloak-base-stand-in.sh when its inputs
+ * (script, distribution, the real base's program list) changed; it keeps only those programs.
+ */
 async function baseImage(version: string): Promise<{ name: string; id: string; seconds: number }> {
   const dist = distTarball(version);
-  const name = `localhost/keycloak-base-stand-in:${version}-${sha256(readFileSync(BASE_SCRIPT), String(statSync(dist).size))}`;
+  const programs = REAL_BASE_PROGRAMS.join(" ");
+  const name = `localhost/keycloak-base-stand-in:${version}-${sha256(readFileSync(BASE_SCRIPT), String(statSync(dist).size), programs)}`;
   const existing = await imageId(name);
   if (existing !== undefined) return { name, id: existing, seconds: 0 };
   const started = Date.now();
-  const result = await runProcess("bash", [BASE_SCRIPT, "--version", version, "--dist", dist, "--tag", name, "--work-dir", join(IMAGE_CACHE, "base")], {
+  const result = await runProcess("bash", [BASE_SCRIPT, "--version", version, "--dist", dist, "--tag", name, "--work-dir", join(IMAGE_CACHE, "base"), "--programs", programs], {
     env: buildahEnvironment(),
     timeoutMs: BUILD_TIMEOUT_MS,
   });

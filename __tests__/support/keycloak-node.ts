@@ -8,6 +8,7 @@ import { startMetadataServer, taskMetadataFor, type MetadataServer } from "./ecs
 import type { ImageContainer } from "./image-runner";
 import { JAVA_HOME, REPO_ROOT } from "../../tools/keycloak-dist";
 import { withCgroupsMounted, type TaskCgroup } from "./task-cgroup";
+import { freezeContainer, stopContainer, type StopOutcome } from "./ecs-stop";
 import { groupAlive, killGroup, type Guard } from "./teardown";
 import type { Host } from "./test-network";
 import { sleep, waitFor } from "./waiting";
@@ -176,14 +177,21 @@ export class KeycloakNode {
     await this.waitGone(15_000);
   }
 
-  /** SIGTERM, as ECS stops a task; SIGKILL after its stopTimeout. */
-  async stop(stopTimeoutMs = 60_000): Promise<void> {
-    this.signal("SIGTERM");
-    try {
-      await this.waitGone(stopTimeoutMs);
-    } catch {
-      await this.kill();
-    }
+  /**
+   * As ECS stops a task (ecs-stop.ts): SIGTERM to the container's PID 1 only (the entrypoint,
+   * which must pass it on to Keycloak), SIGKILL to all that is left after its stopTimeout.
+   */
+  async stop(stopTimeoutMs = 60_000): Promise<StopOutcome> {
+    const pid = this.child?.pid;
+    if (this.groupGone || pid === undefined) return { exitMs: 0, killed: false };
+    const outcome = await stopContainer(pid, stopTimeoutMs);
+    await this.waitGone(15_000);
+    return outcome;
+  }
+
+  /** Freezes (SIGSTOP) or thaws every process of the task: a hung task, which does not exit. */
+  freeze(frozen = true): void {
+    if (!this.groupGone && this.child?.pid !== undefined) freezeContainer(this.child.pid, frozen);
   }
 
   killNow(): void {
@@ -271,7 +279,7 @@ export function nodeEnvironment(
   return {
     ...taskEnvironment,
     ...secrets,
-    // The image puts /opt/keycloak/bin on PATH; the entrypoint also needs curl and jq.
+    // The image puts /opt/keycloak/bin on PATH (the distribution runtime: the host's programs, not the image's).
     PATH: `${join(home, "bin")}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
     JAVA_HOME,
     // Set by the official image the Dockerfile builds on: kc.sh then sizes the heap from the

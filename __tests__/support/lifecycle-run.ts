@@ -191,8 +191,8 @@ export class LifecycleRun {
 
   /**
    * SIGKILL to the cluster's coordinator (its crash is the one that takes a survivor out of
-   * readiness), ECS starting a replacement at once; watched until the target group has failed
-   * the dead target and the replacement is healthy.
+   * readiness): its container exits, ECS deregisters its target as the task stops and starts a
+   * replacement at once; watched until the replacement is healthy and the cluster formed.
    */
   async crash(): Promise<CrashResult> {
     const timings = this.ecs.timings;
@@ -214,7 +214,7 @@ export class LifecycleRun {
         // "UP 3/9": in service, with failed checks counting towards the unhealthy threshold.
         for (const node of survivors) if (!states[node.name]?.startsWith("UP")) survivorStates.add(`${node.name} ${states[node.name]}`);
         if (Object.values(states).every((state) => !state.startsWith("UP"))) failOpenSamples++;
-        if (outAfterMs === Number.POSITIVE_INFINITY && killedAt > 0 && states[coordinator.name] === "DOWN") outAfterMs = Date.now() - killedAt;
+        if (outAfterMs === Number.POSITIVE_INFINITY && killedAt > 0 && /^(DOWN|MAINT)/.test(states[coordinator.name] ?? "")) outAfterMs = Date.now() - killedAt;
         for (const node of survivors) {
           if (killedAt > 0 && !(await node.ready())) {
             notReadySeen = true;
@@ -227,13 +227,12 @@ export class LifecycleRun {
     })();
     const stats = await this.measure(`crash (SIGKILL) of ${coordinator.name}, the coordinator`, async () => {
       killedAt = Date.now();
-      await this.ecs.crash(coordinator);
+      // The container exits, so ECS deregisters the target as the task stops (ecs-lifecycle.ts):
+      // out of the target group then, without waiting for its health checks to fail.
+      const { deregisteredAfterMs } = await this.ecs.crash(coordinator);
+      outAfterMs = Math.min(outAfterMs, deregisteredAfterMs);
       const replacement = this.spares().find((node) => node !== coordinator) ?? coordinator;
       await this.ecs.runTask(replacement, START_TIMEOUT_MS);
-      // The dead target leaves the target group only by failing its health checks.
-      const deadline = killedAt + crashErrorWindowMs(timings) + 2 * timings.healthCheck.intervalMs;
-      while (outAfterMs === Number.POSITIVE_INFINITY && Date.now() < deadline) await sleep(250);
-      await this.ecs.deregisterDead(coordinator);
       await this.formCluster();
     });
     watching = false;

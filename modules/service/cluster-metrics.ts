@@ -7,7 +7,7 @@ import { PORTS } from "../shared/constants";
  * Why this mechanism: Keycloak (metrics-enabled, a build option in docker/keycloak-build.env)
  * exposes Infinispan's `vendor_cluster_size{cache_manager="keycloak"}` on the management port's
  * /metrics: the number of members in the view the node is in now, a gauge. A small sidecar in each
- * task (the Keycloak image itself, which has curl; bash only) reads it once a minute over the
+ * task (the Keycloak image itself; bash only, over /dev/tcp) reads it once a minute over the
  * task's loopback and prints it as one CloudWatch embedded-metric-format (EMF) JSON line. The
  * awslogs driver ships that line with PutLogEvents, and CloudWatch Logs turns EMF lines into
  * metrics on ingestion (the `x-amzn-logs-format` header is optional). So: no new server, no task
@@ -47,9 +47,20 @@ function jsonText(value: string): string {
   return value;
 }
 
+/** Seconds the sidecar waits for each line of Keycloak's answer before giving up on that scrape. */
+export const SCRAPE_READ_TIMEOUT_SECONDS = 10;
+
 /**
  * The sidecar's bash program. It prints one EMF line per scrape to stdout, and a reason to stderr
- * when the series is missing (Keycloak starting, metrics off); it never exits on its own.
+ * when the series is missing (Keycloak starting, metrics off, not answering); it never exits on
+ * its own.
+ *
+ * Bash only: the Keycloak image has no HTTP client (no curl, wget or nc: modules/image/base-image.ts
+ * lists what it has). The request goes over bash's /dev/tcp, as the container health check's does,
+ * and `read -t` bounds each wait: a frozen JVM still completes the TCP handshake (the kernel
+ * accepts into its backlog) but never answers. The connect itself needs no bound on loopback: a
+ * closed port refuses at once. HTTP/1.0, so Keycloak closes the connection after its answer and
+ * never chunks the body. The only program it starts is `sleep`.
  */
 export function clusterMetricsScript(dimensions: { clusterName: string; serviceName: string }): string {
   const [clusterKey, serviceKey] = CLUSTER_METRIC.dimensionNames;
@@ -61,16 +72,25 @@ export function clusterMetricsScript(dimensions: { clusterName: string; serviceN
   const fixed = `"${clusterKey}":"${jsonText(dimensions.clusterName)}","${serviceKey}":"${jsonText(dimensions.serviceName)}"`;
   return [
     "set -u",
-    "while :; do",
-    "  size=''",
-    `  while IFS= read -r line; do`,
-    `    case $line in`,
+    // Reads the answer on fd 3: a 200 status line, then the series' line; prints its value.
+    "scrape() {",
+    "  local status line rest value",
+    "  printf 'GET /metrics HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3 || return 1",
+    `  IFS= read -r -t ${SCRAPE_READ_TIMEOUT_SECONDS} status <&3 || return 1`,
+    "  [[ $status == 'HTTP/1.'?' 200 '* ]] || return 1",
+    `  while IFS= read -r -t ${SCRAPE_READ_TIMEOUT_SECONDS} line <&3; do`,
+    "    case $line in",
     // The value follows the label set's closing brace; split with read, not \${...}: Terraform
     // would take that for an interpolation inside the task definition. No here-strings: older
     // bash writes them to /tmp, which is read-only in this container.
-    `      '${PROMETHEUS_SERIES.name}{'*'${PROMETHEUS_SERIES.label}'*'} '*) IFS='}' read -r _ rest < <(printf '%s\\n' "$line"); read -r size _ < <(printf '%s\\n' "$rest"); break ;;`,
-    `    esac`,
-    `  done < <(curl -fsS --max-time 10 http://127.0.0.1:${PORTS.management}/metrics 2>/dev/null)`,
+    `      '${PROMETHEUS_SERIES.name}{'*'${PROMETHEUS_SERIES.label}'*'} '*) IFS='}' read -r _ rest < <(printf '%s\\n' "$line"); read -r value _ < <(printf '%s\\n' "$rest"); printf '%s' "$value"; return 0 ;;`,
+    "    esac",
+    "  done",
+    "  return 1",
+    "}",
+    "while :; do",
+    // stderr first: a refused connect's message goes nowhere, the reason below says it instead.
+    `  size=$(scrape 2>/dev/null 3<>/dev/tcp/127.0.0.1/${PORTS.management})`,
     `  if [[ $size =~ ^[0-9]+(\\.[0-9]+)?$ ]]; then`,
     `    printf '{"_aws":{"Timestamp":%s000,"CloudWatchMetrics":[%s]},${fixed.replace(/%/g, "%%")},"${CLUSTER_METRIC.metricName}":%s}\\n' "$(printf '%(%s)T' -1)" '${declaration}' "$size"`,
     "  else",

@@ -62,7 +62,7 @@ export interface KeycloakServiceProps {
 
 /** The sidecar's EMF lines are read by CloudWatch on ingestion; a day keeps them for a look when the metric looks wrong. */
 const CLUSTER_METRICS_LOG_RETENTION_DAYS = 1;
-/** Hard memory limit of the sidecar (bash, curl): far below what it needs to fail, far below the task's. */
+/** Hard memory limit of the sidecar (bash and sleep): far below what it needs to fail, far below the task's. */
 const CLUSTER_METRICS_MEMORY_MIB = 32;
 
 /** Name of the Keycloak container; the entrypoint finds its own address under it in the task metadata. */
