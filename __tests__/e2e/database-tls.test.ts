@@ -27,6 +27,7 @@ import {
 import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "../../tools/keycloak-dist";
 import { MariaDb, sqlString } from "../support/mariadb";
 import { freeTestSubnet } from "../support/netns-extras";
+import { vpcCidrAround } from "../support/task-definition";
 import { taskCgroupFor } from "../support/task-cgroup";
 import { TempDirs } from "../support/temp-dir";
 
@@ -78,7 +79,7 @@ beforeAll(async () => {
   const work = tempDirs.make("kc-dbtls-");
   const dist = keycloakDist(MARIADB_STAND_IN_OVERRIDES);
   const subnet = freeTestSubnet();
-  const synthesized = synthesizeTaskContainer(join(work, "synth"), { vpcCidr: `${subnet}.0/24`, hostname: "keycloak.e2e.test" });
+  const synthesized = synthesizeTaskContainer(join(work, "synth"), { vpcCidr: vpcCidrAround(subnet), hostname: "keycloak.e2e.test" });
   const deployed = withDatabaseEndpoint(synthesized.environment, DB_ENDPOINT);
   container = { ...synthesized, environment: forMariaDbStandIn(deployed) };
   const { host: dbHost, port: dbPort } = jdbcTarget(container.environment.KC_DB_URL);

@@ -23,6 +23,7 @@ import { Haproxy, makeCertificate } from "../support/haproxy";
 import { keycloakDist, nodeHome, REPO_ROOT, type KeycloakDist } from "../../tools/keycloak-dist";
 import type { MariaDb } from "../support/mariadb";
 import { freeTestSubnet } from "../support/netns-extras";
+import { vpcCidrAround } from "../support/task-definition";
 import {
   namespaceEnvironments,
   passwordGrant,
@@ -152,7 +153,7 @@ beforeAll(async () => {
   dist = keycloakDist(MARIADB_STAND_IN_OVERRIDES);
 
   const subnet = freeTestSubnet();
-  const settings = { vpcCidr: `${subnet}.0/24`, hostname: PUBLIC_HOSTNAME };
+  const settings = { vpcCidr: vpcCidrAround(subnet), hostname: PUBLIC_HOSTNAME };
   synthOn = join(work, "synth-on");
   synthOff = join(work, "synth-off");
   const on = synthesizeTaskContainer(synthOn, settings);

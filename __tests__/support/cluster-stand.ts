@@ -25,6 +25,7 @@ import {
   STACK,
   synthesizeTaskContainers,
   type TaskContainer,
+  vpcCidrAround,
 } from "./task-definition";
 import { taskCgroupFor } from "./task-cgroup";
 import { runLogDir, Teardown } from "./teardown";
@@ -141,7 +142,7 @@ export class ClusterStand {
     // since the scenarios log in as the master realm's admin through the proxy.
     const synthesized = synthesizeTaskContainers(
       synthDir,
-      { vpcCidr: `${subnet}.0/24`, hostname: PUBLIC_HOSTNAME, env: { KEYCLOAK_ADMIN_ALLOWED_CIDRS: `${subnet}.1/32` } },
+      { vpcCidr: vpcCidrAround(subnet), hostname: PUBLIC_HOSTNAME, env: { KEYCLOAK_ADMIN_ALLOWED_CIDRS: `${subnet}.1/32` } },
       [STACK, DEV_STACK],
     );
     this.container = { ...synthesized[STACK], environment: forMariaDbStandIn(withDatabaseEndpoint(synthesized[STACK].environment, DB_ENDPOINT)) };

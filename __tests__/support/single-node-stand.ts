@@ -16,6 +16,7 @@ import { databaseTls, withDatabaseEndpoint, type TestCa } from "./database-tls";
 import { Haproxy, makeCertificate } from "./haproxy";
 import type { MariaDb } from "./mariadb";
 import { freeTestSubnet } from "./netns-extras";
+import { vpcCidrAround } from "./task-definition";
 import { NodeRuntime } from "./node-runtime";
 import { taskCgroupFor } from "./task-cgroup";
 import { SecretsManagerStub } from "./secrets-manager-stub";
@@ -86,7 +87,7 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
   const addressOf = (client: string) => `${subnet}.${options.clients[client]}`;
   const synthDir = join(work, "synth");
   const synthesized = synthesizeTaskContainer(synthDir, {
-    vpcCidr: `${subnet}.0/24`,
+    vpcCidr: vpcCidrAround(subnet),
     hostname: options.hostname,
     env: options.settings(addressOf),
   });

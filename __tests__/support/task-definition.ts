@@ -22,6 +22,16 @@ export interface TaskContainer {
   memory: number;
 }
 
+/**
+ * The stack's `vpcCidr` for a test network `<a>.<b>.<c>.0/24`: the /23 that holds it. The
+ * configuration refuses a VPC smaller than /23 (its subnets could not hold the ALB's /27 with 8
+ * free addresses), and the proxy must sit inside the VPC to be a trusted one, as the ALB is.
+ */
+export function vpcCidrAround(testSubnet: string): string {
+  const [a, b, c] = testSubnet.split(".").map(Number);
+  return `${a}.${b}.${c & ~1}.0/23`;
+}
+
 export interface SynthSettings {
   /** `vpcCidr` of the stack: the test network, so the proxy is a trusted one as the ALB is in the VPC. */
   vpcCidr: string;
