@@ -19,7 +19,7 @@ module.exports = {
   coverageAnalysis: "perTest",
   // Mutants that only run while a module loads (the settings' and rules' documentation
   // strings) would need every test per mutant; the README's generated-section test guards those texts.
-  ignoreStatic: true,
+  ignoreStatic: area.ignoreStatic ?? true,
   // The machine is shared: one test runner.
   concurrency: 1,
   timeoutMS: 30000,

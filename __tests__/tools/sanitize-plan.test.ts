@@ -154,7 +154,7 @@ describe("plan sanitizer", () => {
    * whose provisioner's command holds a token, and a provider_config with literal credentials.
    */
   const GH_TOKEN = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
-  const fullPlan = (providerSecret: string | null) => ({
+  const fullPlan = (providerSecret: string | null): Plan => ({
     format_version: "1.2",
     terraform_version: "1.9.8",
     variables: { region: { value: "eu-west-1" } },
@@ -193,7 +193,7 @@ describe("plan sanitizer", () => {
         ],
       },
     },
-  });
+  }) as unknown as Plan;
 
   test("a whole plan with tls and null resources and a provisioner: prior state, the marked key and the provisioner's literals are gone, the rest kept, and the publish check passes", () => {
     const { plan, dropped } = sanitizePlan(fullPlan(null));
