@@ -52,6 +52,16 @@ const DB_ENDPOINT = "keycloak-prod-db.rds.e2e.test";
 /** How long the target group lets a target fail its health check before it takes it out. */
 const unhealthyWindowMs = (t: EcsTimings) => t.healthCheck.intervalMs * t.healthCheck.unhealthyThreshold;
 
+/**
+ * The stacks' VPC: the /23 that holds the test network's /24 (`subnet` = its first three octets).
+ * The dev stack's default subnets need a /23 or larger (the ALB's /27 subnets); the VPC only has
+ * to contain the proxy's network for Keycloak to trust it as it trusts the ALB.
+ */
+export function enclosingSlash23(subnet: string): string {
+  const [a, b, c] = subnet.split(".").map(Number);
+  return `${a}.${b}.${c & ~1}.0/23`;
+}
+
 export interface StandNodes {
   a: KeycloakNode;
   b: KeycloakNode;
@@ -138,7 +148,7 @@ export class ClusterStand {
     // since the scenarios log in as the master realm's admin through the proxy.
     const synthesized = synthesizeTaskContainers(
       synthDir,
-      { vpcCidr: `${subnet}.0/24`, hostname: PUBLIC_HOSTNAME, env: { KEYCLOAK_ADMIN_ALLOWED_CIDRS: `${subnet}.1/32` } },
+      { vpcCidr: enclosingSlash23(subnet), hostname: PUBLIC_HOSTNAME, env: { KEYCLOAK_ADMIN_ALLOWED_CIDRS: `${subnet}.1/32` } },
       [STACK, DEV_STACK],
     );
     this.container = { ...synthesized[STACK], environment: forMariaDbStandIn(withDatabaseEndpoint(synthesized[STACK].environment, DB_ENDPOINT)) };
