@@ -28,6 +28,10 @@ export function expectLossless(stats: WindowStats, baseline: WindowStats): void 
  * and the proxy never held more targets than the synthesized maximum percent allows.
  */
 export function expectLosslessDeploy(run: LifecycleRun, whole: WindowStats, from: number): void {
+  // The effects first: what the proxy held and what the processes received, whatever the stand-in's labels say.
+  const { desiredCount, maximumPercent } = run.ecs.timings;
+  expect({ maxTargetsAtOnce: run.maxTargetsAtOnce(from, Date.now()) }).toEqual({ maxTargetsAtOnce: Math.floor((desiredCount * maximumPercent) / 100) });
+  expectGracefulStops(run, 2);
   const steps = run.results.filter((r) => r.event.startsWith("deploy: "));
   expect(steps.map((r) => r.event.replace(/node-\w/g, "x"))).toEqual([
     "deploy: x started (2 -> 3 tasks)",
@@ -37,9 +41,6 @@ export function expectLosslessDeploy(run: LifecycleRun, whole: WindowStats, from
   ]);
   for (const step of steps) expectLossless(step, run.baseline!);
   expectLossless(whole, run.baseline!);
-  expectGracefulStops(run, 2);
-  const { desiredCount, maximumPercent } = run.ecs.timings;
-  expect({ maxTargetsAtOnce: run.maxTargetsAtOnce(from, Date.now()) }).toEqual({ maxTargetsAtOnce: Math.floor((desiredCount * maximumPercent) / 100) });
 }
 
 /** The last `count` stops each got SIGTERM (the JVM logged its shutdown) after the proxy took the target out of service. */
