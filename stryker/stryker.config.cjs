@@ -24,6 +24,8 @@ module.exports = {
   concurrency: 1,
   timeoutMS: 30000,
   tempDirName: ".stryker-tmp",
+  // Downloads, builds and reports (Keycloak distributions, images: gigabytes) stay out of the sandbox.
+  ignorePatterns: [".cache"],
   cleanTempDir: "always",
   reporters: ["clear-text", "progress-append-only", "json"],
   jsonReporter: { fileName: `.cache/stryker/${name}.json` },
