@@ -23,7 +23,7 @@ module.exports = {
   // The ALB's listener rules: which paths reach Keycloak, which are refused.
   listener: {
     mutate: ["modules/edge/listener-routes.ts"],
-    tests: ["edge/load-balancer.test.ts", "policy/alb-rules.test.ts"],
+    tests: ["edge/listener-routes.test.ts", "edge/load-balancer.test.ts", "policy/alb-rules.test.ts"],
   },
   // Health check, draining, stop timeout, deployment percentages; the upgrade decision.
   lifecycle: {
