@@ -212,7 +212,8 @@ describe("MySQL Connector/J, the driver Keycloak uses on RDS, with the synthesiz
     // MariaDB is not MySQL: after logging in, the driver may stop at a MySQL-only detail; that is past TLS.
     expect(result.stdout).not.toMatch(/SSL|PKIX|[Cc]ertificate|Access denied|identity/);
     // The server completed the handshake, and the login after it was not refused.
-    expect({ finishedHandshakes: finishedHandshakes() - before.finished, abortedConnects: abortedConnects() - before.aborted }).toEqual({ finishedHandshakes: 1, abortedConnects: 0 });
+    // (At least one: the running node's pool may open a connection meanwhile; it neither fails a handshake nor a login.)
+    expect({ handshakeCompleted: finishedHandshakes() > before.finished, abortedConnects: abortedConnects() - before.aborted }).toEqual({ handshakeCompleted: true, abortedConnects: 0 });
   });
 
   test("a certificate from another CA: the handshake fails, PKIX path building failed", async () => {
