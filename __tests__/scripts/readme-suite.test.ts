@@ -22,10 +22,10 @@ describe("the README's e2e figures match the suite", () => {
   });
 
   test("the cluster run's step table lists exactly the cluster e2e's steps, in order, and its step count is theirs", () => {
-    const rows = [...clusterSection.matchAll(/^\| (\d+b?\. [^|]+?) \| (?:pass|fail)/gm)].map((m) => m[1]);
+    const rows = [...clusterSection.matchAll(/^\| (\d+b?\. [^|]+?) \| (?:pass|fail|FAIL|-) \|/gm)].map((m) => m[1]);
     expect(rows).toEqual(clusterSteps);
-    const counted = [...clusterSection.matchAll(/All (\d+) steps passed/g)].map((m) => Number(m[1]));
-    expect(counted).toEqual([clusterSteps.length]);
+    // A step count the section states is the suite's.
+    for (const m of clusterSection.matchAll(/(\d+) steps/g)) expect({ stated: Number(m[1]) }).toEqual({ stated: clusterSteps.length });
   });
 
   test("every e2e file the README names exists, every e2e file is named, and a file count it states is the suite's", () => {
