@@ -45,8 +45,8 @@ describe("load windows", () => {
     const baseline = windowStats({ samples: steady(10, 0, 10), relogins: [], users }, "baseline", 0, 10_000);
     expect(baseline.requestsPerSecond).toBe(10);
     expect(() => expectLossless(windowStats({ samples: steady(7, 0, 10), relogins: [], users }, "e", 0, 10_000), baseline)).not.toThrow();
-    // About one request a second: a mostly stalled load.
-    expect(() => expectLossless(windowStats({ samples: steady(1, 0, 10), relogins: [], users }, "e", 0, 10_000), baseline)).toThrow(/loadRan/);
+    // Two requests a second against ten: a mostly stalled load (the old check, more requests than seconds, let it pass).
+    expect(() => expectLossless(windowStats({ samples: steady(2, 0, 10), relogins: [], users }, "e", 0, 10_000), baseline)).toThrow(/loadRan/);
     // The rate held by one user while the other stalled.
     const oneUser = steady(10, 0, 10).map((s) => ({ ...s, user: "session-1" }));
     const stalled: WindowStats = windowStats({ samples: oneUser, relogins: [], users }, "e", 0, 10_000);
