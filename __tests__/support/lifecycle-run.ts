@@ -27,8 +27,8 @@ const SETTLE_MS = 3_000;
 const BASELINE_MS = 20_000;
 /** How often the proxy's targets and the tasks' processes are sampled. */
 const SAMPLE_MS = 250;
-/** What Quarkus logs once the JVM ran its shutdown on SIGTERM; a SIGKILL leaves no such line. */
-const GRACEFUL_SHUTDOWN_LINE = /\(Shutdown thread\) Keycloak stopped in \d+(\.\d+)?s/;
+/** What Quarkus logs once the JVM ran its shutdown on SIGTERM (from its shutdown hook, or from main when its own signal handler ends the run: both seen in the e2e); a SIGKILL leaves no such line. */
+const GRACEFUL_SHUTDOWN_LINE = /\] \((?:Shutdown thread|main)\) Keycloak stopped in \d+(\.\d+)?s/;
 
 /**
  * What a graceful stop did, seen from outside the stand-in's own bookkeeping: the signal the
