@@ -2,14 +2,14 @@
 // only when a source file is newer: transpile-only, no type-checking (that is
 // `npm run build`), and no per-module resolution of the provider packages at run time.
 "use strict";
+const { createHash } = require("node:crypto");
 const { existsSync, readdirSync, statSync } = require("node:fs");
 const { join } = require("node:path");
 
 const root = join(__dirname, "..");
-// One bundle per checkout: git worktrees may share one .cache (a symlink), and a bundle built
-// from another checkout's sources, newer than this one's, would otherwise be taken for its own.
-const checkout = require("node:crypto").createHash("sha256").update(root).digest("hex").slice(0, 12);
-const bundle = join(root, ".cache", "app", checkout, "main.js");
+// One bundle per checkout, which it names as its root: work trees that share one .cache (a
+// symlink) neither run each other's code nor resolve their files in the other checkout.
+const bundle = join(root, ".cache", "app", createHash("sha256").update(root).digest("hex").slice(0, 12), "main.js");
 const inputs = ["main.ts", "modules", "policy", "package-lock.json"].map((p) => join(root, p));
 
 function newestMtime(path) {
@@ -29,6 +29,7 @@ if (!existsSync(bundle) || Math.max(...inputs.filter(existsSync).map(newestMtime
     minifyWhitespace: true,
     minifySyntax: true,
     logLevel: "warning",
+    define: { __APP_PROJECT_ROOT__: JSON.stringify(root) },
   });
 }
 require(bundle);

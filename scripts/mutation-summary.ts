@@ -1,7 +1,10 @@
 /**
  * Scores of the mutation benchmark per file, from StrykerJS's JSON reports in
- * .cache/stryker/ (`npm run test:mutation` writes them). Score = killed (or timed out) /
- * all tested mutants, as Stryker counts it; `--survivors` lists each surviving mutant.
+ * .cache/stryker/ (`npm run test:mutation` writes them), one row per area and file (the
+ * config-static area mutates settings.ts and values.ts again, without ignoreStatic). Score =
+ * killed (or timed out) / all tested mutants, as Stryker counts it; Ignored mutants (static ones
+ * under ignoreStatic) are not in the score and are counted per file, so none hides.
+ * `--survivors` lists each surviving mutant.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,21 +18,26 @@ interface Mutant {
 }
 
 export interface FileScore {
+  readonly area: string;
   readonly file: string;
   readonly detected: number;
   readonly undetected: number;
+  /** Mutants Stryker did not test (ignoreStatic, ignorers): outside the score. */
+  readonly ignored: number;
   readonly survivors: readonly string[];
 }
 
 const DETECTED = new Set(["Killed", "Timeout"]);
 const UNDETECTED = new Set(["Survived", "NoCoverage"]);
 
-export function fileScores(reports: readonly { files: Record<string, { mutants: Mutant[] }> }[]): FileScore[] {
+export function fileScores(reports: readonly { area: string; files: Record<string, { mutants: Mutant[] }> }[]): FileScore[] {
   return reports.flatMap((report) =>
     Object.entries(report.files).map(([file, { mutants }]) => ({
+      area: report.area,
       file,
       detected: mutants.filter((m) => DETECTED.has(m.status)).length,
       undetected: mutants.filter((m) => UNDETECTED.has(m.status)).length,
+      ignored: mutants.filter((m) => m.status === "Ignored").length,
       survivors: mutants
         .filter((m) => UNDETECTED.has(m.status))
         .map((m) => `${file}:${m.location.start.line} ${m.mutatorName} ${m.status}: ${(m.replacement ?? "").replace(/\s+/g, " ").slice(0, 100)}`),
@@ -40,12 +48,12 @@ export function fileScores(reports: readonly { files: Record<string, { mutants: 
 const percent = (detected: number, undetected: number) => (detected + undetected === 0 ? "-" : `${((100 * detected) / (detected + undetected)).toFixed(1)} %`);
 
 export function scoreTable(scores: readonly FileScore[]): string {
-  const total = scores.reduce((sum, s) => ({ d: sum.d + s.detected, u: sum.u + s.undetected }), { d: 0, u: 0 });
+  const total = scores.reduce((sum, s) => ({ d: sum.d + s.detected, u: sum.u + s.undetected, i: sum.i + s.ignored }), { d: 0, u: 0, i: 0 });
   return [
-    "| file | killed | survived | score |",
-    "| --- | ---: | ---: | ---: |",
-    ...scores.map((s) => `| \`${s.file}\` | ${s.detected} | ${s.undetected} | ${percent(s.detected, s.undetected)} |`),
-    `| **all** | ${total.d} | ${total.u} | ${percent(total.d, total.u)} |`,
+    "| area | file | killed | survived | ignored (not scored) | score |",
+    "| --- | --- | ---: | ---: | ---: | ---: |",
+    ...scores.map((s) => `| ${s.area} | \`${s.file}\` | ${s.detected} | ${s.undetected} | ${s.ignored} | ${percent(s.detected, s.undetected)} |`),
+    `| **all** | | ${total.d} | ${total.u} | ${total.i} | ${percent(total.d, total.u)} |`,
   ].join("\n");
 }
 
@@ -56,7 +64,7 @@ if (require.main === module) {
     console.error("no reports in .cache/stryker: run `npm run test:mutation` first");
     process.exit(1);
   }
-  const scores = fileScores(files.map((f) => JSON.parse(readFileSync(join(dir, f), "utf8"))));
+  const scores = fileScores(files.map((f) => ({ area: f.replace(/\.json$/, ""), ...JSON.parse(readFileSync(join(dir, f), "utf8")) })));
   console.log(scoreTable(scores));
   if (process.argv.includes("--survivors")) for (const s of scores) for (const line of s.survivors) console.log(line);
 }

@@ -3,7 +3,7 @@
 # stryker/areas.cjs in turn, then the scores per file. A benchmark, not part of .ci/run.
 set -euo pipefail
 
-readonly ALL_AREAS=(config policy tools)
+readonly ALL_AREAS=(config config-static policy listener lifecycle capacity monitoring access image tools)
 
 usage() {
   echo "usage: npm run test:mutation [-- AREA...]   areas: ${ALL_AREAS[*]} (default: all)"

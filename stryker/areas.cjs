@@ -1,9 +1,18 @@
 // The mutation benchmark in areas: each area mutates some files and runs only the unit tests
-// that exercise them, so a mutant costs seconds, not a synth of every test file.
+// that exercise them, so a mutant costs seconds, not a synth of every test file. Every file of
+// modules/ that holds logic is in one area (a test in __tests__/scripts/mutation-areas.test.ts
+// checks); files that only declare resources from their props are listed in declarative.cjs with why.
 module.exports = {
   config: {
     mutate: ["modules/config/index.ts", "modules/config/settings.ts", "modules/config/values.ts"],
     tests: ["config/config.test.ts", "config/bad-input.test.ts", "config/boundaries.test.ts"],
+  },
+  // The same settings without ignoreStatic: the module-level validation patterns and allowed-value
+  // lists run while the module loads, so each such mutant runs every test of the area (slow).
+  "config-static": {
+    mutate: ["modules/config/settings.ts", "modules/config/values.ts"],
+    tests: ["config/config.test.ts", "config/bad-input.test.ts", "config/boundaries.test.ts"],
+    ignoreStatic: false,
   },
   policy: {
     mutate: ["policy/rules-*.ts", "policy/rule-kit.ts"],
@@ -11,17 +20,50 @@ module.exports = {
     // The rules do not change the stacks: synthesize them once for the whole run (shapes.ts).
     env: { POLICY_STACKS_CACHE: require("node:path").resolve(__dirname, "..", ".cache", "stryker", "policy-stacks.json") },
   },
+  // The ALB's listener rules: which paths reach Keycloak, which are refused.
+  listener: {
+    mutate: ["modules/edge/listener-routes.ts"],
+    tests: ["edge/listener-routes.test.ts", "edge/load-balancer.test.ts", "policy/alb-rules.test.ts"],
+  },
+  // Health check, draining, stop timeout, deployment percentages; the upgrade decision.
+  lifecycle: {
+    mutate: ["modules/service/task-lifecycle.ts", "modules/service/upgrade.ts"],
+    relatedTestsOnly: true,
+    tests: ["service/task-lifecycle.test.ts", "service/upgrade.test.ts", "service/keycloak-service.test.ts", "harness/ecs-stand-in.test.ts", "edge/load-balancer.test.ts"],
+  },
+  // Database connections against the instance's capacity, maintenance windows, task autoscaling.
+  capacity: {
+    mutate: ["modules/database/database-capacity.ts", "modules/database/rds-windows.ts", "modules/service/autoscaling.ts"],
+    relatedTestsOnly: true,
+    tests: ["database/database-capacity.test.ts", "database/rds-windows.test.ts", "service/autoscaling.test.ts"],
+  },
+  // Alarm definitions and the cluster's own metrics.
+  monitoring: {
+    mutate: ["modules/monitoring/alarm-definitions.ts", "modules/service/cluster-metrics.ts"],
+    relatedTestsOnly: true,
+    tests: ["monitoring/monitoring.test.ts", "service/cluster-metrics.test.ts"],
+  },
+  // IAM policy documents and the secrets they grant.
+  access: {
+    mutate: ["modules/access/iam.ts", "modules/access/secrets.ts"],
+    relatedTestsOnly: true,
+    tests: ["access/secrets.test.ts", "access/bastion.test.ts", "service/keycloak-service.test.ts"],
+  },
+  // What goes into the image, and where it is pushed.
+  image: {
+    mutate: ["modules/image/image-content.ts", "modules/image/registry.ts", "modules/image/build-options.ts"],
+    relatedTestsOnly: true,
+    tests: ["image/image-content.test.ts", "image/image.test.ts"],
+  },
   tools: {
     mutate: [
       "tools/cost.ts",
       "scripts/diagram.ts",
-      "modules/access/iam.ts",
-      "modules/image/build-options.ts",
       "modules/database/setup/commands.ts",
       "modules/database/setup/index.ts:26-28",
-      "modules/image/image.ts:37-53",
-      "modules/access/bastion.ts:38-40",
-      "modules/service/keycloak-service.ts:72-85",
+      "modules/image/image.ts:42-60",
+      "modules/access/bastion.ts:39-41",
+      "modules/service/keycloak-service.ts:84-108",
     ],
     // Only the test files that import the mutated file: a diagram mutant need not synth the service tests.
     relatedTestsOnly: true,

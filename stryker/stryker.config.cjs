@@ -19,11 +19,13 @@ module.exports = {
   coverageAnalysis: "perTest",
   // Mutants that only run while a module loads (the settings' and rules' documentation
   // strings) would need every test per mutant; the README's generated-section test guards those texts.
-  ignoreStatic: true,
+  ignoreStatic: area.ignoreStatic ?? true,
   // The machine is shared: one test runner.
   concurrency: 1,
   timeoutMS: 30000,
   tempDirName: ".stryker-tmp",
+  // Downloads, builds and reports (Keycloak distributions, images: gigabytes) stay out of the sandbox.
+  ignorePatterns: [".cache"],
   cleanTempDir: "always",
   reporters: ["clear-text", "progress-append-only", "json"],
   jsonReporter: { fileName: `.cache/stryker/${name}.json` },

@@ -95,11 +95,12 @@ async function expectBoundedDisruption(event: string, bound: (eventAt: number) =
 }
 
 const lossBound = () => nodeLossBound(HEALTH_CHECK, POLL_INTERVAL_MS);
-const joinBound = () => nodeJoinBound(HEALTH_CHECK);
+/** The joining node's start-to-ready, measured, bounds how long the proxy may have no healthy target. */
+const joinBound = (node: KeycloakNode) => (eventAt: number) => nodeJoinBound(HEALTH_CHECK, POLL_INTERVAL_MS, node.starts.at(-1)!.readyAt! - eventAt);
 
 /** A replaced task: start, join, admitted by the proxy; a user polling sees nothing of it. */
 async function replace(node: KeycloakNode, event: string): Promise<void> {
-  await expectBoundedDisruption(`${node.name} replaced (joins)`, joinBound, async () => {
+  await expectBoundedDisruption(`${node.name} replaced (joins)`, joinBound(node), async () => {
     const startedAt = Date.now();
     await stand.startAndWait(node, START_TIMEOUT_MS);
     await stand.formCluster(event, [stand.nodes.a, stand.nodes.b], CLUSTER_TIMEOUT_MS);

@@ -5,7 +5,7 @@ import type { Browser as Chromium } from "playwright-core";
 import { formatVerdict, runDrill, type DrillNode, type DrillSession, type SessionCheck } from "../../tools/drill-scenario";
 import { HttpDrillSession } from "../../tools/drill-session";
 import { Browser } from "../../tools/keycloak-http/browser";
-import { ChromiumUser, launchChromium, misconfigurations } from "../support/chromium";
+import { ChromiumUser, launchChromium, misconfigurations, unexplainedConsole } from "../support/chromium";
 import { ClusterStand, PUBLIC_HOSTNAME } from "../support/cluster-stand";
 import { ClusterSummary } from "../support/cluster-summary";
 import { LocalDrillTarget, nodeNameOf } from "../support/drill-local";
@@ -110,6 +110,8 @@ async function everyClientStillIn(): Promise<SessionCheck> {
   ];
   const wrong = misconfigurations([...admin.record.console, ...account.record.console]);
   if (wrong.length > 0) results.push({ ok: false, detail: `misconfiguration reported: ${wrong.join(" | ")}` });
+  const unexplained = unexplainedConsole([...admin.record.console, ...account.record.console]);
+  if (unexplained.length > 0) results.push({ ok: false, detail: `console problems no allowed entry explains: ${unexplained.join(" | ")}` });
   const failed = results.filter((r) => !r.ok);
   return failed.length === 0 ? { ok: true, detail: results.map((r) => r.detail).join("; ") } : { ok: false, detail: failed.map((r) => r.detail).join("; ") };
 }
@@ -220,6 +222,9 @@ describe("real clients through the ALB-like proxy: Chromium, openid-client and t
       expect(await admin.pinnedTo()).toBe(nodeNameOf(verdict.rounds[0].stopped.id));
       expect({ browser: misconfigurations([...admin.record.console, ...account.record.console]), nodes: nodeMisconfigurations() }).toEqual({ browser: [], nodes: [] });
       process.stdout.write(`failed requests seen by Chromium: ${JSON.stringify([...admin.record.failedRequests, ...account.record.failedRequests])}\n`);
+      // The drill's stops are graceful (deregistered, drained, SIGTERM): the browsers never get a 5xx.
+      expect({ chromium5xx: [...admin.record.serverErrors, ...account.record.serverErrors].map((e) => e.request) }).toEqual({ chromium5xx: [] });
+      expect({ console: unexplainedConsole([...admin.record.console, ...account.record.console]) }).toEqual({ console: [] });
     });
   }, 15 * 60_000);
 });

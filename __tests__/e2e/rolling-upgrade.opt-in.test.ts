@@ -31,9 +31,10 @@ test(`${PATCH_FROM} -> ${KEYCLOAK_VERSION} under load: Keycloak's check allows a
   expect(decision.strategy).toBe("rolling");
   expect(mixesVersions(upgradePlan(decision.strategy, run.ecs.timings.desiredCount))).toBe(true);
 
+  const from = Date.now();
   const whole = await run.rollingUpgrade(target);
   stand.summary.notes.push(`Upgrade ${PATCH_FROM} -> ${KEYCLOAK_VERSION}: Keycloak's check said ${decision.strategy} (${decision.reason}).`);
-  expectLosslessDeploy(run, whole);
+  expectLosslessDeploy(run, whole, from);
 
   // Every task now runs the new release, and the database was migrated to it.
   for (const task of run.ecs.tasks) expect({ task: task.name, started: task.currentLog().includes(`Keycloak ${KEYCLOAK_VERSION} on JVM`) }).toEqual({ task: task.name, started: true });

@@ -36,7 +36,7 @@ describe("disruption bounds", () => {
   });
 
   test("failures before the event are not the event's, and an event with no request after it fails the bound", () => {
-    const bound = nodeJoinBound(HEALTH_CHECK);
+    const bound = nodeJoinBound(HEALTH_CHECK, 200, 30_000);
     const before = polls(20, [-5, -4, -3]);
     expect(measureDisruption("join", before, EVENT_AT, bound)).toMatchObject({ failed: 0, requests: 20 });
     expect(outsideBound(measureDisruption("join", before.slice(0, 10), EVENT_AT, bound))).toContain("join: no request was made after the event");
@@ -54,14 +54,16 @@ describe("disruption bounds", () => {
     ]);
   });
 
-  test("a joining node's failures are excused only while the proxy had no healthy target (failing open, as the ALB does)", () => {
-    const bound = nodeJoinBound(HEALTH_CHECK);
-    // Polls 0-49 sent while no target was healthy; 10 of them fail (routed to the starting node).
+  test("a joining node's failures while the proxy had no healthy target are counted apart and held to the join's own outage bound, never excused without one", () => {
+    // The joining node was ready 12 s after its start: fail-open may last until 12 + 3 checks = 15 s (+ 1 s margin), 75 + 2 requests.
+    const bound = nodeJoinBound(HEALTH_CHECK, 200, 12_000);
+    expect(bound.failOpen).toMatchObject({ maxFailed: 77, maxUntilSeconds: 16 });
+    // Polls 0-49 (10 s) sent while no target was healthy; 10 of them fail (routed to the starting node).
     const failOpen = (list: Poll[], until: number) => list.map((poll) => ({ ...poll, healthyTargets: poll.startedAt - EVENT_AT < until * 200 ? 0 : 1 }));
     const failing = [5, 6, 7, 8, 9, 20, 21, 22, 23, 49];
-    const excused = measureDisruption("join", failOpen(polls(100, failing), 50), EVENT_AT, bound);
-    expect(excused).toMatchObject({ failed: 10, failedFailOpen: 10 });
-    expect(outsideBound(excused)).toEqual([]);
+    const within = measureDisruption("join", failOpen(polls(100, failing), 50), EVENT_AT, bound);
+    expect(within).toMatchObject({ failed: 10, failedFailOpen: 10 });
+    expect(outsideBound(within)).toEqual([]);
     // The same failures while a target was healthy are the join's own: outside the bound.
     const own = measureDisruption("join", failOpen(polls(100, failing), 0), EVENT_AT, bound);
     expect(outsideBound(own)).toEqual([
@@ -71,6 +73,14 @@ describe("disruption bounds", () => {
     // A failure after the fail-open window ended, beyond the margin, is outside the bound.
     const late = measureDisruption("join", failOpen(polls(100, [...failing, 60]), 50), EVENT_AT, bound);
     expect(outsideBound(late)).toEqual([expect.stringMatching(/^join: recovered after 12.2 s, bound 10.8 s /)]);
+    // Failing open for 28 s when the joining node was ready after 12 s: the outage is longer than the join explains.
+    const failingLong = Array.from({ length: 140 }, (_, i) => i);
+    const long = measureDisruption("join", failOpen(polls(200, failingLong), 140), EVENT_AT, bound);
+    expect(outsideBound(long)).toEqual([
+      expect.stringMatching(/^join: 140 failed requests while failing open, bound 77 \(no healthy target .* joining node is ready \(12.0 s, measured\)/),
+      expect.stringMatching(/^join: failing open until 27.8 s, bound 16.0 s /),
+      expect.stringMatching(/^join: recovered after 28.0 s, bound 17 s /),
+    ]);
   });
 
   test("a node loss never excuses fail-open failures: every failure counts", () => {

@@ -64,6 +64,7 @@ describe("the ECS stand-in's timings", () => {
 describe("the user load's verdict on a window", () => {
   test("counts requests (a login is three), failures and re-logins of the window only, and login latency percentiles", () => {
     const load = {
+      users: ["session-1", "visitor-2"],
       samples: [
         { at: 5, kind: "refresh", ok: true, ms: 10, user: "session-1" },
         { at: 10, kind: "login", ok: true, ms: 200, user: "visitor-1" },

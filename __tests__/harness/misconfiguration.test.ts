@@ -1,4 +1,4 @@
-import { misconfigurations } from "../support/chromium";
+import { ALLOWED_CONSOLE, misconfigurations, unexplainedConsole } from "../support/chromium";
 
 /**
  * The browser e2e's misconfiguration check over messages as Chromium and Keycloak word them: each
@@ -28,4 +28,19 @@ test("ordinary console noise of a working session is not a misconfiguration", ()
     "2026-11-29 14:26:08,101 WARN  [org.jgroups.protocols.TCP] (TcpServer.Acceptor[7800]-1,localhost-6552(v=16.0.14)) JGRP000006: 198.18.122.12:7800: failed accepting connection from peer SSLSocket[hostname=198.18.122.11, port=35457, Session(1795962367869|TLS_AES_256_GCM_SHA384)]: java.net.SocketException: Socket is closed",
   ];
   expect(misconfigurations(noise)).toEqual([]);
+});
+
+describe("browser console allow-list", () => {
+  test("a console line passes only when an allowed entry explains it: an unforeseen problem fails, as a deny-list would let it through", () => {
+    const allowed = [{ pattern: /^warning: \[keycloak-js\] silent check-sso disabled/, reason: "example" }];
+    const lines = ["warning: [keycloak-js] silent check-sso disabled", "error: Failed to load resource: the server responded with a status of 502 ()"];
+    expect(unexplainedConsole(lines, allowed)).toEqual(["error: Failed to load resource: the server responded with a status of 502 ()"]);
+    // The 502 names no misconfiguration: the deny-list alone lets it through.
+    expect(misconfigurations(lines)).toEqual([]);
+    expect(ALLOWED_CONSOLE.every((entry) => entry.reason.length > 0)).toBe(true);
+    // The real list: the 401 of the session probe passes, a refused connection (a node cut off while a browser used it) does not.
+    expect(unexplainedConsole(["error: Failed to load resource: the server responded with a status of 401 ()", "error: Failed to load resource: net::ERR_CONNECTION_REFUSED"])).toEqual([
+      "error: Failed to load resource: net::ERR_CONNECTION_REFUSED",
+    ]);
+  });
 });

@@ -41,18 +41,41 @@ export function misconfigurations(lines: string[]): string[] {
   return lines.filter((line) => MISCONFIGURATION.some((pattern) => pattern.test(line)));
 }
 
+/**
+ * Console messages a working deployment may print, each with why it is harmless. Anything else
+ * the pages report (error, warning, uncaught error) fails the e2e: an allow-list, so a problem
+ * nobody thought of is not let through as a deny-list would. Grown from runs, one reason each.
+ */
+export const ALLOWED_CONSOLE: readonly { pattern: RegExp; reason: string }[] = [
+  {
+    pattern: /^error: Failed to load resource: the server responded with a status of 401 \(\)$/,
+    reason: "the consoles probe the session before the login (Keycloak answers 401); a session lost later shows the login form, which the checks catch",
+  },
+  {
+    pattern: /^warning: \[DOM\] Input elements should have autocomplete attributes/,
+    reason: "Chromium's hint about the login form's markup (Keycloak's theme), not a fault of the deployment",
+  },
+];
+
+/** Console lines no entry of ALLOWED_CONSOLE explains. */
+export function unexplainedConsole(lines: string[], allowed = ALLOWED_CONSOLE): string[] {
+  return lines.filter((line) => !allowed.some((entry) => entry.pattern.test(line)));
+}
+
 /** Everything a page reported while it was watched. */
 export interface PageRecord {
   /** Console messages of type error or warning, and uncaught page errors. */
   console: string[];
   /** Requests that failed at the network level (aborted navigations excluded) or answered 5xx. */
   failedRequests: string[];
+  /** Responses with a 5xx status, each with the time it came. */
+  serverErrors: { at: number; request: string }[];
   /** Every URL the main frame navigated to. */
   navigations: string[];
 }
 
 export class ChromiumUser {
-  readonly record: PageRecord = { console: [], failedRequests: [], navigations: [] };
+  readonly record: PageRecord = { console: [], failedRequests: [], serverErrors: [], navigations: [] };
   private shots = 0;
 
   private constructor(
@@ -70,7 +93,11 @@ export class ChromiumUser {
       if (failure !== "net::ERR_ABORTED") this.record.failedRequests.push(`${request.method()} ${request.url()}: ${failure}`);
     });
     page.on("response", (response) => {
-      if (response.status() >= 500) this.record.failedRequests.push(`${response.request().method()} ${response.url()}: ${response.status()}`);
+      if (response.status() >= 500) {
+        const request = `${response.request().method()} ${response.url()}: ${response.status()}`;
+        this.record.failedRequests.push(request);
+        this.record.serverErrors.push({ at: Date.now(), request });
+      }
     });
     page.on("framenavigated", (frame) => {
       if (frame === page.mainFrame()) this.record.navigations.push(frame.url());

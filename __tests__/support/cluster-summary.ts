@@ -102,8 +102,8 @@ export class ClusterSummary {
       "| --- | --- | --- | --- | --- |",
       ...this.disruptions.map(
         (d) =>
-          `| ${d.event} | ${d.requests} | ${d.failed} (<= ${d.bound.maxFailed}${failOpenNote(d)}) | ${f1(d.recoveredAfterSeconds)} (<= ${d.bound.maxRecoverySeconds}${
-            d.bound.failOpenExcused && d.failOpenUntilSeconds > 0 ? ` after fail-open ended at ${f1(d.failOpenUntilSeconds)}` : ""
+          `| ${d.event} | ${d.requests} | ${d.bound.failOpen ? `${d.failed - d.failedFailOpen} (<= ${d.bound.maxFailed}${failOpenNote(d)})` : `${d.failed} (<= ${d.bound.maxFailed})`} | ${f1(d.recoveredAfterSeconds)} (<= ${d.bound.maxRecoverySeconds}${
+            d.bound.failOpen && d.failOpenUntilSeconds > 0 ? ` after fail-open ended at ${f1(d.failOpenUntilSeconds)} (<= ${f1(d.bound.failOpen.maxUntilSeconds)})` : ""
           }) | ${
             d.failures.join("; ").replace(/\|/g, "/") || "-"
           } |`,
@@ -111,7 +111,7 @@ export class ClusterSummary {
       "",
       ...this.loadLines(),
       ...this.sections.flatMap((section) => [section, ""]),
-      ...this.disruptions.map((d) => `- Bound of "${d.event}": ${d.bound.reason}.`),
+      ...this.disruptions.map((d) => `- Bound of "${d.event}": ${d.bound.reason}${d.bound.failOpen ? `; while failing open: ${d.bound.failOpen.reason}` : ""}.`),
       ...this.notes.map((note) => `- ${note}`),
       "",
     ];
@@ -136,7 +136,7 @@ export class ClusterSummary {
   }
 }
 
-/** How many of an event's failures came while the proxy had no healthy target, where the bound excuses them. */
+/** Where the bound counts failures while the proxy had no healthy target apart: those, and their own bound. */
 function failOpenNote(d: Disruption): string {
-  return d.bound.failOpenExcused && d.failedFailOpen > 0 ? `, ${d.failedFailOpen} of them while failing open` : "";
+  return d.bound.failOpen ? ` with a healthy target; ${d.failedFailOpen} while failing open (<= ${d.bound.failOpen.maxFailed})` : "";
 }

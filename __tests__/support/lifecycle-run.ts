@@ -2,7 +2,7 @@ import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { ClusterStand, type StandNodes } from "./cluster-stand";
 import { ClusterSummary } from "./cluster-summary";
-import { EcsServiceStandIn, lifecycleBreak, type LifecycleBreak } from "./ecs-lifecycle";
+import { EcsServiceStandIn, lifecycleBreak, type LifecycleBreak, type StopRecord } from "./ecs-lifecycle";
 import { crashErrorWindowMs } from "./ecs-timings";
 import { REPO_ROOT, type KeycloakDist } from "../../tools/keycloak-dist";
 import type { KeycloakNode } from "./keycloak-node";
@@ -21,8 +21,38 @@ import { sleep } from "./waiting";
 const FIRST_START_TIMEOUT_MS = 5 * 60_000;
 const START_TIMEOUT_MS = 4 * 60_000;
 const CLUSTER_TIMEOUT_MS = 2 * 60_000;
-/** After an event, requests sent during it get this long to finish before the window closes. */
+/** After an event, the window stays open this long; then every request started in it gets to complete. */
 const SETTLE_MS = 3_000;
+/** The quiet window before the events whose request rate the events' windows are held to. */
+const BASELINE_MS = 20_000;
+/** How often the proxy's targets and the tasks' processes are sampled. */
+const SAMPLE_MS = 250;
+/** What Quarkus logs once the JVM ran its shutdown on SIGTERM (from its shutdown hook, or from main when its own signal handler ends the run: both seen in the e2e); a SIGKILL leaves no such line. */
+const GRACEFUL_SHUTDOWN_LINE = /\] \((?:Shutdown thread|main)\) Keycloak stopped in \d+(\.\d+)?s/;
+
+/**
+ * What a graceful stop did, seen from outside the stand-in's own bookkeeping: the signal the
+ * process handled (its log), and whether the proxy had the target out of service while the
+ * process still ran (its drain before the signal).
+ */
+export interface StopEffect {
+  task: string;
+  /** The JVM logged its shutdown: it received SIGTERM and ran its shutdown hooks (a SIGKILL cannot). */
+  shutdownLogged: boolean;
+  /** Proxy samples with the target out of service (MAINT) while its process still ran: deregistered before the signal. */
+  deregisteredWhileRunning: number;
+  /** From the first sample with the target out of service to the first with its process gone, ms. */
+  drainToExitMs?: number;
+}
+
+/** One sample of the proxy's targets and the tasks' processes. */
+interface TargetSample {
+  at: number;
+  /** Servers the proxy holds registered (any state but MAINT): the target group's targets. */
+  registered: string[];
+  maint: string[];
+  running: string[];
+}
 /** A KC_SHUTDOWN_DELAY of 0, the break that is Keycloak's and not the stand-in's. */
 export const SHUTDOWN_DELAY_BREAK = "shutdown-delay-0";
 
@@ -37,6 +67,8 @@ export interface CrashResult {
   windowMs: number;
   /** From the kill until the target group failed the dead target. */
   deadTargetOutAfterMs: number;
+  /** The killed task was the first member of its latest cluster view (JGroups' coordinator). */
+  killedWasCoordinator: boolean;
   /** Whether a survivor's own /health/ready said "not ready" during the watch (Keycloak's cluster check). */
   survivorNotReadySeen: boolean;
   /** From the kill to the first and the last "not ready" of a survivor, when seen. */
@@ -48,11 +80,44 @@ export interface CrashResult {
   failOpenSamples: number;
 }
 
+/** The ECS stand-in, with what each graceful stop did to the process and the proxy recorded. */
+class ObservedEcsService extends EcsServiceStandIn {
+  readonly effects: StopEffect[] = [];
+  /** Set by LifecycleRun: the target samples taken while the stop ran. */
+  samplesBetween: (from: number, to: number) => TargetSample[] = () => [];
+
+  override async stopTask(node: KeycloakNode): Promise<StopRecord> {
+    const from = Date.now();
+    const record = await super.stopTask(node);
+    // One more sample after the process is gone, so the exit is seen.
+    await sleep(2 * SAMPLE_MS);
+    this.effects.push(stopEffect(node.name, node.currentLog(), this.samplesBetween(from, Date.now())));
+    return record;
+  }
+}
+
+/** A stop's effect from its log and the samples taken while it ran. */
+export function stopEffect(task: string, log: string, samples: { at: number; maint: string[]; running: string[] }[]): StopEffect {
+  const out = samples.filter((s) => s.maint.includes(task));
+  const deregisteredAt = out[0]?.at;
+  const goneAt = samples.find((s) => !s.running.includes(task))?.at;
+  return {
+    task,
+    shutdownLogged: GRACEFUL_SHUTDOWN_LINE.test(log),
+    deregisteredWhileRunning: out.filter((s) => s.running.includes(task)).length,
+    drainToExitMs: deregisteredAt !== undefined && goneAt !== undefined ? goneAt - deregisteredAt : undefined,
+  };
+}
+
 export class LifecycleRun {
   readonly stand: ClusterStand;
-  ecs!: EcsServiceStandIn;
+  ecs!: ObservedEcsService;
   load?: UserLoad;
   readonly results: WindowStats[] = [];
+  /** The quiet window before the events, measured by setUp: the load's rate the events are held to. */
+  baseline?: WindowStats;
+  private readonly targetSamples: TargetSample[] = [];
+  private sampling?: { stop: () => Promise<void> };
   readonly breaks?: LifecycleBreak | typeof SHUTDOWN_DELAY_BREAK;
 
   /**
@@ -77,11 +142,44 @@ export class LifecycleRun {
     await this.stand.build({ ecs: true, runtime: this.options.runtime });
     const timings = this.stand.ecsTimings!;
     const extraEnv: Record<string, string> = this.breaks === SHUTDOWN_DELAY_BREAK ? { KC_SHUTDOWN_DELAY: "0s" } : {};
-    this.ecs = new EcsServiceStandIn(this.stand.proxy, timings, (node) => node.start(this.stand.container.command, extraEnv), this.breaks === SHUTDOWN_DELAY_BREAK ? undefined : this.breaks);
+    this.ecs = new ObservedEcsService(this.stand.proxy, timings, (node) => node.start(this.stand.container.command, extraEnv), this.breaks === SHUTDOWN_DELAY_BREAK ? undefined : this.breaks);
     this.stand.summary.notes.push(
       `ECS stand-in timings from the synthesized stack, scaled by ${timings.scale}: health check ${timings.healthCheck.port}${timings.healthCheck.path} every ${timings.healthCheck.intervalMs / 1000} s (timeout ${timings.healthCheck.timeoutMs / 1000} s, healthy ${timings.healthCheck.healthyThreshold}, unhealthy ${timings.healthCheck.unhealthyThreshold}), deregistration delay ${timings.deregistrationDelayMs / 1000} s, stopTimeout ${timings.stopTimeoutMs / 1000} s, deployment ${timings.minimumHealthyPercent}-${timings.maximumPercent} % of ${timings.desiredCount}${this.breaks ? `; BROKEN ON PURPOSE: ${this.breaks}` : ""}.`,
     );
+    this.ecs.samplesBetween = (from, to) => this.targetSamples.filter((s) => s.at >= from && s.at <= to);
+    this.sampling = this.sampleTargets();
     await this.ecs.runTask(this.stand.nodes.a, FIRST_START_TIMEOUT_MS);
+  }
+
+  /** Samples the proxy's targets and the tasks' processes every SAMPLE_MS until stopped. */
+  private sampleTargets(): { stop: () => Promise<void> } {
+    let sampling = true;
+    const loop = (async () => {
+      while (sampling) {
+        const states = await this.stand.proxy.serverStates().catch(() => undefined);
+        if (states !== undefined) {
+          const names = Object.keys(states);
+          this.targetSamples.push({
+            at: Date.now(),
+            registered: names.filter((name) => !states[name].startsWith("MAINT")),
+            maint: names.filter((name) => states[name].startsWith("MAINT")),
+            running: this.nodes.filter((node) => node.running).map((node) => node.name),
+          });
+        }
+        await sleep(SAMPLE_MS);
+      }
+    })();
+    return {
+      stop: async () => {
+        sampling = false;
+        await loop;
+      },
+    };
+  }
+
+  /** The most targets the proxy held registered at once in [from, to]. */
+  maxTargetsAtOnce(from: number, to: number): number {
+    return Math.max(0, ...this.targetSamples.filter((s) => s.at >= from && s.at <= to).map((s) => s.registered.length));
   }
 
   /** The stand, the service at its desired count in one cluster, and the load running: every lifecycle e2e's start. */
@@ -89,6 +187,7 @@ export class LifecycleRun {
     await this.build();
     await this.scaleToDesired();
     await this.startLoad(load);
+    this.baseline = await this.steady(`steady load before the events, ${this.ecs.tasks.length} tasks`, BASELINE_MS);
   }
 
   /** tearDown(), failing with what could not be cleaned up. */
@@ -121,7 +220,10 @@ export class LifecycleRun {
     const from = Date.now();
     await body();
     await sleep(SETTLE_MS);
-    const stats = windowStats(this.load, event, from, Date.now());
+    const to = Date.now();
+    // A request that hangs and then fails belongs to the window it started in: wait for all of them.
+    await this.load.windowClosed(to);
+    const stats = windowStats(this.load, event, from, to);
     this.results.push(stats);
     process.stdout.write(`${event}: ${stats.requests} requests, ${stats.failed} failed, ${stats.relogins.length} re-logins, ${stats.seconds.toFixed(0)} s${stats.failures.length ? `; ${stats.failures.join("; ")}` : ""}\n`);
     return stats;
@@ -196,7 +298,9 @@ export class LifecycleRun {
    */
   async crash(): Promise<CrashResult> {
     const timings = this.ecs.timings;
-    const coordinator = this.ecs.tasks.find((node) => node.views().at(-1)?.members[0] === node.localName()) ?? this.ecs.tasks[0];
+    const coordinator = this.ecs.tasks.find((node) => node.views().at(-1)?.members[0] === node.localName());
+    // The scenario is the coordinator's crash: another task's crash does not take the survivor's readiness down.
+    if (coordinator === undefined) throw new Error(`no task is its cluster's coordinator (first member of its latest view): ${this.ecs.tasks.map((n) => `${n.name} ${n.localName()} ${JSON.stringify(n.views().at(-1)?.members)}`).join("; ")}`);
     const survivors = this.ecs.tasks.filter((node) => node !== coordinator);
     const load = this.load!;
     const pinnedToKilled = load.sessionUsers.filter((user) => load.samples.filter((s) => s.user === user).at(-1)?.pinnedTo === coordinator.name);
@@ -241,6 +345,8 @@ export class LifecycleRun {
     return {
       stats,
       killed: coordinator.name,
+      // From the survivors' own logs: the last view that still listed the killed task had it first.
+      killedWasCoordinator: survivors.every((node) => node.views().filter((view) => view.members.includes(coordinator.localName()!)).at(-1)?.members[0] === coordinator.localName()),
       survivors: survivors.map((node) => node.name),
       pinnedToKilled,
       failedAfterWindow: load.samples.filter((s) => !s.ok && s.at > killedAt + windowMs && s.at < killedAt + stats.seconds * 1000).length,
@@ -278,6 +384,7 @@ export class LifecycleRun {
 
   async tearDown(): Promise<string[]> {
     await this.stopLoad();
+    await this.sampling?.stop();
     // The proxy's log (which target answered each failed request) outlives the stand's temporary directory.
     if (this.stand.proxy !== undefined) copyFileSync(this.stand.proxy.logFile, join(this.stand.logDir, "haproxy.log"));
     this.stand.summary.sections.push(this.eventsTable());

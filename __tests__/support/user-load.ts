@@ -1,7 +1,7 @@
 import { Browser, type Endpoint } from "../../tools/keycloak-http/browser";
 import { STICKY_COOKIE } from "./haproxy";
 import { logIn, type Realm, type Tokens } from "./keycloak-login";
-import { sleep } from "./waiting";
+import { sleep, waitFor } from "./waiting";
 
 /**
  * A bounded load of what an application's users do, through the proxy: logins the way an
@@ -44,9 +44,14 @@ export interface LoadOptions {
 /** Requests per login: the login page, the password POST, the code for tokens. */
 export const REQUESTS_PER_LOGIN = 3;
 
+/** The longest a recorded request (a whole login: several requests of up to 15 s each) may take. */
+export const LONGEST_REQUEST_MS = 90_000;
+
 export class UserLoad {
   readonly samples: Sample[] = [];
   readonly relogins: Relogin[] = [];
+  /** Start times of the requests under way: a sample is pushed on completion but keyed by its start. */
+  readonly inFlight = new InFlight();
   private stopped = false;
   private loops: Promise<void>[] = [];
 
@@ -75,6 +80,11 @@ export class UserLoad {
     await Promise.all(this.loops);
   }
 
+  /** Every user of the load: the session users and the visitors. */
+  get users(): string[] {
+    return [...this.sessionUsers, ...Array.from({ length: this.options.loginUsers ?? 2 }, (_, i) => `visitor-${i + 1}`)];
+  }
+
   /** Users whose session lives through the load (their refreshes are recorded by name). */
   get sessionUsers(): string[] {
     return Array.from({ length: this.options.sessionUsers ?? 4 }, (_, i) => `session-${i + 1}`);
@@ -85,6 +95,7 @@ export class UserLoad {
     while (!this.stopped) {
       const pinnedTo = browser.cookie(STICKY_COOKIE);
       const at = Date.now();
+      const done = this.inFlight.begin(at);
       try {
         const response = await browser.request(`${this.realm.issuer}/protocol/openid-connect/token`, {
           form: { grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: "account-console" },
@@ -103,6 +114,8 @@ export class UserLoad {
         }
       } catch (error) {
         this.samples.push({ at, kind: "refresh", ok: false, detail: (error as Error).message, ms: Date.now() - at, user, pinnedTo });
+      } finally {
+        done();
       }
       await sleep(this.options.thinkMs ?? 300);
     }
@@ -118,6 +131,7 @@ export class UserLoad {
   private async timedLogin(user: string, browser: Browser): Promise<Tokens> {
     const at = Date.now();
     const pinnedTo = browser.cookie(STICKY_COOKIE);
+    const done = this.inFlight.begin(at);
     try {
       const tokens = await logIn(browser, this.realm);
       this.samples.push({ at, kind: "login", ok: true, ms: Date.now() - at, user, pinnedTo });
@@ -125,7 +139,37 @@ export class UserLoad {
     } catch (error) {
       this.samples.push({ at, kind: "login", ok: false, detail: (error as Error).message, ms: Date.now() - at, user, pinnedTo });
       throw error;
+    } finally {
+      done();
     }
+  }
+
+  /**
+   * Waits until every request started before `to` has completed (answered, failed or timed out):
+   * only then do the samples of a window that ends at `to` hold all of its requests.
+   */
+  async windowClosed(to: number, timeoutMs = LONGEST_REQUEST_MS): Promise<void> {
+    await waitFor(`the load's requests started before the window's end to complete`, timeoutMs, () => (this.inFlight.startedBefore(to) === 0 ? true : undefined), 100);
+  }
+}
+
+/** Requests under way, by start time. */
+export class InFlight {
+  private readonly starts = new Map<number, number>();
+  private next = 0;
+
+  /** Records a request started at `at`; call the returned function once it completed. */
+  begin(at: number): () => void {
+    const id = this.next++;
+    this.starts.set(id, at);
+    return () => {
+      this.starts.delete(id);
+    };
+  }
+
+  /** How many requests started before `to` are still under way. */
+  startedBefore(to: number): number {
+    return [...this.starts.values()].filter((at) => at < to).length;
   }
 }
 
@@ -139,6 +183,10 @@ export interface WindowStats {
   failed: number;
   failures: string[];
   relogins: Relogin[];
+  /** HTTP requests per second of the window. */
+  requestsPerSecond: number;
+  /** Users with no successful login or refresh started in the window: stalled while the others ran. */
+  usersWithoutProgress: string[];
   loginsPerSecond: number;
   /** Of successful logins, ms. */
   p50Ms: number;
@@ -151,22 +199,28 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** What the load saw of the requests sent in [from, to). */
-export function windowStats(load: UserLoad, event: string, from: number, to: number): WindowStats {
+/**
+ * What the load saw of the requests sent in [from, to). Samples are pushed on completion and keyed
+ * by their start: take this only once every request started before `to` completed (UserLoad.windowClosed).
+ */
+export function windowStats(load: Pick<UserLoad, "samples" | "relogins" | "users">, event: string, from: number, to: number): WindowStats {
   const inWindow = load.samples.filter((s) => s.at >= from && s.at < to);
   const logins = inWindow.filter((s) => s.kind === "login");
   const failed = inWindow.filter((s) => !s.ok);
   const latencies = logins.filter((s) => s.ok).map((s) => s.ms).sort((a, b) => a - b);
   const seconds = (to - from) / 1000;
+  const requests = logins.length * REQUESTS_PER_LOGIN + inWindow.length - logins.length;
   return {
     event,
     seconds,
     logins: logins.filter((s) => s.ok).length,
     refreshes: inWindow.filter((s) => s.kind === "refresh").length,
-    requests: logins.length * REQUESTS_PER_LOGIN + inWindow.length - logins.length,
+    requests,
     failed: failed.length,
     failures: failed.slice(0, 5).map((s) => `${s.kind} of ${s.user}: ${s.detail}`),
     relogins: load.relogins.filter((r) => r.at >= from && r.at < to),
+    requestsPerSecond: requests / seconds,
+    usersWithoutProgress: load.users.filter((user) => !inWindow.some((s) => s.user === user && s.ok)),
     loginsPerSecond: logins.filter((s) => s.ok).length / seconds,
     p50Ms: percentile(latencies, 50),
     p95Ms: percentile(latencies, 95),

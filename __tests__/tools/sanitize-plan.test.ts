@@ -147,4 +147,82 @@ describe("plan sanitizer", () => {
     expect(refused.stderr).toContain("refusing to publish the plan: ");
     expect(refused.stderr).not.toContain("MIIEplanted");
   });
+
+  /**
+   * A whole `terraform show -json` plan in Terraform's shapes with the resources CI's aws-only
+   * plan lacks: a tls_private_key (its key only marked sensitive in the change), a null_resource
+   * whose provisioner's command holds a token, and a provider_config with literal credentials.
+   */
+  const GH_TOKEN = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+  const fullPlan = (providerSecret: string | null): Plan => ({
+    format_version: "1.2",
+    terraform_version: "1.9.8",
+    variables: { region: { value: "eu-west-1" } },
+    planned_values: {
+      root_module: {
+        resources: [
+          { address: "tls_private_key.bastion", mode: "managed", type: "tls_private_key", name: "bastion", values: { algorithm: "ED25519", private_key_pem: KEY, public_key_openssh: "ssh-ed25519 AAAA" }, sensitive_values: {} },
+          { address: "null_resource.seed", mode: "managed", type: "null_resource", name: "seed", values: { triggers: { version: "1" } }, sensitive_values: { triggers: {} } },
+        ],
+      },
+    },
+    resource_changes: [
+      { address: "tls_private_key.bastion", type: "tls_private_key", change: { actions: ["create"], before: null, after: { algorithm: "ED25519", private_key_pem: KEY }, after_unknown: {}, before_sensitive: false, after_sensitive: { private_key_pem: true } } },
+      { address: "null_resource.seed", type: "null_resource", change: { actions: ["create"], before: null, after: { triggers: { version: "1" } }, after_unknown: { id: true }, before_sensitive: false, after_sensitive: { triggers: {} } } },
+    ],
+    prior_state: { values: { root_module: { resources: [{ address: "tls_private_key.bastion", values: { private_key_pem: KEY } }] } } },
+    configuration: {
+      provider_config: {
+        aws: { name: "aws", full_name: "registry.terraform.io/hashicorp/aws", expressions: { region: { constant_value: "eu-west-1" }, ...(providerSecret === null ? {} : { secret_key: { constant_value: providerSecret } }) } },
+        tls: { name: "tls", full_name: "registry.terraform.io/hashicorp/tls" },
+        null: { name: "null", full_name: "registry.terraform.io/hashicorp/null" },
+      },
+      root_module: {
+        resources: [
+          { address: "tls_private_key.bastion", mode: "managed", type: "tls_private_key", name: "bastion", provider_config_key: "tls", expressions: { algorithm: { constant_value: "ED25519" } }, schema_version: 1 },
+          {
+            address: "null_resource.seed",
+            mode: "managed",
+            type: "null_resource",
+            name: "seed",
+            provider_config_key: "null",
+            expressions: { triggers: { constant_value: { version: "1" } } },
+            provisioners: [{ type: "local-exec", expressions: { command: { constant_value: `curl -H 'Authorization: ${GH_TOKEN}' https://x` }, environment: { references: ["tls_private_key.bastion.public_key_openssh"] } } }],
+            schema_version: 0,
+          },
+        ],
+      },
+    },
+  }) as unknown as Plan;
+
+  test("a whole plan with tls and null resources and a provisioner: prior state, the marked key and the provisioner's literals are gone, the rest kept, and the publish check passes", () => {
+    const { plan, dropped } = sanitizePlan(fullPlan(null));
+    expect(dropped).toEqual(["prior_state"]);
+    expect(text(plan)).not.toContain("PRIVATE KEY");
+    expect(text(plan)).not.toContain(GH_TOKEN);
+    // What checkov and a reviewer read is still there: the resources, the provisioner's type and references, the provider.
+    expect(text(plan)).toContain('"public_key_openssh":"ssh-ed25519 AAAA"');
+    expect(text(plan)).toContain('"type":"local-exec"');
+    expect(text(plan)).toContain("tls_private_key.bastion.public_key_openssh");
+    expect(text(plan)).toContain('"region":{"constant_value":"eu-west-1"}');
+    expect(publishFindings(plan, {})).toEqual([]);
+  });
+
+  test("a literal credential in provider_config is not published: the publish check finds it by its argument's name", () => {
+    const { plan } = sanitizePlan(fullPlan("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
+    expect(publishFindings(plan, {}).map((f) => `${f.path}: ${f.reason}`)).toEqual(["plan.json.configuration.provider_config.aws.expressions.secret_key.constant_value: literal value in secret_key"]);
+  });
+
+  test("the scan finds secrets beyond PEM keys and access key ids: private keys in any armor, vendor tokens, random literals in secret-named attributes", () => {
+    const reasons = (v: unknown) => scanForSecrets(v).map((f) => f.reason);
+    expect(reasons({ a: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----" })).toEqual(["literal PEM private key"]);
+    expect(reasons({ a: "-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQ" })).toEqual(["literal PEM private key"]);
+    expect(reasons({ a: "PuTTY-User-Key-File-3: ssh-ed25519" })).toEqual(["literal PEM private key"]);
+    expect(reasons({ command: `echo ${GH_TOKEN}` })).toEqual(["literal token with a vendor prefix"]);
+    expect(reasons({ master_password_override: "Zx8#kP2qLm9@vB4tWn7" })).toEqual(["random-looking literal in master_password_override"]);
+    expect(reasons({ client_secret: "anything" })).toEqual(["literal value in client_secret"]);
+    expect(reasons({ api_key: { constant_value: "k-1" } })).toEqual(["literal value in api_key"]);
+    // Not secrets: a setting in a secret-named attribute that is a word, and names of secrets.
+    expect(reasons({ http_tokens: "required", secret_name: "keycloak/db", token_validity_units: "hours" })).toEqual([]);
+  });
 });

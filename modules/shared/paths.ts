@@ -1,11 +1,15 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 
+/** The checkout the synth app's bundle was built from (scripts/app.js defines it); undefined elsewhere. */
+declare const __APP_PROJECT_ROOT__: string | undefined;
+
 /**
- * The project root: the nearest folder above this file with cdktf.json. Found rather than
- * assumed because the synth app runs these modules from a bundle in .cache/app.
+ * The project root: the checkout that built the synth app's bundle (in .cache/app, which may be
+ * shared), else the nearest folder above this file with cdktf.json.
  */
 export const PROJECT_ROOT = (() => {
+  if (typeof __APP_PROJECT_ROOT__ === "string") return __APP_PROJECT_ROOT__;
   for (let dir = __dirname; ; dir = dirname(dir)) {
     if (existsSync(join(dir, "cdktf.json"))) return dir;
     if (dirname(dir) === dir) throw new Error(`no cdktf.json above ${__dirname}`);

@@ -6,7 +6,9 @@
  * `prior_state` holds the whole state: after the first deploy that includes the bastion's
  * and the certificate's private keys. What stays is what checkov and a reviewer need:
  * resource_changes, planned_values and configuration, with every marked value set to null
- * (the masks stay, so a reader sees that a value was there). Sections this code does not
+ * (the masks stay, so a reader sees that a value was there); provisioners keep only their
+ * references. The configuration's provider_config is published as planned and goes through
+ * the scan like the rest, its constants judged by their argument names. Sections this code does not
  * know are dropped rather than published, and the result must pass the project's secret
  * scan, together with any text files given (the text plan of the PR comment), or nothing
  * is written.
@@ -113,6 +115,8 @@ function redactConfigModule(module: Json, masks: Map<string, Json>, prefix: stri
   const resources = objects(module.resources).map((r) => ({
     ...r,
     expressions: redactExpressions(r.expressions ?? null, masks.get(`${prefix}${String(r.address)}`)),
+    // A provisioner's command or connection can hold a secret in any form no scan recognises: only its references stay.
+    ...(r.provisioners === undefined ? {} : { provisioners: objects(r.provisioners).map((p) => ({ ...p, expressions: redactExpressions(p.expressions ?? null, true) })) }),
   }));
   const outputs = isObject(module.outputs)
     ? Object.fromEntries(

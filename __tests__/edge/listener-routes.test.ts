@@ -1,0 +1,27 @@
+import { DOT_SEGMENT_PATTERNS, EVERYTHING_PATTERN, listenerRoutes, REFUSED_PATH, STATIC_PATTERNS } from "../../modules/edge/listener-routes";
+
+/**
+ * The listener's routes on their own, for what the stack's tests (one set of admin CIDRs) do not
+ * reach: no admin source at all, and what each rule is for. Mutation testing (the listener area)
+ * found both unchecked.
+ */
+
+const forwardsEverything = (routes: ReturnType<typeof listenerRoutes>) => routes.filter((r) => r.action === "forward" && r.paths.includes(EVERYTHING_PATTERN));
+
+describe("listener routes", () => {
+  test("with no admin source, no rule forwards every path: the admin plane stays closed to everyone", () => {
+    const routes = listenerRoutes({ adminAllowedCidrs: [], publicRealms: ["example"] });
+    expect(forwardsEverything(routes)).toEqual([]);
+    expect(routes.map((r) => r.purpose)).not.toContain("admin sources");
+  });
+
+  test("each rule says what it is for, in priority order: dot segments refused, admin sources, then the public realms", () => {
+    const routes = listenerRoutes({ adminAllowedCidrs: ["198.51.100.7/32"], publicRealms: ["example"] });
+    const purposes = [...new Set(routes.map((r) => r.purpose))];
+    expect(purposes).toEqual(["refuse dot segments", "admin sources", "public realms"]);
+    expect(routes.filter((r) => r.purpose === "refuse dot segments").every((r) => r.action === REFUSED_PATH && r.sourceCidrs.length === 0)).toBe(true);
+    expect(routes.filter((r) => r.purpose === "refuse dot segments").flatMap((r) => r.paths)).toEqual([...DOT_SEGMENT_PATTERNS]);
+    expect(forwardsEverything(routes)).toEqual([expect.objectContaining({ purpose: "admin sources", sourceCidrs: ["198.51.100.7/32"] })]);
+    expect(routes.find((r) => r.purpose === "public realms")?.paths).toEqual(expect.arrayContaining([...STATIC_PATTERNS]));
+  });
+});

@@ -1,0 +1,56 @@
+import { stopEffect } from "../support/lifecycle-run";
+import { expectLossless } from "../support/lossless";
+import { InFlight, windowStats, type Sample, type WindowStats } from "../support/user-load";
+
+/** What the lifecycle e2e reads from outside the ECS stand-in, and how it windows the load's requests. */
+
+const SHUTDOWN = "2026-12-06 16:00:00,000 INFO  [io.quarkus] (Shutdown thread) Keycloak stopped in 0.073s";
+const sample = (at: number, maint: string[], running: string[]) => ({ at, maint, running });
+
+describe("a graceful stop's effect, from the process's log and the proxy's samples", () => {
+  test("SIGTERM after deregistration: the shutdown is logged and the target was out of service while the process ran", () => {
+    const samples = [sample(0, [], ["node-a"]), sample(250, ["node-a"], ["node-a"]), sample(500, ["node-a"], ["node-a"]), sample(750, ["node-a"], [])];
+    expect(stopEffect("node-a", `started\n${SHUTDOWN}\n`, samples)).toEqual({ task: "node-a", shutdownLogged: true, deregisteredWhileRunning: 2, drainToExitMs: 500 });
+  });
+
+  test("SIGKILL at once (kill-at-once) leaves no shutdown line; a stop with no deregistration (no-drain) has the target in service until the process is gone", () => {
+    expect(stopEffect("node-a", "started\n", [sample(0, ["node-a"], ["node-a"]), sample(250, ["node-a"], [])]).shutdownLogged).toBe(false);
+    // Quarkus's own signal handler ends the run from main: the same graceful shutdown (seen in the cluster e2e's SIGTERM stops).
+    expect(stopEffect("node-a", "2026-12-06 16:28:11,404 INFO  [io.quarkus] (main) Keycloak stopped in 5.229s", []).shutdownLogged).toBe(true);
+    expect(stopEffect("node-a", SHUTDOWN, [sample(0, [], ["node-a"]), sample(250, [], []), sample(500, ["node-a"], [])])).toMatchObject({ deregisteredWhileRunning: 0 });
+  });
+});
+
+describe("load windows", () => {
+  const users = ["session-1", "visitor-1"];
+  const ok = (at: number, user: string, ms = 100): Sample => ({ at, kind: "refresh", ok: true, ms, user });
+
+  test("a request that hangs 20 s and then fails is counted in the window it started in, once it completed", () => {
+    const inFlight = new InFlight();
+    const samples: Sample[] = [ok(1_000, "session-1"), ok(1_200, "visitor-1")];
+    const done = inFlight.begin(1_500);
+    // The window [0, 4000) closes while the request is under way: not closed yet.
+    expect(inFlight.startedBefore(4_000)).toBe(1);
+    expect(inFlight.startedBefore(1_000)).toBe(0);
+    // 20 s later it fails; it is pushed then, keyed by its start.
+    samples.push({ at: 1_500, kind: "refresh", ok: false, detail: "no response within 20000 ms", ms: 20_000, user: "session-1" });
+    done();
+    expect(inFlight.startedBefore(4_000)).toBe(0);
+    expect(windowStats({ samples, relogins: [], users }, "event", 0, 4_000)).toMatchObject({ failed: 1, failures: ["refresh of session-1: no response within 20000 ms"] });
+  });
+
+  test("a window's load ran only at >= 70 % of the baseline's request rate, with every user making progress", () => {
+    const steady = (perSecond: number, from: number, seconds: number) =>
+      Array.from({ length: perSecond * seconds }, (_, i) => ok(from + Math.floor((i * 1000) / perSecond), users[i % 2]));
+    const baseline = windowStats({ samples: steady(10, 0, 10), relogins: [], users }, "baseline", 0, 10_000);
+    expect(baseline.requestsPerSecond).toBe(10);
+    expect(() => expectLossless(windowStats({ samples: steady(7, 0, 10), relogins: [], users }, "e", 0, 10_000), baseline)).not.toThrow();
+    // Two requests a second against ten: a mostly stalled load (the old check, more requests than seconds, let it pass).
+    expect(() => expectLossless(windowStats({ samples: steady(2, 0, 10), relogins: [], users }, "e", 0, 10_000), baseline)).toThrow(/loadRan/);
+    // The rate held by one user while the other stalled.
+    const oneUser = steady(10, 0, 10).map((s) => ({ ...s, user: "session-1" }));
+    const stalled: WindowStats = windowStats({ samples: oneUser, relogins: [], users }, "e", 0, 10_000);
+    expect(stalled.usersWithoutProgress).toEqual(["visitor-1"]);
+    expect(() => expectLossless(stalled, baseline)).toThrow(/usersWithoutProgress/);
+  });
+});

@@ -1,0 +1,51 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { projectPath } from "../../modules/shared/paths";
+
+/** Every logic file of modules/ has a mutation score: it is in an area, or listed as declarative with why. */
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const areas = require("../../stryker/areas.cjs") as Record<string, { mutate: string[]; tests: string[]; ignoreStatic?: boolean }>;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const declarative = require("../../stryker/declarative.cjs") as Record<string, string>;
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? tsFiles(path) : path.endsWith(".ts") ? [relative(projectPath(), path)] : [];
+  });
+}
+
+const moduleFiles = tsFiles(projectPath("modules")).sort();
+/** Whole files an area mutates (a `file:lines` range scores only those lines). */
+const mutatedWhole = new Set(Object.values(areas).flatMap((a) => a.mutate.filter((m) => !m.includes(":") && !m.includes("*"))));
+
+describe("mutation areas", () => {
+  test("every file of modules/ is mutated whole by an area, or is declarative with a reason (a line range alone needs the reason too)", () => {
+    const unscored = moduleFiles.filter((f) => !mutatedWhole.has(f) && !(f in declarative));
+    expect(unscored).toEqual([]);
+  });
+
+  test("every mutated file and every area's test file exists, and a declarative file is not also mutated", () => {
+    for (const area of Object.values(areas)) {
+      for (const m of area.mutate.filter((x) => !x.includes("*"))) expect({ file: m, exists: existsSync(projectPath(m.replace(/:.*/, ""))) }).toEqual({ file: m, exists: true });
+      for (const t of area.tests) expect({ test: t, exists: existsSync(projectPath("__tests__", t)) }).toEqual({ test: t, exists: true });
+    }
+    expect(Object.keys(declarative).filter((f) => mutatedWhole.has(f))).toEqual([]);
+  });
+
+  test("a line range mutates whole functions: it starts on a function's first line and ends on its closing brace (ranges drift when a file changes)", () => {
+    const ranges = Object.values(areas).flatMap((a) => a.mutate.filter((m) => m.includes(":")));
+    expect(ranges.length).toBeGreaterThan(0);
+    for (const range of ranges) {
+      const [, file, from, to] = /^(.+):(\d+)-(\d+)$/.exec(range)!;
+      const lines = readFileSync(projectPath(file), "utf8").split("\n");
+      expect({ range, first: /^export function |^function /.test(lines[Number(from) - 1]), last: lines[Number(to) - 1] }).toEqual({ range, first: true, last: "}" });
+    }
+  });
+
+  test("the listener, lifecycle, capacity, monitoring, access and image modules have areas, and settings.ts and values.ts one without ignoreStatic", () => {
+    for (const name of ["listener", "lifecycle", "capacity", "monitoring", "access", "image"]) expect(Object.keys(areas)).toContain(name);
+    expect(areas["config-static"]).toMatchObject({ mutate: ["modules/config/settings.ts", "modules/config/values.ts"], ignoreStatic: false });
+  });
+});
