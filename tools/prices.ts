@@ -24,6 +24,7 @@ const SECRETS = "https://aws.amazon.com/secrets-manager/pricing/";
 const ROUTE53 = "https://aws.amazon.com/route53/pricing/";
 const CLOUDWATCH = "https://aws.amazon.com/cloudwatch/pricing/";
 const ECR = "https://aws.amazon.com/ecr/pricing/";
+const WAF = "https://aws.amazon.com/waf/pricing/";
 
 export const PRICES = {
   fargateVcpuHourX86: { usd: 0.04048, unit: "vCPU-hour", source: FARGATE },
@@ -47,6 +48,10 @@ export const PRICES = {
   alarmMonth: { usd: 0.1, unit: "alarm-month", source: CLOUDWATCH },
   dashboardMonth: { usd: 3, unit: "dashboard-month (beyond the 3 free ones)", source: CLOUDWATCH },
   ecrGbMonth: { usd: 0.1, unit: "GB-month", source: ECR },
+  wafWebAclMonth: { usd: 5, unit: "web ACL-month", source: WAF },
+  /** A managed rule group counts as one rule (the AWS groups we use carry no extra subscription fee). */
+  wafRuleMonth: { usd: 1, unit: "rule-month", source: WAF },
+  wafMillionRequests: { usd: 0.6, unit: "million requests inspected", source: WAF },
 } satisfies Record<string, Price>;
 
 export const INSTANCE_PRICE_SOURCES = [RDS, EC2] as const;
@@ -83,6 +88,9 @@ export const ASSUMPTIONS = {
   endpointGbPerMonth: 5,
   keycloakLogGbPerMonth: 2,
   flowLogGbPerMonth: 1,
+  wafMillionRequestsPerMonth: 5,
+  /** Only blocked and counted requests are logged (modules/edge/waf.ts). */
+  wafLogGbPerMonth: 0.5,
   imageGb: 0.5,
   containerInsightsMetricsPerTask: 10,
   bastionRootGb: 8,
