@@ -120,6 +120,7 @@ export class KeycloakStack extends TerraformStack {
       repositoryUrl: registry.repositoryUrl,
       region: config.region,
       cpuArchitecture: config.cpuArchitecture,
+      baseImageDigest: config.baseImageDigest,
     });
 
     const keycloak = new KeycloakService(this, "keycloak", {

@@ -41,6 +41,7 @@ import { instanceMemoryGib, RESERVED_CONNECTIONS } from "../database/database-ca
 import { MASTER_REALM, REALM_NAMES_LIKE_ENCODED_DOTS } from "../edge/listener-routes";
 import { dailyMinutes, MIN_WINDOW_MINUTES, parseDailyWindow, parseWeeklyWindow, weeklyMinutes } from "../database/rds-windows";
 import { TASK_LIFECYCLE } from "../service/task-lifecycle";
+import { IMAGE_DIGEST } from "../image/image";
 import { defaultRateLimit, KEYCLOAK_PER_VCPU_PER_SECOND, RATE_WINDOW_SECONDS, WAF_MIN_RATE_LIMIT } from "../edge/waf";
 
 
@@ -96,6 +97,7 @@ export interface KeycloakConfig {
   readonly logRetentionDays: number;
   readonly bootstrapAdmin: boolean;
   readonly imageUri: string;
+  readonly baseImageDigest: string;
   readonly ecrKeepImages: number;
   readonly alarmEmails: readonly string[];
   readonly alarm5xxPerMinute: number;
@@ -520,6 +522,13 @@ export const SETTINGS = [
     allowed: "empty or registry/repository:tag or registry/repository@sha256:<digest>",
     default: "",
     parse: matching(IMAGE_URI, true),
+  }),
+  setting({
+    key: "baseImageDigest",
+    doc: "Digest of the official Keycloak image (quay.io/keycloak/keycloak at the stack's Keycloak version) the build starts from, so a re-pushed tag cannot change what is built; find it with `docker buildx imagetools inspect quay.io/keycloak/keycloak:<version>`. Empty: the tag. Ignored with imageUri.",
+    allowed: "empty or sha256: and 64 lowercase hex digits",
+    default: "",
+    parse: matching(IMAGE_DIGEST, true),
   }),
   setting({
     key: "ecrKeepImages",
