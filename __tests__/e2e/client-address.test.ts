@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { PORTS } from "../../modules/shared/constants";
 import { CLIENT_FORWARDING_HEADERS } from "../../modules/edge/waf";
@@ -7,7 +7,7 @@ import { Teardown } from "../support/cluster";
 import { REPO_ROOT } from "../../tools/keycloak-dist";
 import { exampleRealm } from "../support/realm-checks";
 import { NamespaceClient } from "../support/netns-curl";
-import { startSingleNodeStand, type SingleNodeStand } from "../support/single-node-stand";
+import { printStandLogs, startSingleNodeStand, stopSingleNodeStand, type SingleNodeStand } from "../support/single-node-stand";
 import { TempDirs } from "../support/temp-dir";
 
 /**
@@ -84,20 +84,9 @@ beforeAll(async () => {
   outsiderAddress = stand.clients.outsider.address;
 }, 10 * 60_000);
 
-afterAll(async () => {
-  if (stand !== undefined) {
-    await stand.node.kill();
-    await stand.node.closeMetadata();
-    await stand.db.stop();
-  }
-  const errors = teardown.run();
-  if (errors.length > 0) throw new Error(errors.join("\n"));
-}, 2 * 60_000);
+afterAll(() => stopSingleNodeStand(stand, teardown), 2 * 60_000);
 
-function printLogs(): void {
-  if (stand === undefined) return;
-  process.stdout.write(`\n----- node log -----\n${stand.node.logTail(40)}\n----- proxy log -----\n${readFileSync(stand.proxy.logFile, "utf8").split("\n").slice(-40).join("\n")}\n`);
-}
+const printLogs = () => printStandLogs(stand);
 
 describe("the client address Keycloak records cannot be forged: proxy appending like the ALB, with the synthesized web ACL's header rule", () => {
   test("the shipped example realm saves login events and has brute-force detection on; the operator adds a user and a password-grant client", async () => {

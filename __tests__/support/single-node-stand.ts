@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { proxyRulesOfSynth } from "../../policy/alb-rules";
 import { wafProxyRulesOfSynth } from "../../policy/waf-rules";
@@ -155,4 +156,21 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
     addNode,
     database: { bastion, secrets, masterSecretArn, host: dbHost, port: dbPort, ca: dbTls.ca, region: REGION },
   };
+}
+
+/** Stops the stand (node, its metadata endpoint, the database), then runs the teardown; throws what it could not undo. */
+export async function stopSingleNodeStand(stand: SingleNodeStand | undefined, teardown: Teardown): Promise<void> {
+  if (stand !== undefined) {
+    await stand.node.kill();
+    await stand.node.closeMetadata();
+    await stand.db.stop();
+  }
+  const errors = teardown.run();
+  if (errors.length > 0) throw new Error(errors.join("\n"));
+}
+
+/** The last lines of the node's and the proxy's logs, for a failing request's context. */
+export function printStandLogs(stand: SingleNodeStand | undefined): void {
+  if (stand === undefined) return;
+  process.stdout.write(`\n----- node log -----\n${stand.node.logTail(40)}\n----- proxy log -----\n${readFileSync(stand.proxy.logFile, "utf8").split("\n").slice(-40).join("\n")}\n`);
 }
