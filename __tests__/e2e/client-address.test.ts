@@ -136,4 +136,12 @@ describe("the client address Keycloak records cannot be forged: proxy appending 
       recorded: [],
     });
   }, 2 * 60_000);
+
+  test("/resources/<realm>/<type>/<locale> tells anyone whether a realm exists, public or not, and returns its texts", async () => {
+    const answers: Record<string, number> = {};
+    for (const name of [realm, "master", "no-such-realm"]) answers[name] = (await outsider.request(`${BASE}/resources/${name}/account/en`)).status;
+    expect(answers).toEqual({ [realm]: 200, master: 200, "no-such-realm": 404 });
+    const texts = JSON.parse((await outsider.request(`${BASE}/resources/master/account/en`)).body) as { key: string; value: string }[];
+    expect(texts.length).toBeGreaterThan(0);
+  }, 2 * 60_000);
 });
