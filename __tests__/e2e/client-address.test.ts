@@ -3,6 +3,9 @@ import { join } from "node:path";
 import { PORTS } from "../../modules/shared/constants";
 import { CLIENT_FORWARDING_HEADERS } from "../../modules/edge/waf";
 import { WAF_BLOCK_STATUS } from "../../policy/waf-rules";
+import { proxyRulesOfSynth } from "../../policy/alb-rules";
+import { Haproxy, makeCertificate } from "../support/haproxy";
+import { STACK } from "../support/task-definition";
 import { Teardown } from "../support/cluster";
 import { REPO_ROOT } from "../../tools/keycloak-dist";
 import { exampleRealm } from "../support/realm-checks";
@@ -42,6 +45,10 @@ let operator: NamespaceClient;
  */
 let outsider: NamespaceClient;
 let outsiderAddress: string;
+/** The same client through a proxy with the listener's rules but not the web ACL's: the stack with the WAF off. */
+let outsiderWithoutWaf: NamespaceClient;
+/** Where that proxy listens (the ALB stand-in has 443). */
+const NO_WAF_PORT = 8443;
 
 async function adminHeaders(): Promise<Record<string, string>> {
   const token = await operator.request(`${BASE}${MASTER_TOKEN}`, {
@@ -82,6 +89,20 @@ beforeAll(async () => {
   operator = new NamespaceClient(stand.clients.operator.namespace, resolve, stand.caPem, work);
   outsider = new NamespaceClient(stand.clients.outsider.namespace, resolve, stand.caPem, work);
   outsiderAddress = stand.clients.outsider.address;
+
+  const noWafDir = join(work, "proxy-without-waf");
+  mkdirSync(noWafDir);
+  const certificate = makeCertificate(noWafDir, HOSTNAME);
+  const proxy = await Haproxy.start({
+    dir: noWafDir,
+    bindAddress: stand.network.gateway,
+    bindPort: NO_WAF_PORT,
+    certificate,
+    backends: [{ name: stand.node.name, address: stand.node.address }],
+    frontendRules: proxyRulesOfSynth(join(work, "synth"), STACK),
+  });
+  teardown.add("haproxy without the WAF", () => proxy.kill());
+  outsiderWithoutWaf = new NamespaceClient(stand.clients.outsider.namespace, `${HOSTNAME}:${NO_WAF_PORT}:${stand.network.gateway}`, certificate.certPem, noWafDir);
 }, 10 * 60_000);
 
 afterAll(() => stopSingleNodeStand(stand, teardown), 2 * 60_000);
@@ -121,6 +142,15 @@ describe("the client address Keycloak records cannot be forged: proxy appending 
       plain: 200,
       recorded: [outsiderAddress],
     });
+    await clearEvents();
+  }, 2 * 60_000);
+
+  test("control: without the web ACL's rule (the WAF off, as in dev), the same forged login is recorded with the forged address", async () => {
+    const forged = await outsiderWithoutWaf.request(`${BASE}:${NO_WAF_PORT}/realms/${realm}/protocol/openid-connect/token`, {
+      form: passwordGrant,
+      headers: { "X-Forwarded-For": FORGED },
+    });
+    expect({ status: forged.status, recorded: await loginAddresses() }).toEqual({ status: 200, recorded: [FORGED] });
     await clearEvents();
   }, 2 * 60_000);
 
