@@ -48,7 +48,7 @@ export const EXCEPTIONS: readonly PolicyException[] = [
   ...["WAF_ON_ALB", "WAF_MANAGED_BASELINE"].map((rule) => ({
     rule,
     resource: /^aws_lb\./,
-    appliesTo: (s: Shape) => !s.wafEnabled,
+    appliesTo: (s: Shape) => s.profile === "dev",
     reason: "The dev profile turns the WAF off (wafEnabled) to stay at the minimum cost; prod has it on. Without it a client can choose the address Keycloak records (README: Client address).",
   })),
 ];

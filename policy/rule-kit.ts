@@ -14,7 +14,6 @@ export interface Shape {
   readonly throwAway: boolean;
   readonly highAvailability: boolean;
   readonly bastionAllowSshFromAnywhere: boolean;
-  readonly wafEnabled: boolean;
 }
 
 export interface Violation {
@@ -54,7 +53,6 @@ export const DEFAULT_SHAPE: Shape = {
   throwAway: false,
   highAvailability: true,
   bastionAllowSshFromAnywhere: false,
-  wafEnabled: true,
 };
 
 export function each(json: TerraformJson, type: string): [string, Res][] {

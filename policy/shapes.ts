@@ -32,7 +32,6 @@ export function shapeOfConfig(name: string, c: KeycloakConfig): Shape {
     throwAway: c.throwAway,
     highAvailability: c.highAvailability,
     bastionAllowSshFromAnywhere: c.bastionAllowSshFromAnywhere,
-    wafEnabled: c.wafEnabled,
   };
 }
 
