@@ -137,6 +137,7 @@ export const VARIANTS: readonly [string, RawSettings][] = [
   ["prod, endpoints egress", { egressMode: "endpoints" }],
   ["prod, single-AZ database", { dbMultiAz: false }],
   ["prod, ARM64 tasks", { cpuArchitecture: "ARM64" }],
+  ["prod, WAF off", { wafEnabled: false }],
 ];
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
