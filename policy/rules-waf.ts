@@ -120,11 +120,11 @@ export const WAF_RULES: readonly Rule[] = [
     rationale: "Keycloak records the leftmost X-Forwarded-For entry; requests that bring their own forwarding headers are blocked before anything else, so the only entry is the ALB's.",
     check: forEachAcl((rules) => {
       const first = [...rules].sort((a, b) => Number(a.Priority) - Number(b.Priority))[0];
-      const match = dig(first, "Statement", "ByteMatchStatement") as Res | undefined;
+      const match = dig(first, "Statement", "RegexMatchStatement") as Res | undefined;
       if (first?.Name !== HEADER_RULE || match === undefined) return `the first rule is ${first?.Name}, not ${HEADER_RULE}`;
       if (dig(first, "Action", "Block") === undefined) return `${HEADER_RULE} does not block`;
       const included = (dig(match, "FieldToMatch", "Headers", "MatchPattern", "IncludedHeaders") ?? []) as string[];
-      const missing = CLIENT_FORWARDING_HEADERS.filter((h) => !included.includes(h) || !h.includes(String(match.SearchString)));
+      const missing = CLIENT_FORWARDING_HEADERS.filter((h) => !included.includes(h) || !new RegExp(String(match.RegexString)).test(h));
       if (missing.length > 0) return `${HEADER_RULE} does not catch ${missing.join(", ")}`;
       if (dig(match, "FieldToMatch", "Headers", "MatchScope") !== "KEY") return `${HEADER_RULE} does not look at header names`;
       return false;
@@ -132,8 +132,9 @@ export const WAF_RULES: readonly Rule[] = [
     bad: [
       changeRule(HEADER_RULE, ["Priority"], 100, "evaluated after the rate limits"),
       changeRule(HEADER_RULE, ["Action"], { Count: {} }, "only counted"),
-      changeRule(HEADER_RULE, ["Statement", "ByteMatchStatement", "FieldToMatch", "Headers", "MatchPattern", "IncludedHeaders"], ["forwarded"], "X-Forwarded-For no longer inspected"),
-      changeRule(HEADER_RULE, ["Statement", "ByteMatchStatement", "FieldToMatch", "Headers", "MatchScope"], "VALUE", "header values instead of names"),
+      changeRule(HEADER_RULE, ["Statement", "RegexMatchStatement", "FieldToMatch", "Headers", "MatchPattern", "IncludedHeaders"], ["forwarded"], "X-Forwarded-For no longer inspected"),
+      changeRule(HEADER_RULE, ["Statement", "RegexMatchStatement", "FieldToMatch", "Headers", "MatchScope"], "VALUE", "header values instead of names"),
+      changeRule(HEADER_RULE, ["Statement", "RegexMatchStatement", "RegexString"], "^x-forwarded-host$", "a regex that misses X-Forwarded-For"),
     ],
   },
   {

@@ -32,22 +32,22 @@ function linesOf(rule: Res): string[] {
   const statement = rule.Statement as Res;
   const [kind] = Object.keys(statement);
   if ((NOT_MODELLED as readonly string[]).includes(kind)) return [];
-  if (kind !== "ByteMatchStatement") throw new Error(`WAF rule ${rule.Name}: ${kind} is not one the translator knows`);
-  const match = statement.ByteMatchStatement as {
-    SearchString: string;
-    PositionalConstraint: string;
+  if (kind !== "RegexMatchStatement") throw new Error(`WAF rule ${rule.Name}: ${kind} is not one the translator knows`);
+  const match = statement.RegexMatchStatement as {
+    RegexString: string;
     FieldToMatch: { Headers?: { MatchPattern: { IncludedHeaders?: string[] }; MatchScope: string } };
     TextTransformations: { Type: string }[];
   };
   const headers = match.FieldToMatch.Headers;
   const lowercase = match.TextTransformations.length === 1 && match.TextTransformations[0].Type === "LOWERCASE";
-  if (headers?.MatchScope !== "KEY" || headers.MatchPattern.IncludedHeaders === undefined || match.PositionalConstraint !== "CONTAINS" || !lowercase) {
-    throw new Error(`WAF rule ${rule.Name}: only a lowercase CONTAINS match on the names of listed headers is translated, got ${JSON.stringify(match)}`);
+  if (headers?.MatchScope !== "KEY" || headers.MatchPattern.IncludedHeaders === undefined || !lowercase) {
+    throw new Error(`WAF rule ${rule.Name}: only a regex over the lowercased names of listed headers is translated, got ${JSON.stringify(match)}`);
   }
   if (JSON.stringify(rule.Action) !== JSON.stringify({ Block: {} })) throw new Error(`WAF rule ${rule.Name}: action ${JSON.stringify(rule.Action)} is not Block`);
-  // A listed header that is present matches when its (lowercased) name contains the search string.
+  // A listed header that is present matches when its lowercased name matches the regex.
+  const regex = new RegExp(match.RegexString);
   return headers.MatchPattern.IncludedHeaders
-    .filter((name) => name.toLowerCase().includes(match.SearchString))
+    .filter((name) => regex.test(name.toLowerCase()))
     .map((name) => `  http-request deny deny_status ${WAF_BLOCK_STATUS} if { req.hdr_cnt(${name}) gt 0 }`);
 }
 

@@ -34,9 +34,9 @@ describe("Waf", () => {
   test("the first rule blocks requests that bring their own forwarding headers, by header name", () => {
     const [first] = [...rules(json)].sort((a, b) => Number(a.Priority) - Number(b.Priority));
     expect(first).toMatchObject({ Name: "client-forwarding-headers", Action: { Block: {} } });
-    const match = first.Statement as { ByteMatchStatement: Res & { FieldToMatch: { Headers: Res } } };
-    expect(match.ByteMatchStatement.FieldToMatch.Headers).toMatchObject({ MatchScope: "KEY", MatchPattern: { IncludedHeaders: [...CLIENT_FORWARDING_HEADERS] } });
-    for (const header of CLIENT_FORWARDING_HEADERS) expect(header).toContain(match.ByteMatchStatement.SearchString);
+    const match = first.Statement as { RegexMatchStatement: { RegexString: string; FieldToMatch: { Headers: Res } } };
+    expect(match.RegexMatchStatement.FieldToMatch.Headers).toMatchObject({ MatchScope: "KEY", MatchPattern: { IncludedHeaders: [...CLIENT_FORWARDING_HEADERS] } });
+    for (const header of CLIENT_FORWARDING_HEADERS) expect(header).toMatch(new RegExp(match.RegexMatchStatement.RegexString));
   });
 
   test("token and login-actions are rate limited per source IP, never per forwarded header", () => {

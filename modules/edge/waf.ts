@@ -58,7 +58,7 @@ export const WAF_LOG_PREFIX = "aws-waf-logs-";
  * leftmost entry), X-Forwarded-Host and X-Forwarded-Prefix (Keycloak's xforwarded mode honours
  * them and the ALB does not set them), and Forwarded (honoured if proxy-headers ever becomes
  * `forwarded`). The ALB overwrites X-Forwarded-Proto and -Port itself. Lowercase: every one
- * contains "forwarded", which the rule looks for in the header names.
+ * contains "forwarded", which the rule's regex looks for in the (lowercased) header names.
  */
 export const CLIENT_FORWARDING_HEADERS = ["x-forwarded-for", "x-forwarded-host", "x-forwarded-prefix", "forwarded"] as const;
 
@@ -122,9 +122,9 @@ export function webAclRules(props: Pick<WafProps, "tokenRateLimit" | "loginActio
       Priority: 0,
       Action: { Block: {} },
       Statement: {
-        ByteMatchStatement: {
-          SearchString: "forwarded",
-          PositionalConstraint: "CONTAINS",
+        // A regex, not a byte match: rule_json would want a byte match's SearchString base64-encoded.
+        RegexMatchStatement: {
+          RegexString: "forwarded",
           FieldToMatch: { Headers: { MatchPattern: { IncludedHeaders: [...CLIENT_FORWARDING_HEADERS] }, MatchScope: "KEY", OversizeHandling: "MATCH" } },
           TextTransformations: [{ Priority: 0, Type: "LOWERCASE" }],
         },
