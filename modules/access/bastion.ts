@@ -137,7 +137,8 @@ export class Bastion extends Construct {
       metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
       rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: 8, deleteOnTermination: true },
       monitoring: true,
-      userData: readFileSync(BASTION_UPDATES_SCRIPT, "utf8"),
+      // Base64: the script's ${...} would otherwise be Terraform interpolations.
+      userDataBase64: readFileSync(BASTION_UPDATES_SCRIPT).toString("base64"),
       tags: { Name: name },
       // A newer AMI must not replace the host under a running deployment.
       lifecycle: { ignoreChanges: ["ami"] },
