@@ -190,7 +190,7 @@ describe("build-and-push.sh", () => {
     const tagged = await runBuildScript({ env: { ...BUILD_ENV, BASE_IMAGE: `quay.io/keycloak/keycloak:${KEYCLOAK_VERSION}` } });
     expect({ code: tagged.result.code, builds: tagged.docker.filter((call) => call[0] === "build").length }).toEqual({ code: 1, builds: 0 });
     expect(tagged.result.stderr).toContain("is not pinned by digest");
-  });
+  }, 60_000);
 
   test("logs in to the registry, builds this directory for the platform, and pushes the tag", async () => {
     const { result, docker, loginPassword } = await runBuildScript({});
