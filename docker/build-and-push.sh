@@ -10,6 +10,7 @@ readonly REQUIRED_VARIABLES=(
   DB_CA_BUNDLE_URL DB_CA_BUNDLE_PATH
 )
 readonly BUILD_ARGS=(KEYCLOAK_VERSION HTTP_PORT MANAGEMENT_PORT JGROUPS_PORT JGROUPS_FD_PORT DB_CA_BUNDLE_URL DB_CA_BUNDLE_PATH)
+readonly DIGEST_PATTERN='^[^@[:space:]]+@sha256:[0-9a-f]{64}$'
 readonly PREBUILT_HINT="or use a prebuilt image instead: set the 'imageUri' option (environment variable KEYCLOAK_IMAGE_URI)"
 
 usage() {
@@ -30,6 +31,10 @@ Environment (all required):
   HTTP_PORT, MANAGEMENT_PORT, JGROUPS_PORT, JGROUPS_FD_PORT          } modules/shared/constants.ts
   DB_CA_BUNDLE_URL   HTTPS URL of the database CA bundle the build adds to the image
   DB_CA_BUNDLE_PATH  its place under /opt/keycloak (conf/truststores/...)
+
+Optional:
+  BASE_IMAGE         the base image pinned by digest (image@sha256:<64 hex>), the baseImageDigest
+                     setting; unset, the Dockerfile's default (the official image by tag)
 
 Needs 'docker' (23 or later, BuildKit) and 'aws' (AWS CLI v2) on PATH, with AWS credentials that
 may push to the repository.
@@ -64,6 +69,11 @@ require_platform() {
     linux/amd64 | linux/arm64) ;;
     *) fail "PLATFORM='${PLATFORM}' is not supported; use linux/amd64 or linux/arm64" ;;
   esac
+}
+
+require_base_image() {
+  [[ -z "${BASE_IMAGE:-}" || "${BASE_IMAGE}" =~ ${DIGEST_PATTERN} ]] ||
+    fail "BASE_IMAGE='${BASE_IMAGE}' is not pinned by digest (<image>@sha256:<64 hex digits>)"
 }
 
 require_repository_url() {
@@ -102,6 +112,7 @@ build_image() {
   for name in "${BUILD_ARGS[@]}"; do
     build_arg_flags+=(--build-arg "${name}=${!name}")
   done
+  [[ -z "${BASE_IMAGE:-}" ]] || build_arg_flags+=(--build-arg "BASE_IMAGE=${BASE_IMAGE}")
   staging="$(mktemp -d)"
   # shellcheck disable=SC2064 # the path is fixed now, on purpose
   trap "rm -rf '${staging}'" EXIT
@@ -119,6 +130,7 @@ main() {
 
   require_variables
   require_platform
+  require_base_image
   require_repository_url
   require_command docker "Docker (https://docs.docker.com/engine/install/)"
   require_command aws "the AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)"

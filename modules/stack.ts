@@ -7,6 +7,7 @@ import { settingLabel, type KeycloakConfig } from "./config";
 import { KEYCLOAK_VERSION } from "./shared/constants";
 import { Network } from "./network/network";
 import { LoadBalancer, HttpsListener } from "./edge/load-balancer";
+import { Waf } from "./edge/waf";
 import { Certificate, SELF_SIGNED_EARLY_RENEWAL_HOURS, selfSignedRenewalNotice } from "./edge/certificate";
 import { KeycloakSecrets } from "./access/secrets";
 import { Database } from "./database/database";
@@ -52,6 +53,15 @@ export class KeycloakStack extends TerraformStack {
       hostedZoneId: config.hostedZoneId,
       hostname,
     });
+    if (config.wafEnabled) {
+      new Waf(this, "waf", {
+        namePrefix: prefix,
+        loadBalancerArn: loadBalancer.arn,
+        tokenRateLimit: config.wafTokenRateLimit,
+        loginActionsRateLimit: config.wafLoginActionsRateLimit,
+        logRetentionDays: config.logRetentionDays,
+      });
+    }
 
     const secrets = new KeycloakSecrets(this, "secrets", { namePrefix: prefix, bootstrapAdmin: config.bootstrapAdmin });
     const adminSecretArns = secrets.adminSecretArn === undefined ? [] : [secrets.adminSecretArn];
@@ -111,6 +121,7 @@ export class KeycloakStack extends TerraformStack {
       repositoryUrl: registry.repositoryUrl,
       region: config.region,
       cpuArchitecture: config.cpuArchitecture,
+      baseImageDigest: config.baseImageDigest,
     });
 
     const keycloak = new KeycloakService(this, "keycloak", {
@@ -118,6 +129,8 @@ export class KeycloakStack extends TerraformStack {
       region: config.region,
       vpcId: network.vpcId,
       vpcCidr: network.vpcCidr,
+      // The ALB's nodes live in the public subnets; forwarding headers from anywhere else are ignored.
+      trustedProxyCidrs: config.publicSubnetCidrs,
       subnetIds: network.taskSubnetIds,
       assignPublicIp: network.tasksNeedPublicIp,
       albSecurityGroupId: loadBalancer.securityGroupId,
@@ -215,6 +228,12 @@ export class KeycloakStack extends TerraformStack {
     output("keycloak_log_group", keycloak.logGroupName, "CloudWatch log group of Keycloak");
 
     this.warnAboutCertificate(id, config, certificate);
+    if (config.profile === "prod" && config.bootstrapAdmin) {
+      Annotations.of(this).addWarning(
+        `${id}: ${settingLabel("bootstrapAdmin")} is on: every task starts with the temporary bootstrap admin's password. ` +
+          `Once tools/permanent-admin.sh has made a permanent admin, set it to false and apply (README: Permanent admin).`,
+      );
+    }
     if (config.bastionAllowedCidrs.length === 0) {
       Annotations.of(this).addWarning(
         `${id}: ${settingLabel("bastionAllowedCidrs")} is empty: synth is fine for review, but plan and deploy stop until it names the deploying machine's address.`,

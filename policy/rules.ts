@@ -10,6 +10,7 @@
  */
 import type { Rule } from "./rule-kit";
 import { EDGE_RULES } from "./rules-edge";
+import { WAF_RULES } from "./rules-waf";
 import { NETWORK_RULES } from "./rules-network";
 import { DATABASE_RULES } from "./rules-database";
 import { IMAGES_AND_LOGS_RULES } from "./rules-images-and-logs";
@@ -18,4 +19,4 @@ import { ACCESS_RULES } from "./rules-access";
 
 export type { CheckovCheck, Rule, Shape, Violation } from "./rule-kit";
 
-export const RULES: readonly Rule[] = [...EDGE_RULES, ...NETWORK_RULES, ...DATABASE_RULES, ...IMAGES_AND_LOGS_RULES, ...COMPUTE_RULES, ...ACCESS_RULES];
+export const RULES: readonly Rule[] = [...EDGE_RULES, ...WAF_RULES, ...NETWORK_RULES, ...DATABASE_RULES, ...IMAGES_AND_LOGS_RULES, ...COMPUTE_RULES, ...ACCESS_RULES];

@@ -17,6 +17,7 @@ export const FREE_TYPES = new Set([
   "aws_route_table", "aws_route_table_association", "aws_security_group", "aws_subnet", "aws_vpc",
   "aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule", "null_resource",
   "tls_private_key", "tls_self_signed_cert", "aws_sns_topic", "aws_sns_topic_subscription",
+  "aws_wafv2_web_acl_association", "aws_wafv2_web_acl_logging_configuration",
 ]);
 
 export interface CostLine {
@@ -35,6 +36,7 @@ export function costLines(json: TerraformJson): CostLine[] {
     "aws_instance", "aws_secretsmanager_secret", "aws_route53_zone", "aws_cloudwatch_log_group", "aws_flow_log",
     "aws_ecr_repository", "aws_appautoscaling_policy", "aws_cloudwatch_metric_alarm", "aws_cloudwatch_dashboard",
     "aws_kms_key",
+    "aws_wafv2_web_acl",
   ]);
   const unknown = Object.keys(json.resource ?? {}).filter((t) => !priced.has(t) && !FREE_TYPES.has(t));
   if (unknown.length > 0) throw new Error(`no price for resource types: ${unknown.join(", ")} (add them to tools/cost.ts)`);
@@ -59,6 +61,14 @@ export function costLines(json: TerraformJson): CostLine[] {
   for (const _ of all(json, "aws_lb")) {
     add(`ALB (+${ASSUMPTIONS.albLcus} LCU)`, month(PRICES.albHour.usd + ASSUMPTIONS.albLcus * PRICES.albLcuHour.usd));
     publicIps.push(`${zones} for the ALB`);
+  }
+  for (const acl of all(json, "aws_wafv2_web_acl")) {
+    const rules = (JSON.parse(String(acl.rule_json)) as unknown[]).length;
+    add(
+      `WAF web ACL + ${rules} rules (+${ASSUMPTIONS.wafMillionRequestsPerMonth}M requests, ${ASSUMPTIONS.wafLogGbPerMonth} GB of logs)`,
+      PRICES.wafWebAclMonth.usd + rules * PRICES.wafRuleMonth.usd + ASSUMPTIONS.wafMillionRequestsPerMonth * PRICES.wafMillionRequests.usd +
+        ASSUMPTIONS.wafLogGbPerMonth * PRICES.vendedLogsIngestGb.usd,
+    );
   }
   const nats = all(json, "aws_nat_gateway").length;
   add(`NAT gateway x${nats} (+${ASSUMPTIONS.natGbPerMonth} GB)`, nats * month(PRICES.natHour.usd) + (nats > 0 ? ASSUMPTIONS.natGbPerMonth * PRICES.natGb.usd : 0));
@@ -130,6 +140,7 @@ export const VARIANTS: readonly [string, RawSettings][] = [
   ["prod, endpoints egress", { egressMode: "endpoints" }],
   ["prod, single-AZ database", { dbMultiAz: false }],
   ["prod, ARM64 tasks", { cpuArchitecture: "ARM64" }],
+  ["prod, WAF off", { wafEnabled: false }],
 ];
 
 const usd = (n: number) => `$${n.toFixed(2)}`;

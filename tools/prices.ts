@@ -25,6 +25,7 @@ const ROUTE53 = "https://aws.amazon.com/route53/pricing/";
 const CLOUDWATCH = "https://aws.amazon.com/cloudwatch/pricing/";
 const ECR = "https://aws.amazon.com/ecr/pricing/";
 const KMS = "https://aws.amazon.com/kms/pricing/";
+const WAF = "https://aws.amazon.com/waf/pricing/";
 
 export const PRICES = {
   fargateVcpuHourX86: { usd: 0.04048, unit: "vCPU-hour", source: FARGATE },
@@ -50,6 +51,10 @@ export const PRICES = {
   ecrGbMonth: { usd: 0.1, unit: "GB-month", source: ECR },
   // Rotation keeps the old key material: each of the first two rotations adds $1/month, later ones nothing.
   kmsKeyMonth: { usd: 1, unit: "customer managed key-month (first year, before its first rotation)", source: KMS },
+  wafWebAclMonth: { usd: 5, unit: "web ACL-month", source: WAF },
+  /** A managed rule group counts as one rule (the AWS groups we use carry no extra subscription fee). */
+  wafRuleMonth: { usd: 1, unit: "rule-month", source: WAF },
+  wafMillionRequests: { usd: 0.6, unit: "million requests inspected", source: WAF },
 } satisfies Record<string, Price>;
 
 export const INSTANCE_PRICE_SOURCES = [RDS, EC2] as const;
@@ -86,6 +91,9 @@ export const ASSUMPTIONS = {
   endpointGbPerMonth: 5,
   keycloakLogGbPerMonth: 2,
   flowLogGbPerMonth: 1,
+  wafMillionRequestsPerMonth: 5,
+  /** Only blocked and counted requests are logged (modules/edge/waf.ts). */
+  wafLogGbPerMonth: 0.5,
   imageGb: 0.5,
   containerInsightsMetricsPerTask: 10,
   bastionRootGb: 8,

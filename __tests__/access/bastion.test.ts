@@ -1,5 +1,30 @@
 import { onlyResource, onlyResourceName, rulesOf, synthStack, ref, nameOf, resourcesOf } from "../../modules/synth";
-import { isArmInstanceType } from "../../modules/access/bastion";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BASTION_UPDATES_SCRIPT, isArmInstanceType } from "../../modules/access/bastion";
+import { BinDir, resolveCommand } from "../support/command-stubs";
+import { runProcess } from "../support/run-process";
+import { TempDirs } from "../support/temp-dir";
+
+const tempDirs = new TempDirs();
+afterAll(() => tempDirs.removeAll());
+
+/** Runs the bastion's user data with dnf and systemctl recording their calls, over a fake root with AL2023's automatic.conf. */
+async function runUpdatesScript(dnfFails = false) {
+  const dir = tempDirs.make("kc-bastion-updates-");
+  const root = join(dir, "root");
+  mkdirSync(join(root, "etc", "dnf"), { recursive: true });
+  // The shipped defaults of dnf-automatic: download, do not apply, every update.
+  writeFileSync(join(root, "etc", "dnf", "automatic.conf"), "[commands]\nupgrade_type = default\nrandom_sleep = 0\ndownload_updates = yes\napply_updates = no\n");
+  const calls = join(dir, "calls");
+  new BinDir(join(dir, "bin"))
+    .link("mkdir", "sed", "grep")
+    .script("dnf", `echo "dnf $*" >> '${calls}'; ${dnfFails ? "exit 1" : "true"}`)
+    .script("systemctl", `echo "systemctl $*" >> '${calls}'`);
+  const result = await runProcess(resolveCommand("bash"), [BASTION_UPDATES_SCRIPT], { env: { PATH: join(dir, "bin"), BASTION_ROOT: root } });
+  const read = (file: string) => { try { return readFileSync(file, "utf8"); } catch { return ""; } };
+  return { result, calls: read(calls).split("\n").filter(Boolean), conf: read(join(root, "etc", "dnf", "automatic.conf")), releasever: read(join(root, "etc", "dnf", "vars", "releasever")) };
+}
 
 describe("Bastion", () => {
   const json = synthStack({ bastionAllowedCidrs: ["198.51.100.7/32"] });
@@ -24,12 +49,29 @@ describe("Bastion", () => {
     expect(onlyResource(custom, "aws_instance").ami).toBe("ami-0123456789abcdef0");
   });
 
-  test("the instance requires IMDSv2, has an encrypted root volume, a public IP and no user data", () => {
+  test("the instance requires IMDSv2, has an encrypted root volume, a public IP, and its user data is the security-updates script", () => {
     expect(instance.metadata_options).toMatchObject({ http_tokens: "required" });
     expect(instance.root_block_device).toMatchObject({ encrypted: true });
     expect(instance.associate_public_ip_address).toBe(true);
     expect(instance.user_data).toBeUndefined();
+    expect(Buffer.from(String(instance.user_data_base64), "base64").toString("utf8")).toBe(readFileSync(BASTION_UPDATES_SCRIPT, "utf8"));
   });
+
+  test("the user data applies security updates now and daily: latest release, dnf-automatic security-only with apply on, its timer enabled", async () => {
+    const { result, calls, conf, releasever } = await runUpdatesScript();
+    expect(result.code).toBe(0);
+    expect(releasever).toBe("latest\n");
+    expect(calls).toEqual(["dnf upgrade -y --security", "dnf install -y dnf-automatic", "systemctl enable --now dnf-automatic.timer"]);
+    expect(conf).toContain("upgrade_type = security\n");
+    expect(conf).toContain("apply_updates = yes\n");
+    expect(conf).not.toContain("apply_updates = no");
+  }, 30_000);
+
+  test("the user data stops at the first failing step instead of carrying on unpatched", async () => {
+    const { result, calls } = await runUpdatesScript(true);
+    expect(result.code).not.toBe(0);
+    expect(calls).toEqual(["dnf upgrade -y --security"]);
+  }, 30_000);
 
   test("the key pair is made from a TLS-provider key and the private key is only a sensitive output", () => {
     const keyPair = onlyResource(json, "aws_key_pair");

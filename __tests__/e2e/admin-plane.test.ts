@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { PORTS } from "../../modules/shared/constants";
 import { NOT_ROUTED, REFUSED_PATH } from "../../modules/edge/listener-routes";
@@ -7,7 +7,7 @@ import { Teardown } from "../support/cluster";
 import { REPO_ROOT } from "../../tools/keycloak-dist";
 import { exampleRealm } from "../support/realm-checks";
 import { NamespaceClient } from "../support/netns-curl";
-import { startSingleNodeStand, type SingleNodeStand } from "../support/single-node-stand";
+import { printStandLogs, startSingleNodeStand, stopSingleNodeStand, type SingleNodeStand } from "../support/single-node-stand";
 import { TempDirs } from "../support/temp-dir";
 
 /**
@@ -175,20 +175,9 @@ beforeAll(async () => {
   direct = new NamespaceClient(stand.clients.operator.namespace, resolve, stand.caPem, work);
 }, 10 * 60_000);
 
-afterAll(async () => {
-  if (stand !== undefined) {
-    await stand.node.kill();
-    await stand.node.closeMetadata();
-    await stand.db.stop();
-  }
-  const errors = teardown.run();
-  if (errors.length > 0) throw new Error(errors.join("\n"));
-}, 2 * 60_000);
+afterAll(() => stopSingleNodeStand(stand, teardown), 2 * 60_000);
 
-function printLogs(): void {
-  if (stand === undefined) return;
-  process.stdout.write(`\n----- node log -----\n${stand.node.logTail(40)}\n----- proxy log -----\n${readFileSync(stand.proxy.logFile, "utf8").split("\n").slice(-40).join("\n")}\n`);
-}
+const printLogs = () => printStandLogs(stand);
 
 // ---- the scenario -------------------------------------------------------------------------------
 

@@ -177,6 +177,21 @@ describe("build-and-push.sh", () => {
     });
   });
 
+  test("builds on the base image pinned by digest when the baseImageDigest setting gives one, and refuses a BASE_IMAGE without a digest", async () => {
+    const digest = `sha256:${"ab".repeat(32)}`;
+    const build = Object.entries(resourcesOf(synthStack({ baseImageDigest: digest }), "null_resource")).find(([name]) => name.startsWith("image_build"))!;
+    const environment = (build[1] as { provisioner: { "local-exec": { environment: Record<string, string> } }[] }).provisioner[0]["local-exec"].environment;
+    expect(environment.BASE_IMAGE).toBe(`quay.io/keycloak/keycloak:${KEYCLOAK_VERSION}@${digest}`);
+    // Another base, another image: the tag follows the digest.
+    expect(environment.IMAGE_TAG).not.toBe(BUILD_ENV.IMAGE_TAG);
+    const pinned = await runBuildScript({ env: { ...BUILD_ENV, BASE_IMAGE: environment.BASE_IMAGE } });
+    expect(pinned.result.code).toBe(0);
+    expect(buildArgsOf(pinned.docker.find((call) => call[0] === "build")!).BASE_IMAGE).toBe(environment.BASE_IMAGE);
+    const tagged = await runBuildScript({ env: { ...BUILD_ENV, BASE_IMAGE: `quay.io/keycloak/keycloak:${KEYCLOAK_VERSION}` } });
+    expect({ code: tagged.result.code, builds: tagged.docker.filter((call) => call[0] === "build").length }).toEqual({ code: 1, builds: 0 });
+    expect(tagged.result.stderr).toContain("is not pinned by digest");
+  }, 60_000);
+
   test("logs in to the registry, builds this directory for the platform, and pushes the tag", async () => {
     const { result, docker, loginPassword } = await runBuildScript({});
     const image = `${BUILD_ENV.REPOSITORY_URL}:${BUILD_ENV.IMAGE_TAG}`;

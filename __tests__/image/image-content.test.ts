@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Testing, TerraformStack } from "cdktf";
-import { checkImageContent, KEYCLOAK_START_COMMAND, providerProblems, realmProblems, REALMS_DIR, themeProblems } from "../../modules/image/image-content";
+import { checkImageContent, KEYCLOAK_START_COMMAND, providerProblems, realmProblems, realmProtectionProblems, REALMS_DIR, themeProblems } from "../../modules/image/image-content";
 import { DOCKER_DIR, KeycloakImage } from "../../modules/image/image";
 import { keycloakContainer, synthStack } from "../../modules/synth";
 import { TempDirs } from "../support/temp-dir";
@@ -36,6 +36,25 @@ function synthImage(dockerDir: string, realmsDir: string): void {
 const exampleRealm = () => JSON.parse(readFileSync(join(REALMS_DIR, "example.json"), "utf8")) as Record<string, unknown>;
 
 describe("the repository's realms, themes and providers", () => {
+  test("every shipped realm has brute-force detection with temporary lockouts and saves its login events with an expiry", () => {
+    expect(realmProtectionProblems()).toEqual([]);
+    // What the check looks at, on the shipped example.
+    expect(exampleRealm()).toMatchObject({ bruteForceProtected: true, permanentLockout: false, eventsEnabled: true });
+  });
+
+  test("a realm without brute-force detection, with permanent lockout, or without saved login events is named", () => {
+    const { realmsDir } = contentCopy();
+    const file = join(realmsDir, "example.json");
+    const { bruteForceProtected: _, eventsExpiration: __, ...rest } = exampleRealm();
+    writeFileSync(file, JSON.stringify({ ...rest, permanentLockout: true, enabledEventTypes: ["LOGOUT"] }));
+    expect(realmProtectionProblems(realmsDir)).toEqual([
+      "realms/example.json: bruteForceProtected is not true",
+      "realms/example.json: permanentLockout is true (anyone can lock a user out for good)",
+      "realms/example.json: eventsExpiration is not set (events kept forever)",
+      "realms/example.json: enabledEventTypes does not save LOGIN, LOGIN_ERROR",
+    ]);
+  });
+
   test("are valid: the synth of the stack does not throw on them", () => {
     expect(() => checkImageContent(DOCKER_DIR, REALMS_DIR)).not.toThrow();
   });

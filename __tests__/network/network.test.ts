@@ -104,9 +104,9 @@ describe("Network", () => {
     expect(resourcesOf(synthStack({ flowLogs: false }), "aws_flow_log")).toEqual({});
   });
 
-  test("the task's environment trusts the VPC as proxy range", () => {
+  test("the task's environment trusts only the public subnets (where the ALB's nodes are) as proxies", () => {
     const env = keycloakContainer(synthStack()).environment;
-    expect(env).toContainEqual({ name: "KC_PROXY_TRUSTED_ADDRESSES", value: "10.0.0.0/16" });
+    expect(env).toContainEqual({ name: "KC_PROXY_TRUSTED_ADDRESSES", value: "10.0.0.0/20,10.0.16.0/20" });
   });
 });
 

@@ -10,12 +10,14 @@ import { randomInt } from "node:crypto";
 /**
  * The first three octets ("198.19.42") of a /24 inside 198.18.0.0/15 that no host interface uses,
  * so test files running in parallel do not route each other's traffic. Avoids 198.18.0.0/24, which
- * other tests use with fixed addresses.
+ * other tests use with fixed addresses. Always the lower half of a /23 (an even third octet): the
+ * stands' VPC is that /23 (vpcCidrAround), whose public subnets, the ALB's and so the proxy's,
+ * are carved from its start, where the test network's gateway is.
  */
 export function freeTestSubnet(): string {
   const inUse = execFileSync("ip", ["-o", "-4", "addr", "show"], { encoding: "utf8" });
   for (let attempt = 0; attempt < 50; attempt++) {
-    const block = randomInt(1, 512);
+    const block = 2 * randomInt(1, 256);
     const prefix = `198.${18 + Math.floor(block / 256)}.${block % 256}`;
     if (!inUse.includes(` ${prefix}.`)) return prefix;
   }

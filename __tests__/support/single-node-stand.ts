@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { proxyRulesOfSynth } from "../../policy/alb-rules";
+import { wafProxyRulesOfSynth } from "../../policy/waf-rules";
 import {
   forMariaDbStandIn,
   jdbcTarget,
@@ -26,7 +28,7 @@ import { setUpTaskSecrets, startRdsStandIn } from "./rds-stand-in";
  * One Keycloak task behind the ALB stand-in, for tests of what the load balancer lets through:
  * the stack synthesized with the caller's settings, MariaDB with the bastion's database setup,
  * one node started from the task definition, and haproxy routing with the rules generated from
- * the synthesized HTTPS listener. Client namespaces attach to the same test network.
+ * the synthesized web ACL and HTTPS listener. Client namespaces attach to the same test network.
  */
 
 export interface SingleNodeStandOptions {
@@ -58,7 +60,7 @@ export interface SingleNodeStand {
   clients: Record<string, Host>;
   /** The bootstrap admin the database setup stored. */
   admin: { username: string; password: string };
-  /** The haproxy lines generated from the synthesized listener. */
+  /** The haproxy lines generated from the synthesized web ACL and listener. */
   frontendRules: string[];
   /** Another task of the same task definition in the same network (host number in the test /24), not started. */
   addNode: (name: string, hostNumber: number) => KeycloakNode;
@@ -92,7 +94,8 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
     env: options.settings(addressOf),
   });
   const container = { ...synthesized, environment: forMariaDbStandIn(withDatabaseEndpoint(synthesized.environment, DB_ENDPOINT)) };
-  const frontendRules = proxyRulesOfSynth(synthDir, STACK);
+  // WAF runs before the listener's rules; with no web ACL in the stack there is no WAF line.
+  const frontendRules = [...wafProxyRulesOfSynth(synthDir, STACK), ...proxyRulesOfSynth(synthDir, STACK)];
   const { host: dbHost, port: dbPort } = jdbcTarget(container.environment.KC_DB_URL);
 
   const network = new TestNetwork(subnet, teardown);
@@ -154,4 +157,21 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
     addNode,
     database: { bastion, secrets, masterSecretArn, host: dbHost, port: dbPort, ca: dbTls.ca, region: REGION },
   };
+}
+
+/** Stops the stand (node, its metadata endpoint, the database), then runs the teardown; throws what it could not undo. */
+export async function stopSingleNodeStand(stand: SingleNodeStand | undefined, teardown: Teardown): Promise<void> {
+  if (stand !== undefined) {
+    await stand.node.kill();
+    await stand.node.closeMetadata();
+    await stand.db.stop();
+  }
+  const errors = teardown.run();
+  if (errors.length > 0) throw new Error(errors.join("\n"));
+}
+
+/** The last lines of the node's and the proxy's logs, for a failing request's context. */
+export function printStandLogs(stand: SingleNodeStand | undefined): void {
+  if (stand === undefined) return;
+  process.stdout.write(`\n----- node log -----\n${stand.node.logTail(40)}\n----- proxy log -----\n${readFileSync(stand.proxy.logFile, "utf8").split("\n").slice(-40).join("\n")}\n`);
 }

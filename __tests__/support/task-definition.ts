@@ -23,13 +23,16 @@ export interface TaskContainer {
 }
 
 /**
- * The stack's `vpcCidr` for a test network `<a>.<b>.<c>.0/24`: the /23 that holds it. The
- * configuration refuses a VPC smaller than /23 (its subnets could not hold the ALB's /27 with 8
- * free addresses), and the proxy must sit inside the VPC to be a trusted one, as the ALB is.
+ * The stack's `vpcCidr` for a test network `<a>.<b>.<c>.0/24` (freeTestSubnet: `c` even): the /23
+ * that starts with it. The configuration refuses a VPC smaller than /23 (its subnets could not
+ * hold the ALB's /27 with 8 free addresses); the stack's public subnets (the ALB's, trusted as
+ * proxies) are then `<c>.0/27` and `<c>.32/27`, which hold the proxy at the gateway `<c>.1`, and
+ * test clients from host number 64 up are outside them.
  */
 export function vpcCidrAround(testSubnet: string): string {
   const [a, b, c] = testSubnet.split(".").map(Number);
-  return `${a}.${b}.${c & ~1}.0/23`;
+  if (c % 2 !== 0) throw new Error(`test network ${testSubnet}.0/24 is not the lower half of a /23 (use freeTestSubnet)`);
+  return `${a}.${b}.${c}.0/23`;
 }
 
 export interface SynthSettings {

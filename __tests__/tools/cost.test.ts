@@ -1,5 +1,6 @@
 import { costLines, total, VARIANTS } from "../../tools/cost";
 import { synthStack } from "../../modules/synth";
+import { PRICES } from "../../tools/prices";
 
 const cost = (settings = {}) => costLines(synthStack(settings));
 const line = (lines: ReturnType<typeof costLines>, prefix: string) => lines.filter((l) => l.item.startsWith(prefix)).reduce((n, l) => n + l.usd, 0);
@@ -25,6 +26,16 @@ describe("cost", () => {
     const task = Object.values(json.resource!.aws_ecs_task_definition)[0];
     task.container_definitions = JSON.stringify((JSON.parse(String(task.container_definitions)) as { name: string }[]).filter((c) => c.name === "keycloak"));
     expect(line(costLines(json), "Cluster-split metric")).toBe(0);
+  });
+
+  test("the WAF costs its web ACL, one rule fee per rule, the requests it inspects and its log; none with it off", () => {
+    const wafLine = (settings: Record<string, unknown>) => costLines(synthStack(settings)).find((l) => l.item.startsWith("WAF web ACL"));
+    expect(wafLine({})).toEqual({
+      item: "WAF web ACL + 7 rules (+5M requests, 0.5 GB of logs)",
+      usd: PRICES.wafWebAclMonth.usd + 7 * PRICES.wafRuleMonth.usd + 5 * PRICES.wafMillionRequests.usd + 0.5 * PRICES.vendedLogsIngestGb.usd,
+    });
+    expect(wafLine({ wafEnabled: false })).toBeUndefined();
+    expect(wafLine({ profile: "dev" })).toBeUndefined();
   });
 
   test("Multi-AZ doubles the database instance line", () => {

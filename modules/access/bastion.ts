@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { Construct } from "constructs";
+import { projectPath } from "../shared/paths";
 import { Fn, Op, TerraformLocal } from "cdktf";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { KeyPair } from "@cdktf/provider-aws/lib/key-pair";
@@ -34,6 +36,9 @@ export interface BastionProps {
 
 /** SSH user of Amazon Linux 2023. */
 export const BASTION_USER = "ec2-user";
+
+/** The bastion's user data: automatic security updates (dnf-automatic, security only). */
+export const BASTION_UPDATES_SCRIPT = projectPath("modules", "access", "bastion-updates.sh");
 
 /** Graviton instance families carry a `g` after the generation digit (t4g, m7g, c7gn). */
 export function isArmInstanceType(instanceType: string): boolean {
@@ -147,6 +152,8 @@ export class Bastion extends Construct {
       metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
       rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: 8, deleteOnTermination: true },
       monitoring: true,
+      // Base64: the script's ${...} would otherwise be Terraform interpolations.
+      userDataBase64: readFileSync(BASTION_UPDATES_SCRIPT).toString("base64"),
       tags: { Name: name },
       // A newer AMI must not replace the host under a running deployment.
       lifecycle: { ignoreChanges: ["ami"] },

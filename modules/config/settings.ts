@@ -43,6 +43,8 @@ import { SG_RULES_PER_DIRECTION } from "../network/subnet-budget";
 import { MASTER_REALM, REALM_NAMES_LIKE_ENCODED_DOTS } from "../edge/listener-routes";
 import { dailyMinutes, MIN_WINDOW_MINUTES, parseDailyWindow, parseWeeklyWindow, weeklyMinutes } from "../database/rds-windows";
 import { TASK_LIFECYCLE } from "../service/task-lifecycle";
+import { IMAGE_DIGEST } from "../image/image";
+import { defaultRateLimit, KEYCLOAK_PER_VCPU_PER_SECOND, RATE_WINDOW_SECONDS, WAF_MIN_RATE_LIMIT } from "../edge/waf";
 
 
 export interface KeycloakConfig {
@@ -65,6 +67,9 @@ export interface KeycloakConfig {
   readonly adminAllowedCidrs: readonly string[];
   readonly adminPublic: boolean;
   readonly publicRealms: readonly string[];
+  readonly wafEnabled: boolean;
+  readonly wafTokenRateLimit: number;
+  readonly wafLoginActionsRateLimit: number;
   readonly hostnameAdmin: string;
   readonly tlsPolicy: string;
   readonly mysqlVersion: MysqlVersion;
@@ -94,6 +99,7 @@ export interface KeycloakConfig {
   readonly logRetentionDays: number;
   readonly bootstrapAdmin: boolean;
   readonly imageUri: string;
+  readonly baseImageDigest: string;
   readonly ecrKeepImages: number;
   readonly alarmEmails: readonly string[];
   readonly alarm5xxPerMinute: number;
@@ -296,6 +302,27 @@ export const SETTINGS = [
     allowed: `up to ${MAX_PUBLIC_REALMS} realm names of letters, digits, _ and -, not ${MASTER_REALM} in any case, not starting with one character and 2e (the ALB cannot tell that from an encoded dot)`,
     default: [],
     parse: list((s) => /^[A-Za-z0-9_-]{1,64}$/.test(s) && s.toLowerCase() !== MASTER_REALM && !REALM_NAMES_LIKE_ENCODED_DOTS.test(s)),
+  }),
+  setting({
+    key: "wafEnabled",
+    doc: "AWS WAF web ACL on the ALB: managed rule groups (common, known bad inputs, IP reputation), requests carrying their own X-Forwarded-For/-Host/-Prefix or Forwarded refused (so Keycloak records the real client address), per-address rate limits on login and token, blocked requests logged. $5 a month for the web ACL and $1 per rule (7 rules), plus $0.60 per million requests (README: Security).",
+    allowed: "true, false",
+    default: true,
+    parse: bool,
+  }),
+  setting({
+    key: "wafTokenRateLimit",
+    doc: `Requests one client address may send to any realm's token endpoint per ${RATE_WINDOW_SECONDS / 60} minutes before WAF blocks it. Default: a twentieth of what one vCPU serves by Keycloak's sizing guide (${KEYCLOAK_PER_VCPU_PER_SECOND.tokenRequests} token requests a second) over the window.`,
+    allowed: `an integer from ${WAF_MIN_RATE_LIMIT} (WAF's minimum) to 2000000000`,
+    default: defaultRateLimit(KEYCLOAK_PER_VCPU_PER_SECOND.tokenRequests),
+    parse: integer(WAF_MIN_RATE_LIMIT, 2_000_000_000),
+  }),
+  setting({
+    key: "wafLoginActionsRateLimit",
+    doc: `Requests one client address may send to any realm's login-actions (the login forms' POSTs) per ${RATE_WINDOW_SECONDS / 60} minutes before WAF blocks it. Default: a twentieth of what one vCPU serves by Keycloak's sizing guide (${KEYCLOAK_PER_VCPU_PER_SECOND.logins} password logins a second) over the window.`,
+    allowed: `an integer from ${WAF_MIN_RATE_LIMIT} (WAF's minimum) to 2000000000`,
+    default: defaultRateLimit(KEYCLOAK_PER_VCPU_PER_SECOND.logins),
+    parse: integer(WAF_MIN_RATE_LIMIT, 2_000_000_000),
   }),
   setting({
     key: "tlsPolicy",
@@ -510,6 +537,13 @@ export const SETTINGS = [
     parse: matching(IMAGE_URI, true),
   }),
   setting({
+    key: "baseImageDigest",
+    doc: "Digest of the official Keycloak image (quay.io/keycloak/keycloak at the stack's Keycloak version) the build starts from, so a re-pushed tag cannot change what is built; find it with `docker buildx imagetools inspect quay.io/keycloak/keycloak:<version>`. Empty: the tag. Ignored with imageUri.",
+    allowed: "empty or sha256: and 64 lowercase hex digits",
+    default: "",
+    parse: matching(IMAGE_DIGEST, true),
+  }),
+  setting({
     key: "ecrKeepImages",
     doc: "Images the ECR lifecycle policy keeps.",
     allowed: "integer 1 to 1000",
@@ -603,5 +637,6 @@ export const PROFILE_PRESETS: Readonly<Record<Profile, Partial<Record<SettingKey
     logRetentionDays: 7,
     maxCount: 2,
     adminPublic: true,
+    wafEnabled: false,
   },
 };

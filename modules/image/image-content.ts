@@ -91,6 +91,32 @@ export function realmProblems(dir: string = REALMS_DIR): string[] {
     .flatMap((name) => realmFileProblems(dir, name));
 }
 
+/** Events a realm must save so failed and successful logins can be traced (README: Brute-force detection). */
+export const LOGIN_EVENT_TYPES = ["LOGIN", "LOGIN_ERROR"] as const;
+
+/**
+ * What a realm we ship must have against password guessing: Keycloak's brute-force detection on,
+ * with temporary lockouts only (a permanent one lets anyone lock any user out for good), and its
+ * login events saved with an expiry (an audit trail that does not grow forever).
+ */
+export function realmProtectionProblems(dir: string = REALMS_DIR): string[] {
+  return entries(dir)
+    .filter((name) => !isPlaceholder(name) && name.endsWith(".json"))
+    .flatMap((name) => {
+      const realm = JSON.parse(readFileSync(join(dir, name), "utf8")) as Record<string, unknown>;
+      const problems: string[] = [];
+      if (realm.bruteForceProtected !== true) problems.push("bruteForceProtected is not true");
+      if (realm.permanentLockout === true) problems.push("permanentLockout is true (anyone can lock a user out for good)");
+      if (!(Number(realm.failureFactor) > 0 && Number(realm.failureFactor) <= 30)) problems.push(`failureFactor ${realm.failureFactor} is not 1-30`);
+      if (realm.eventsEnabled !== true) problems.push("eventsEnabled is not true");
+      if (!(Number(realm.eventsExpiration) > 0)) problems.push("eventsExpiration is not set (events kept forever)");
+      const types = realm.enabledEventTypes as string[] | undefined;
+      const missing = LOGIN_EVENT_TYPES.filter((t) => types !== undefined && !types.includes(t));
+      if (missing.length > 0) problems.push(`enabledEventTypes does not save ${missing.join(", ")}`);
+      return problems.map((p) => `realms/${name}: ${p}`);
+    });
+}
+
 /** Problems of the folder themes in `dir`: every `<theme>/<type>` needs a theme.properties. */
 export function themeProblems(dir: string): string[] {
   const shown = (...parts: string[]) => relative(projectPath(), join(dir, ...parts)) || join(dir, ...parts);

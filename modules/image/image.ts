@@ -9,6 +9,17 @@ import { checkImageContent, REALMS_DIR } from "./image-content";
 import { projectPath } from "../shared/paths";
 import type { CpuArchitecture } from "../service/fargate";
 
+/** The official image the Dockerfile builds on (its BASE_IMAGE default, at KEYCLOAK_VERSION). */
+export const OFFICIAL_IMAGE = "quay.io/keycloak/keycloak";
+
+/** A content digest, as registries give it. */
+export const IMAGE_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** The base image pinned by digest; "" (no digest) keeps the Dockerfile's tag. */
+export function baseImage(digest: string): string {
+  return digest === "" ? "" : `${OFFICIAL_IMAGE}:${KEYCLOAK_VERSION}@${digest}`;
+}
+
 /** The image's build context. */
 export const DOCKER_DIR = projectPath("docker");
 
@@ -26,6 +37,11 @@ export interface KeycloakImageProps {
   readonly dockerDir?: string;
   /** Realm exports imported on start; the build's second context. @default REALMS_DIR */
   readonly realmsDir?: string;
+  /**
+   * Digest (`sha256:...`) of the official image at KEYCLOAK_VERSION to build on: the tag can be
+   * re-pushed, a digest names one image for good. @default "" (the tag)
+   */
+  readonly baseImageDigest?: string;
 }
 
 /** Build arguments of docker/Dockerfile; the Dockerfile declares them without defaults. */
@@ -64,10 +80,11 @@ export function filesDigest(dirs: Readonly<Record<string, string>>): string {
  * providers), the realm exports and the build arguments. Same inputs, same tag; any change
  * rolls the service.
  */
-export function contextHash(dockerDir: string, realmsDir: string = REALMS_DIR): string {
+export function contextHash(dockerDir: string, realmsDir: string = REALMS_DIR, baseImageDigest = ""): string {
   return createHash("sha256")
     .update(filesDigest({ docker: dockerDir, realms: realmsDir }))
     .update(JSON.stringify(BUILD_ARGS))
+    .update(baseImageDigest)
     .digest("hex")
     .slice(0, 16);
 }
@@ -92,7 +109,8 @@ export class KeycloakImage extends Construct {
     const dockerDir = props.dockerDir ?? DOCKER_DIR;
     const realmsDir = props.realmsDir ?? REALMS_DIR;
     checkImageContent(dockerDir, realmsDir);
-    this.tag = `${KEYCLOAK_VERSION}-${contextHash(dockerDir, realmsDir)}`;
+    const digest = props.baseImageDigest ?? "";
+    this.tag = `${KEYCLOAK_VERSION}-${contextHash(dockerDir, realmsDir, digest)}`;
     this.imageUri = `${props.repositoryUrl}:${this.tag}`;
     this.build = new Resource(this, "build", {
       triggers: { image: this.imageUri },
@@ -106,6 +124,7 @@ export class KeycloakImage extends Construct {
             PLATFORM: dockerPlatform(props.cpuArchitecture),
             AWS_REGION: props.region,
             ...BUILD_ARGS,
+            ...(digest === "" ? {} : { BASE_IMAGE: baseImage(digest) }),
           },
         },
       ],

@@ -23,6 +23,8 @@ export interface KeycloakServiceProps {
   readonly vpcId: string;
   /** Trusted proxies: the ALB sits somewhere in the VPC. */
   readonly vpcCidr: string;
+  /** Where the load balancer's nodes are: only their X-Forwarded-* headers are believed (proxy-trusted-addresses). */
+  readonly trustedProxyCidrs: readonly string[];
   readonly subnetIds: string[];
   /** Only in egress mode `public-ip`. @default false */
   readonly assignPublicIp: boolean;
@@ -82,7 +84,7 @@ export const CONTAINER_HEALTH_CHECK_COMMAND = [
 
 /** The Keycloak run-time environment (no secrets: those come through `secrets`). */
 export function keycloakEnvironment(
-  p: Pick<KeycloakServiceProps, "hostname" | "hostnameAdmin" | "dbHost" | "dbPort" | "vpcCidr" | "dbPoolMaxSize">,
+  p: Pick<KeycloakServiceProps, "hostname" | "hostnameAdmin" | "dbHost" | "dbPort" | "trustedProxyCidrs" | "dbPoolMaxSize">,
 ): Record<string, string> {
   return {
     ...readBuildOptions(),
@@ -95,7 +97,7 @@ export function keycloakEnvironment(
     KC_HTTP_PORT: String(PORTS.http),
     KC_HTTP_MANAGEMENT_PORT: String(PORTS.management),
     KC_PROXY_HEADERS: "xforwarded",
-    KC_PROXY_TRUSTED_ADDRESSES: p.vpcCidr,
+    KC_PROXY_TRUSTED_ADDRESSES: p.trustedProxyCidrs.join(","),
     KC_CACHE_EMBEDDED_NETWORK_BIND_PORT: String(PORTS.jgroups),
     // A fixed-size pool: no connection churn under load, and the budget checked in config.ts holds.
     KC_DB_POOL_INITIAL_SIZE: String(p.dbPoolMaxSize),
