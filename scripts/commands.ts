@@ -29,6 +29,7 @@ export const COMMANDS: readonly CommandGroup[] = [
     commands: [
       { run: "npm run synth", what: "cdktf synth without cdktf's telemetry check (CHECKPOINT_DISABLE=1)" },
       { run: "npm run deploy -- [stack]", what: "cdktf deploy (AWS credentials; Docker unless KEYCLOAK_IMAGE_URI is set)" },
+      { run: "npm run policy -- [stack]", what: "The security rules on the synthesized stacks: each finding with rule, resource and why" },
       { run: "npm run cost -- [stack]", what: "Monthly cost of the synthesized stacks, by resource" },
       { run: "npx cdktf diff|destroy|output [stack]", what: "Plan, destroy (prod: deletion protection first), show outputs" },
     ],
@@ -38,8 +39,8 @@ export const COMMANDS: readonly CommandGroup[] = [
     commands: [
       { run: "npm run upgrade -- check ...", what: "Keycloak's compatibility check decides: rolling update or recreate" },
       { run: "npm run drill -- <stack> ...", what: "The original's failover check, and our stand-ins' assumptions, on AWS" },
-      { run: "tools/db-backup.sh --help", what: "Dump or restore the Keycloak database through the bastion" },
-      { run: "tools/permanent-admin.sh --help", what: "Replace the temporary bootstrap admin by a permanent one" },
+      { run: "npm run backup -- <stack> dump|restore FILE", what: "Dump or restore the Keycloak database through the bastion (tools/db-backup.sh)" },
+      { run: "npm run permanent-admin -- <stack> ...", what: "Replace the temporary bootstrap admin by a permanent one (tools/permanent-admin.sh)" },
     ],
   },
   {

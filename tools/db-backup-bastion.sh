@@ -37,7 +37,7 @@ die() {
 }
 
 usage() {
-  echo "usage: $(basename "$0") dump|restore|drop --db-host HOST [--db-port PORT] --ca-bundle-url URL --master-secret-arn ARN --region REGION [--attempts N] [--interval-seconds S]"
+  echo "usage: $(basename "$0") dump|restore|drop --db-host HOST [--db-port PORT] --ca-bundle-url URL --master-secret-arn ARN [--user-secret-arn ARN] --region REGION [--attempts N] [--interval-seconds S]"
 }
 
 print_help() {
@@ -50,7 +50,8 @@ Runs on the bastion (tools/db-backup.sh uploads and starts it).
             ${DISCOVERY_TABLE}
   restore   reads such a dump from stdin into database '${DB_NAME}', which must have no tables
             and no Keycloak connections; creates the database (${DB_CHARSET}/${DB_COLLATION})
-            when it does not exist
+            when it does not exist. The dump runs as user '${DB_USER}' (--user-secret-arn), with
+            its rights on '${DB_NAME}' only, never as the master user
   drop      drops database '${DB_NAME}' (the step before a restore over it); refuses while the
             Keycloak user is connected
 Options as for keycloak-db-setup.sh.
@@ -70,6 +71,7 @@ parse_args() {
       --db-port) require_value "$1" $#; DB_PORT=$2; shift 2 ;;
       --ca-bundle-url) require_value "$1" $#; CA_BUNDLE_URL=$2; shift 2 ;;
       --master-secret-arn) require_value "$1" $#; MASTER_SECRET_ARN=$2; shift 2 ;;
+      --user-secret-arn) require_value "$1" $#; USER_SECRET_ARN=$2; shift 2 ;;
       --region) require_value "$1" $#; REGION=$2; shift 2 ;;
       --attempts) require_value "$1" $#; ATTEMPTS=$2; shift 2 ;;
       --interval-seconds) require_value "$1" $#; INTERVAL_SECONDS=$2; shift 2 ;;
@@ -83,6 +85,10 @@ parse_args() {
       die "missing --$(tr '[:upper:]_' '[:lower:]-' <<<"$flag")"
     fi
   done
+  if [[ $COMMAND == restore && -z $USER_SECRET_ARN ]]; then
+    usage >&2
+    die "restore needs --user-secret-arn: the dump runs as user ${DB_USER}, not the master user"
+  fi
   require_positive_integer --db-port "$DB_PORT"
   require_positive_integer --attempts "$ATTEMPTS"
   require_positive_integer --interval-seconds "$INTERVAL_SECONDS"
@@ -156,12 +162,29 @@ SQL
   tables=$(table_count)
   [[ $tables -eq 0 ]] \
     || die "database ${DB_NAME} on ${DB_HOST} is not empty (${tables} tables): restore only writes into an empty database. Stop Keycloak and drop the database first (README: Backup and restore); nothing was changed"
-  log "restoring into the empty database ${DB_NAME} on ${DB_HOST}:${DB_PORT}"
-  gzip -dc | restore_progress | mysql_as "$MASTER_CNF" "$DB_NAME" 2>"$error_file" || status=$?
+  log "restoring into the empty database ${DB_NAME} on ${DB_HOST}:${DB_PORT} as user ${DB_USER}"
+  keycloak_can_log_in \
+    || die "user ${DB_USER} cannot log in to ${DB_NAME} with the password from secret ${USER_SECRET_ARN}: $(tr -s '\n' ' ' <"$WORK_DIR/login-error"); nothing was restored"
+  # As the keycloak user: whatever the file holds runs with that user's rights on ${DB_NAME} only.
+  gzip -dc | restore_progress | mysql_as "$KEYCLOAK_CNF" "$DB_NAME" 2>"$error_file" || status=$?
   if [[ $status -ne 0 ]]; then
     die "restore failed (exit ${status}): $(head -c 500 "$error_file" | tr -s '\n' ' '); database ${DB_NAME} is now partly restored: drop it before trying again"
   fi
   log "restored ${DB_NAME}: $(table_count) tables"
+}
+
+# The keycloak user's credentials into KEYCLOAK_CNF, read from its secret without changing it
+# (the setup's load_credentials would fill an empty secret).
+load_keycloak_credentials() {
+  local value status=0 username password
+  value=$(read_secret "$USER_SECRET_ARN") || status=$?
+  [[ $status -ne 2 ]] || die "secret $USER_SECRET_ARN has no value: the deploy's database setup has not run"
+  [[ $status -eq 0 ]] || exit "$status"
+  secret_field "$value" username username || die "secret $USER_SECRET_ARN is not JSON with a string field \"username\""
+  [[ $username == "$DB_USER" ]] || die "secret $USER_SECRET_ARN holds username '$username', expected '${DB_USER}'"
+  secret_field "$value" password password || die "secret $USER_SECRET_ARN is not JSON with a string field \"password\""
+  check_password "$USER_SECRET_ARN" "$password"
+  write_client_config "$KEYCLOAK_CNF" "$username" "$password"
 }
 
 refuse_while_keycloak_connected() {
@@ -190,6 +213,9 @@ main() {
   make_work_dir
   fetch_ca_bundle
   load_master_credentials
+  if [[ $COMMAND == restore ]]; then
+    load_keycloak_credentials
+  fi
   wait_for_database
   case $COMMAND in
     dump) dump_database ;;

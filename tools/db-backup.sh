@@ -28,6 +28,7 @@ BASTION=""
 IDENTITY=""
 DB_HOST=""
 MASTER_SECRET_ID=""
+USER_SECRET_ID=""
 REGION=""
 CA_BUNDLE_URL=$DEFAULT_CA_BUNDLE_URL
 SSH_OPTIONS=()
@@ -35,7 +36,7 @@ REMOTE_DIR=""
 PARTIAL=""
 
 usage() {
-  echo "usage: $(basename "$0") dump --output FILE | restore --input FILE | drop --confirm keycloak  --bastion USER@HOST --identity KEY --db-host ENDPOINT --master-secret-id ARN --region REGION [--ca-bundle-url URL] [--ssh-option OPTION]..."
+  echo "usage: $(basename "$0") dump --output FILE | restore --input FILE | drop --confirm keycloak  --bastion USER@HOST --identity KEY --db-host ENDPOINT --master-secret-id ARN [--user-secret-id ARN] --region REGION [--ca-bundle-url URL] [--ssh-option OPTION]..."
 }
 
 print_help() {
@@ -46,7 +47,10 @@ print_help() {
                              to FILE (mode 0600: it holds client secrets and password hashes);
                              Keycloak keeps running
   restore                    loads FILE into the Keycloak database, which must be empty (no
-                             tables) and unused (the service scaled to 0); refuses otherwise
+                             tables) and unused (the service scaled to 0); refuses otherwise.
+                             The dump runs as the keycloak database user (--user-secret-id), not
+                             the master user: a tampered dump gets that user's rights on its own
+                             database only
   drop --confirm keycloak    drops the Keycloak database, the step before a restore over it;
                              refuses while Keycloak is connected. Dump first.
   --output FILE / --input FILE
@@ -54,6 +58,8 @@ print_help() {
   --identity KEY             its SSH private key (terraform output -raw bastion_private_key)
   --db-host ENDPOINT         the RDS endpoint (terraform output db_endpoint)
   --master-secret-id ARN     the RDS-managed master secret (terraform output db_master_secret_arn)
+  --user-secret-id ARN       the keycloak database user's secret, for restore (terraform output
+                             keycloak_db_secret_arn)
   --region REGION            AWS region of the secret
   --ca-bundle-url URL        CA bundle the database certificate must chain to
                              (default: RDS's, ${DEFAULT_CA_BUNDLE_URL})
@@ -93,6 +99,7 @@ parse_args() {
       --identity) require_value "$1" $#; IDENTITY=$2; shift 2 ;;
       --db-host) require_value "$1" $#; DB_HOST=$2; shift 2 ;;
       --master-secret-id) require_value "$1" $#; MASTER_SECRET_ID=$2; shift 2 ;;
+      --user-secret-id) require_value "$1" $#; USER_SECRET_ID=$2; shift 2 ;;
       --region) require_value "$1" $#; REGION=$2; shift 2 ;;
       --ca-bundle-url) require_value "$1" $#; CA_BUNDLE_URL=$2; shift 2 ;;
       --ssh-option) require_value "$1" $#; SSH_OPTIONS+=(-o "$2"); shift 2 ;;
@@ -111,6 +118,10 @@ parse_args() {
       die "missing --$(tr '[:upper:]_' '[:lower:]-' <<<"$flag")"
     fi
   done
+  if [[ $COMMAND == restore && -z $USER_SECRET_ID ]]; then
+    usage >&2
+    die "restore needs --user-secret-id: the dump is loaded as the keycloak database user, not the master user"
+  fi
   [[ -r $IDENTITY ]] || die "--identity file '$IDENTITY' is not readable"
 }
 
@@ -148,6 +159,9 @@ upload_scripts() {
 remote_command() {
   local words=(bash "$REMOTE_DIR/$(basename "$BASTION_SCRIPT")" "$COMMAND" --db-host "$DB_HOST" --ca-bundle-url "$CA_BUNDLE_URL"
     --master-secret-arn "$MASTER_SECRET_ID" --region "$REGION" --attempts 3 --interval-seconds 5)
+  if [[ -n $USER_SECRET_ID ]]; then
+    words+=(--user-secret-arn "$USER_SECRET_ID")
+  fi
   printf '%q ' "${words[@]}"
 }
 

@@ -41,7 +41,7 @@ print_help() {
 Creates the permanent Keycloak admin NAME in the ${REALM} realm and deletes the temporary
 bootstrap admin, talking to Keycloak's admin API at URL (the public address, through the ALB).
 
-  --url URL                    Keycloak's base URL, e.g. https://login.example.com
+  --url URL                    Keycloak's base URL, https:// only, e.g. https://login.example.com
                                (terraform output keycloak_url)
   --username NAME              the permanent admin's user name; not the bootstrap admin's
   --bootstrap-secret-id ARN    the bootstrap admin's secret (terraform output
@@ -95,7 +95,8 @@ parse_args() {
       die "missing --$(tr '[:upper:]_' '[:lower:]-' <<<"$flag")"
     fi
   done
-  [[ $URL =~ ^https?://[^/]+ ]] || die "--url must be http(s)://host[:port][/path], got '$URL'"
+  # https only: the bootstrap and the permanent admin's passwords travel in these requests.
+  [[ $URL =~ ^https://[^/]+ ]] || die "--url must be https://host[:port][/path] (the admins' passwords travel over it), got '$URL'"
   # Keycloak stores user names in lower case; a differently cased name would never match.
   [[ $USERNAME =~ ^[a-z0-9][a-z0-9._@-]*$ ]] \
     || die "--username must be lower-case letters, digits and . _ @ -, got '$USERNAME'"

@@ -107,7 +107,7 @@ beforeAll(async () => {
   // .cache/image, and a clone may sit under /tmp), which the bastion's sessions cannot see: a copy here.
   const caCopy = { ...database.ca, certFile: join(work, "database-ca.pem") };
   copyFileSync(database.ca.certFile, caCopy.certFile);
-  target = { bastion, dbHost: database.host, masterSecretArn: database.masterSecretArn, region: database.region, caBundleUrl: caBundleUrl(caCopy) };
+  target = { bastion, dbHost: database.host, masterSecretArn: database.masterSecretArn, userSecretArn: database.userSecretArn, region: database.region, caBundleUrl: caBundleUrl(caCopy) };
 }, 8 * 60_000);
 
 afterAll(async () => {

@@ -85,7 +85,7 @@ beforeAll(async () => {
     INSERT INTO USER_ENTITY VALUES ('u1', 'alice', 'Åsa 😀'), ('u2', 'bob', 'Bob');
     CREATE TABLE JGROUPS_PING (address VARCHAR(200) PRIMARY KEY, name VARCHAR(200), cluster_name VARCHAR(200), ip VARCHAR(200), coord BOOLEAN) ENGINE=InnoDB;
     INSERT INTO JGROUPS_PING VALUES ('uuid-1', 'node-a', 'ISPN', '10.0.1.17:7800', 1);`);
-  target = { bastion, dbHost: DB_HOSTNAME, masterSecretArn: MASTER_SECRET_ARN, region: REGION, caBundleUrl: caBundleUrl(ca) };
+  target = { bastion, dbHost: DB_HOSTNAME, masterSecretArn: MASTER_SECRET_ARN, userSecretArn: USER_SECRET_ARN, region: REGION, caBundleUrl: caBundleUrl(ca) };
 }, 180_000);
 
 afterAll(async () => {
@@ -169,6 +169,21 @@ describe("tools/db-backup.sh through a real SSH bastion to a TLS-only MariaDB", 
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/db-backup: error: .*cut\.sql\.gz does not end with '-- Dump completed': the dump was cut short/);
     expect(result.stderr).not.toMatch(/uploading/);
+  });
+
+  test("a tampered dump runs with the keycloak user's rights only: a statement beyond its database is refused and nothing of it happens", async () => {
+    const sql = execFileSync("gzip", ["-dc", dumpFile("keycloak.sql.gz")], { encoding: "utf8" });
+    // What a dump altered in storage could carry: an account of the attacker's on the whole server.
+    const tampered = sql.replace(/^(CREATE TABLE `USER_ENTITY`)/m, "CREATE USER 'intruder'@'%' IDENTIFIED BY 'x';\nGRANT ALL PRIVILEGES ON *.* TO 'intruder'@'%';\n$1");
+    expect(tampered).not.toBe(sql);
+    writeFileSync(dumpFile("tampered.sql.gz"), execFileSync("gzip", ["-c"], { input: tampered }));
+    const result = await runDbBackup("restore", dumpFile("tampered.sql.gz"), target);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/^db-backup: restoring into the empty database keycloak on .* as user keycloak$/m);
+    expect(result.stderr).toMatch(/db-backup: error: restore failed \(exit 1\): .*ERROR 1227 .*Access denied; you need .*CREATE USER privilege.*; database keycloak is now partly restored: drop it before trying again/);
+    expect(rows("SELECT COUNT(*) FROM mysql.user WHERE User = 'intruder';")).toBe("0\n");
+    const dropped = await runDbBackup("drop", DB_NAME, target);
+    expect({ code: dropped.code, failure: dropped.code === 0 ? "" : dropped.stderr }).toEqual({ code: 0, failure: "" });
   });
 
   test("restore into a dropped database creates it (utf8mb4) and brings back every row; the discovery table comes back empty", async () => {

@@ -17,6 +17,8 @@ export interface BackupTarget {
   bastion: SshServer;
   dbHost: string;
   masterSecretArn: string;
+  /** The keycloak database user's secret: the restore runs as that user. */
+  userSecretArn: string;
   region: string;
   caBundleUrl: string;
 }
@@ -27,6 +29,7 @@ export function backupArguments(target: BackupTarget): string[] {
     "--identity", target.bastion.keyPath,
     "--db-host", target.dbHost,
     "--master-secret-id", target.masterSecretArn,
+    "--user-secret-id", target.userSecretArn,
     "--region", target.region,
     "--ca-bundle-url", target.caBundleUrl,
     // The stand-in bastion gets a new host key every run.

@@ -59,7 +59,7 @@ export async function setUpTaskSecrets(options: {
   ca: TestCa;
   region: string;
   masterSecretArn: string;
-}): Promise<{ secretValues: Record<string, string>; arnFor: (reference: string) => string }> {
+}): Promise<{ secretValues: Record<string, string>; arnFor: (reference: string) => string; userSecretArn: string }> {
   const { container, secrets, region } = options;
   const arns = new Map<string, string>();
   const arnFor = (reference: string): string => {
@@ -75,6 +75,7 @@ export async function setUpTaskSecrets(options: {
     if (secret === undefined) throw new Error(`the task definition has no secret ${name}`);
     return arnFor(parseSecretReference(secret.valueFrom).arn);
   };
+  const userSecretArn = secretOf("KC_DB_USERNAME");
   await runDatabaseSetup({
     bastion: options.bastion,
     secrets,
@@ -83,8 +84,8 @@ export async function setUpTaskSecrets(options: {
     caBundleUrl: caBundleUrl(options.ca),
     region,
     masterSecretArn: options.masterSecretArn,
-    userSecretArn: secretOf("KC_DB_USERNAME"),
+    userSecretArn,
     adminSecretArn: secretOf("KC_BOOTSTRAP_ADMIN_USERNAME"),
   });
-  return { secretValues: resolveSecrets(container, arnFor, secrets), arnFor };
+  return { secretValues: resolveSecrets(container, arnFor, secrets), arnFor, userSecretArn };
 }

@@ -69,6 +69,8 @@ export interface SingleNodeStand {
     bastion: Host;
     secrets: SecretsManagerStub;
     masterSecretArn: string;
+    /** The keycloak database user's secret. */
+    userSecretArn: string;
     host: string;
     port: number;
     ca: TestCa;
@@ -108,7 +110,7 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
   // TLS from a test CA with require_secure_transport=ON, as the stack's RDS parameter group has it.
   const dbTls = databaseTls(join(work, "db-tls"), { dns: [dbHost], ips: [dbNet.address] }, runtime.databaseCa);
   const { db, masterSecretArn } = await startRdsStandIn({ dir: join(work, "mariadb"), host: dbNet, port: dbPort, region: REGION, secrets, teardown, tls: dbTls.tls });
-  const { secretValues } = await setUpTaskSecrets({ container, secrets, bastion, dbHost, dbPort, ca: dbTls.ca, region: REGION, masterSecretArn });
+  const { secretValues, userSecretArn } = await setUpTaskSecrets({ container, secrets, bastion, dbHost, dbPort, ca: dbTls.ca, region: REGION, masterSecretArn });
 
   const addNode = (name: string, hostNumber: number): KeycloakNode => {
     const host = hostNumber === TASK_HOST ? task : network.attach(name, hostNumber, { [dbHost]: dbNet.address });
@@ -155,7 +157,7 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
     admin: { username: secretValues.KC_BOOTSTRAP_ADMIN_USERNAME, password: secretValues.KC_BOOTSTRAP_ADMIN_PASSWORD },
     frontendRules,
     addNode,
-    database: { bastion, secrets, masterSecretArn, host: dbHost, port: dbPort, ca: dbTls.ca, region: REGION },
+    database: { bastion, secrets, masterSecretArn, userSecretArn, host: dbHost, port: dbPort, ca: dbTls.ca, region: REGION },
   };
 }
 

@@ -42,7 +42,8 @@ describe("tools/db-backup.sh", () => {
     [["drop", ...COMMON], "drop needs --confirm keycloak: it deletes every realm, user and session"],
     [["drop", "--confirm", "yes", ...COMMON], "drop needs --confirm keycloak"],
     [["dump", "--output", "x.sql.gz", ...COMMON.slice(0, 6), "--region", "eu-west-1"], "missing --master-secret-id"],
-    [["restore", "--input", "/nonexistent/x.sql.gz", ...COMMON], "--input file '/nonexistent/x.sql.gz' is not readable"],
+    [["restore", "--input", __filename, ...COMMON], "restore needs --user-secret-id: the dump is loaded as the keycloak database user, not the master user"],
+    [["restore", "--input", "/nonexistent/x.sql.gz", ...COMMON, "--user-secret-id", "arn:u"], "--input file '/nonexistent/x.sql.gz' is not readable"],
   ])("%j is refused: %s", (args, message) => {
     const result = run(...args);
     expect(result.code).not.toBe(0);

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { projectPath } from "../../modules/shared/paths";
-import { DRILL_OUTPUTS, parseArgs, refusal, stackConfig } from "../../tools/drill";
+import { DRILL_OUTPUTS, parseArgs, refusal } from "../../tools/drill";
+import { stackConfig } from "../../tools/stack";
 import { OFFLINE_SETTINGS, synthStack } from "../../modules/synth";
 
 /** `npm run drill`: its arguments, the prod refusal, and the stack outputs it reads. */

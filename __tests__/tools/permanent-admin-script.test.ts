@@ -22,7 +22,8 @@ describe("permanent-admin.sh", () => {
     [["--bogus", "x"], "unknown argument '--bogus'"],
     [VALID.filter((_, i) => i !== 2 && i !== 3), "missing --username"],
     [VALID.slice(0, 8), "missing --region"],
-    [[...VALID.slice(0, 2).map((v, i) => (i === 1 ? "login.example.com" : v)), ...VALID.slice(2)], "--url must be http(s)://host[:port][/path], got 'login.example.com'"],
+    [["--url", "login.example.com", ...VALID.slice(2)], "--url must be https://host[:port][/path] (the admins' passwords travel over it), got 'login.example.com'"],
+    [["--url", "http://login.example.com", ...VALID.slice(2)], "--url must be https://host[:port][/path] (the admins' passwords travel over it), got 'http://login.example.com'"],
     [[...VALID.slice(0, 3), "Ops Admin", ...VALID.slice(4)], "--username must be lower-case letters, digits and . _ @ -, got 'Ops Admin'"],
     [[...VALID, "--cacert", "/nonexistent/ca.pem"], "--cacert file '/nonexistent/ca.pem' is not readable"],
   ])("refuses %j with a clear message and exit 1", (args, message) => {
