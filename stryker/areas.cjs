@@ -4,7 +4,7 @@
 // checks); files that only declare resources from their props are listed in declarative.cjs with why.
 module.exports = {
   config: {
-    mutate: ["modules/config/index.ts", "modules/config/settings.ts", "modules/config/values.ts"],
+    mutate: ["modules/config/index.ts", "modules/config/settings.ts", "modules/config/values.ts", "modules/network/subnet-budget.ts"],
     tests: ["config/config.test.ts", "config/bad-input.test.ts", "config/boundaries.test.ts"],
   },
   // The same settings without ignoreStatic: the module-level validation patterns and allowed-value
@@ -22,8 +22,13 @@ module.exports = {
   },
   // The ALB's listener rules: which paths reach Keycloak, which are refused.
   listener: {
-    mutate: ["modules/edge/listener-routes.ts"],
-    tests: ["edge/listener-routes.test.ts", "edge/load-balancer.test.ts", "policy/alb-rules.test.ts"],
+    mutate: ["modules/edge/listener-routes.ts", "modules/edge/alb-limits.ts"],
+    tests: ["edge/listener-routes.test.ts", "edge/load-balancer.test.ts", "policy/alb-rules.test.ts", "policy/aws-rules-alb.test.ts"],
+  },
+  // The web ACL: managed groups, forwarding headers refused, per-address rate limits.
+  waf: {
+    mutate: ["modules/edge/waf.ts"],
+    tests: ["edge/waf.test.ts", "policy/waf-rules.test.ts"],
   },
   // Health check, draining, stop timeout, deployment percentages; the upgrade decision.
   lifecycle: {
@@ -51,9 +56,9 @@ module.exports = {
   },
   // What goes into the image, and where it is pushed.
   image: {
-    mutate: ["modules/image/image-content.ts", "modules/image/registry.ts", "modules/image/build-options.ts"],
+    mutate: ["modules/image/image-content.ts", "modules/image/registry.ts", "modules/image/build-options.ts", "modules/image/base-image.ts"],
     relatedTestsOnly: true,
-    tests: ["image/image-content.test.ts", "image/image.test.ts"],
+    tests: ["image/image-content.test.ts", "image/image.test.ts", "image/base-image.test.ts"],
   },
   tools: {
     mutate: [
@@ -61,9 +66,10 @@ module.exports = {
       "scripts/diagram.ts",
       "modules/database/setup/commands.ts",
       "modules/database/setup/index.ts:26-28",
-      "modules/image/image.ts:42-60",
-      "modules/access/bastion.ts:39-41",
-      "modules/service/keycloak-service.ts:84-108",
+      "modules/image/image.ts:19-21",
+      "modules/image/image.ts:58-76",
+      "modules/access/bastion.ts:44-46",
+      "modules/service/keycloak-service.ts:86-110",
     ],
     // Only the test files that import the mutated file: a diagram mutant need not synth the service tests.
     relatedTestsOnly: true,

@@ -24,7 +24,8 @@ export const FIRST: RawSettings = {
   highAvailability: false, desiredCount: 1, maxCount: 1, cpuTargetPercent: 10, requestsPerTarget: 10, healthCheckGracePeriodSeconds: 120,
   logRetentionDays: LOG_RETENTION_DAYS[0], bootstrapAdmin: false, ecrKeepImages: 1, alarmEmails: [], alarm5xxPerMinute: 1,
   alarmResponseTimeP99Seconds: 1, alarmUtilizationPercent: 50, alarmDbFreeStorageGb: 1, alarmDbFreeMemoryMb: 16, alarmDbConnectionsPercent: 50,
-  alarmClusterSplitMinutes: 3,
+  alarmClusterSplitMinutes: 3, wafEnabled: false, wafTokenRateLimit: 10, wafLoginActionsRateLimit: 10,
+  baseImageDigest: `sha256:${"0".repeat(64)}`,
 };
 
 /** Every setting at the last value it accepts, lists at their longest. */
@@ -42,6 +43,7 @@ export const LAST: RawSettings = {
   imageUri: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/keycloak@sha256:" + "a".repeat(64), ecrKeepImages: 1000,
   alarmEmails: Array.from({ length: 10 }, (_, i) => `ops${i}@example.com`), alarm5xxPerMinute: 100000, alarmResponseTimeP99Seconds: 60,
   alarmUtilizationPercent: 100, alarmDbFreeStorageGb: 1000, alarmDbFreeMemoryMb: 65536, alarmDbConnectionsPercent: 100, alarmClusterSplitMinutes: 60,
+  wafEnabled: true, wafTokenRateLimit: 2_000_000_000, wafLoginActionsRateLimit: 2_000_000_000,
 };
 
 export const AWS_SHAPE_SETTINGS: readonly [string, RawSettings][] = [
