@@ -19,6 +19,9 @@ const SECRET_FIELD = /(^|_)(password|passwd|passphrase|secret|secret_string|secr
 /** Attributes that name a secret somewhere in them: a literal that looks random there is one. */
 const SENSITIVE_NAME = /password|passwd|passphrase|secret|token|credential|api_?key|private_?key|access_?key/i;
 const REFERENCE_ONLY = /^\$\{[^}]+\}$/;
+/** Attributes that point at a secret rather than hold one (`secret_id`, `kms_key_arn`), and ARNs anywhere. */
+const POINTER_FIELD = /(_id|_ids|_arn|_arns|_name|_prefix)$/i;
+const ARN = /^arn:aws[a-z-]*:/;
 
 /** Shannon entropy per character. */
 function entropy(text: string): number {
@@ -57,7 +60,8 @@ export function scanForSecrets(value: unknown, path = "$", field?: string): Find
     if (PRIVATE_KEY_ARMOR.test(value)) findings.push({ path, reason: "literal PEM private key" });
     if (AWS_ACCESS_KEY.test(value)) findings.push({ path, reason: "literal AWS access key id" });
     if (PREFIXED_TOKEN.test(value)) findings.push({ path, reason: "literal token with a vendor prefix" });
-    if (field !== undefined && !SECRET_FIELD.test(field) && SENSITIVE_NAME.test(field) && looksRandom(value)) {
+    const pointer = field !== undefined && (POINTER_FIELD.test(field) || ARN.test(value));
+    if (field !== undefined && !SECRET_FIELD.test(field) && SENSITIVE_NAME.test(field) && !pointer && looksRandom(value)) {
       findings.push({ path, reason: `random-looking literal in ${field}` });
     }
     if (/^\s*[[{]/.test(value)) {

@@ -224,5 +224,8 @@ describe("plan sanitizer", () => {
     expect(reasons({ api_key: { constant_value: "k-1" } })).toEqual(["literal value in api_key"]);
     // Not secrets: a setting in a secret-named attribute that is a word, and names of secrets.
     expect(reasons({ http_tokens: "required", secret_name: "keycloak/db", token_validity_units: "hours" })).toEqual([]);
+    // Pointers to a secret, random-looking as ARNs and ids are: the state's data sources hold them.
+    expect(reasons({ secret_id: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:legacy-Ab3xYz", master_user_secret_kms_key_id: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0" })).toEqual([]);
+    expect(reasons({ db_password_secret_value: "Zx8#kP2qLm9@vB4tWn7" })).toEqual(["random-looking literal in db_password_secret_value"]);
   });
 });
