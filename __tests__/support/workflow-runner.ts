@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-// js-yaml 3.15.2 comes with jest (its coverage tooling's config loader; package-lock.json pins it),
+// js-yaml 3.15.2, a devDependency of its own (jest also brings it),
 // without types.
 const yaml = require("js-yaml") as { load(text: string): unknown };
 import { projectPath } from "../../modules/shared/paths";
