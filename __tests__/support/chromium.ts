@@ -55,6 +55,14 @@ export const ALLOWED_CONSOLE: readonly { pattern: RegExp; reason: string }[] = [
     pattern: /^warning: \[DOM\] Input elements should have autocomplete attributes/,
     reason: "Chromium's hint about the login form's markup (Keycloak's theme), not a fault of the deployment",
   },
+  {
+    pattern: /^warning: An iframe which has both allow-scripts and allow-same-origin for its sandbox attribute can escape its sandboxing\.$/,
+    reason: "keycloak-js's own hidden iframes (session status and third-party-cookie checks) in both consoles: Keycloak's code, the same on any deployment",
+  },
+  {
+    pattern: /^warning: For accessibility reasons an aria-label should be specified on nav groups if a title isn't$/,
+    reason: "PatternFly's accessibility hint about the admin console's navigation markup (Keycloak's code), not a fault of the deployment",
+  },
 ];
 
 /** Console lines no entry of ALLOWED_CONSOLE explains. */
