@@ -43,6 +43,7 @@ import { SG_RULES_PER_DIRECTION } from "../network/subnet-budget";
 import { MASTER_REALM, REALM_NAMES_LIKE_ENCODED_DOTS } from "../edge/listener-routes";
 import { dailyMinutes, MIN_WINDOW_MINUTES, parseDailyWindow, parseWeeklyWindow, weeklyMinutes } from "../database/rds-windows";
 import { TASK_LIFECYCLE } from "../service/task-lifecycle";
+import { CPU_TARGET_PERCENT } from "../service/capacity-figures";
 import { IMAGE_DIGEST } from "../image/image";
 import { defaultRateLimit, KEYCLOAK_PER_VCPU_PER_SECOND, RATE_WINDOW_SECONDS, WAF_MIN_RATE_LIMIT } from "../edge/waf";
 
@@ -493,9 +494,9 @@ export const SETTINGS = [
   }),
   setting({
     key: "cpuTargetPercent",
-    doc: "Autoscaling target for average CPU.",
+    doc: `Autoscaling target for average CPU; the task-cpu alarm is midway between it and 100 %. Default: Keycloak's sizing guide's 150 % headroom, 100 / 2.5 (README: Sizing).`,
     allowed: "integer 10 to 90",
-    default: 60,
+    default: CPU_TARGET_PERCENT,
     parse: integer(10, 90),
   }),
   setting({
@@ -573,7 +574,7 @@ export const SETTINGS = [
   }),
   setting({
     key: "alarmUtilizationPercent",
-    doc: "Alarm when task CPU, task memory or database CPU stay at or above this for 10 minutes.",
+    doc: "Alarm when task memory or database CPU stay at or above this for 10 minutes (task CPU: see cpuTargetPercent).",
     allowed: "integer 50 to 100",
     default: 85,
     parse: integer(50, 100),
