@@ -254,9 +254,27 @@ export function capacityReport(plan: CapacityPlan, environment: string = plan.pr
     `Database:     ${database.dbInstanceClass}, pool ${database.dbPoolMaxSize} per task: ${database.connectionsNeeded} connections at maxCount plus a deploy's surge, of max_connections ${database.maxConnections}` +
       (database.poolReducedFrom ? ` (pool reduced from ${database.poolReducedFrom}: no priced class holds that)` : ""),
     `              database CPU by Keycloak's guide (not modelled): ${dbVcpu[0]}-${dbVcpu[1]} vCPU for ${dbRequests} logins+refreshes/s; check the class's CPU`,
-    `Monthly cost: $${fixed(plan.monthlyUsd)} (npm run cost's prices; Fargate at desiredCount: ${plan.costLines.find((l) => l.item.startsWith("Fargate"))?.item})`,
+    `Monthly cost: $${fixed(plan.monthlyUsd)} (npm run cost's lines for these settings; ${plan.costLines.find((l) => l.item.startsWith("Fargate"))?.item} at desiredCount)`,
     "",
     `Settings for cdktf.json, under "context" > "environments":`,
     JSON.stringify({ [environment]: plan.settings }, null, 2),
+  ].join("\n");
+}
+
+/** The README's example (a generated section): one demand with our figures, and the same with Keycloak's. */
+export const README_EXAMPLE: Demand = { loginsPerSecond: 20, refreshesPerSecond: 160, clientCredentialsPerSecond: 40 };
+
+export function capacityExampleMarkdown(demand: Demand = README_EXAMPLE): string {
+  const args = `--logins-per-second ${demand.loginsPerSecond} --refreshes-per-second ${demand.refreshesPerSecond} --client-credentials-per-second ${demand.clientCredentialsPerSecond}`;
+  const theirs = capacityPlan(demand, "keycloak");
+  return [
+    `A real run (\`npm run capacity -- ${args}\`; \`npm run docs\` writes it here):`,
+    "",
+    "```text",
+    capacityReport(capacityPlan(demand, "ours")),
+    "```",
+    "",
+    `With \`--figures keycloak\` the same demand is ${fixed(theirs.baseVcpu)} vCPU of base load: ${theirs.task.count.tasks} x ${theirs.task.taskCpu / 1024} vCPU tasks, ` +
+      `\`${theirs.database.dbInstanceClass}\`, $${fixed(theirs.monthlyUsd)} a month.`,
   ].join("\n");
 }
