@@ -23,6 +23,7 @@
  * slower start lengthens every scale-out and recovery).
  */
 import { connectionBudget, SETTINGS, type Profile, type RawSettings } from "../modules/config";
+import { HA_MIN_TASKS, MAX_TASKS } from "../modules/config/values";
 import { FARGATE_SIZES } from "../modules/service/fargate";
 import {
   CPU_TARGET_PERCENT,
@@ -47,11 +48,9 @@ export interface Demand {
 }
 
 /** Tasks across the zones: one per zone survives a zone's loss (highAvailability). */
-export const MIN_TASKS = 2;
+export const MIN_TASKS = HA_MIN_TASKS;
 /** maxCount over desiredCount: the stack's own default ratio (2 -> 4). */
 export const SCALE_OUT_FACTOR = 2;
-/** The service's task ceiling (the desiredCount and maxCount settings' maximum). */
-const MAX_TASKS = 100;
 /** Smallest task size the model offers: our start-to-ready figures are for 1 vCPU. */
 const MIN_TASK_CPU = 1024;
 const MB = 1_000_000;
@@ -82,7 +81,7 @@ export function provisionedVcpu(base: number, headroomFactor = HEADROOM_FACTOR):
   return base * headroomFactor;
 }
 
-/** A ceiling that ignores floating-point dust (2.5 x 0.4 is 1.0000000000000002). */
+/** A ceiling that ignores floating-point dust: 30 logins at Keycloak's 1000/15 CPU-ms are 2.0000000000000004 vCPU, x 2.5 = 5.000000000000001. */
 const ceil = (x: number) => Math.max(0, Math.ceil(x - 1e-9));
 
 export interface TaskCount {

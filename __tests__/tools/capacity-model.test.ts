@@ -38,7 +38,9 @@ describe("capacity model: the arithmetic", () => {
   });
 
   test("the task count rounds the provisioned vCPU up, without floating-point dust at an exact fit", () => {
-    expect(taskCount(0.8, 1).forHeadroom).toBe(2); // 2.5 x 0.8 = 2.0000000000000004 in floating point
+    expect(taskCount(0.8, 1).forHeadroom).toBe(2);
+    // 30 logins at 1000/15 CPU-ms each are 2.0000000000000004 vCPU in floating point: 5 tasks, not 6.
+    expect(taskCount(baseVcpu(logins(30), KEYCLOAK_FIGURES), 1).forHeadroom).toBe(5);
     expect(taskCount(0.81, 1).forHeadroom).toBe(3);
     expect(taskCount(4, 1).tasks).toBe(10);
     expect(taskCount(4, 2).tasks).toBe(5);

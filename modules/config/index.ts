@@ -1,5 +1,5 @@
 import { DB_HOST_LABEL } from "../shared/constants";
-import { FARGATE_SIZES, MAX_ADMIN_CIDRS, MAX_PUBLIC_REALMS, overlaps, parseCidr, within, type Profile } from "./values";
+import { FARGATE_SIZES, HA_MIN_TASKS, MAX_ADMIN_CIDRS, MAX_PUBLIC_REALMS, overlaps, parseCidr, within, type Profile } from "./values";
 import { connectionDemand, instanceMemoryGib, maxConnections, RESERVED_CONNECTIONS, type ConnectionDemand } from "../database/database-capacity";
 import { parseDailyWindow, parseWeeklyWindow, windowsOverlap } from "../database/rds-windows";
 import { azTotal, envVarName, PROFILE_PRESETS, SETTINGS, type KeycloakConfig, type Setting, type SettingKey } from "./settings";
@@ -194,8 +194,8 @@ function validateTogether(c: KeycloakConfig, origin: (key: SettingKey) => string
   if (!memories.includes(c.taskMemory)) {
     fail("taskMemory", c.taskMemory, `for taskCpu ${c.taskCpu}: ${compactSizes(memories)}`);
   }
-  if (c.highAvailability && c.desiredCount < 2) {
-    fail("desiredCount", c.desiredCount, "2 or more while highAvailability is true (set highAvailability false for one task)");
+  if (c.highAvailability && c.desiredCount < HA_MIN_TASKS) {
+    fail("desiredCount", c.desiredCount, `${HA_MIN_TASKS} or more while highAvailability is true (set highAvailability false for one task)`);
   }
   if (c.maxCount < c.desiredCount) fail("maxCount", c.maxCount, `at least desiredCount (${c.desiredCount})`);
   if (windowsOverlap(parseDailyWindow(c.dbBackupWindow)!, parseWeeklyWindow(c.dbMaintenanceWindow)!)) {
