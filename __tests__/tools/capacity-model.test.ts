@@ -10,6 +10,7 @@ import {
   chooseTaskSize,
   MIN_TASKS,
   provisionedVcpu,
+  requestsPerTarget,
   SCALE_OUT_FACTOR,
   taskCount,
   taskMemoryMib,
@@ -67,7 +68,18 @@ describe("capacity model: the arithmetic", () => {
     expect(taskCount(1.5, 1, 1.2)).toMatchObject({ tasks: 3, forHeadroom: 2 });
   });
 
+  test("the request-count target is the requests a minute that put one task at the CPU target with the demand's mix (a login is 3 requests)", () => {
+    // 159 CPU-ms over 3 requests = 53 CPU-ms each; 40 % of 1 vCPU = 7.55 requests a second = 452 a minute.
+    expect(requestsPerTarget(logins(5), baseVcpu(logins(5), OUR_FIGURES), 1)).toBe(452);
+    // 7.1 CPU-ms a refresh: 56.3 a second at 40 % = 3380 a minute; a 2 vCPU task twice that.
+    expect(requestsPerTarget(logins(0, 100), baseVcpu(logins(0, 100), OUR_FIGURES), 1)).toBe(3380);
+    expect(requestsPerTarget(logins(0, 100), baseVcpu(logins(0, 100), OUR_FIGURES), 2)).toBe(6760);
+  });
+
   test("task memory: the smallest Fargate accepts at that CPU that holds Keycloak's 1250 MB per node", () => {
+    // Below 1 vCPU Fargate's smallest memory is too small: 0.25 and 0.5 vCPU need 2048, not 512 or 1024.
+    expect(taskMemoryMib(256)).toBe(2048);
+    expect(taskMemoryMib(512)).toBe(2048);
     expect(taskMemoryMib(1024)).toBe(2048);
     expect(taskMemoryMib(2048)).toBe(4096);
     expect(taskMemoryMib(4096)).toBe(8192);
