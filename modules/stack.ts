@@ -186,6 +186,7 @@ export class KeycloakStack extends TerraformStack {
         http5xxPerMinute: config.alarm5xxPerMinute,
         responseTimeP99Seconds: config.alarmResponseTimeP99Seconds,
         utilizationPercent: config.alarmUtilizationPercent,
+        cpuTargetPercent: config.cpuTargetPercent,
         dbFreeStorageGb: config.alarmDbFreeStorageGb,
         dbFreeMemoryMb: config.alarmDbFreeMemoryMb,
         dbConnectionsPercent: config.alarmDbConnectionsPercent,

@@ -31,6 +31,7 @@ export const COMMANDS: readonly CommandGroup[] = [
       { run: "npm run deploy -- [stack]", what: "cdktf deploy (AWS credentials; Docker unless KEYCLOAK_IMAGE_URI is set)" },
       { run: "npm run policy -- [stack]", what: "The security rules on the synthesized stacks: each finding with rule, resource and why" },
       { run: "npm run cost -- [stack]", what: "Monthly cost of the synthesized stacks, by resource" },
+      { run: "npm run capacity -- --logins-per-second N", what: "Tasks, their size, maxCount, database class and pool, and cost for a demand (README: Sizing)" },
       { run: "npx cdktf diff|destroy|output [stack]", what: "Plan, destroy (prod: deletion protection first), show outputs" },
     ],
   },

@@ -1,7 +1,7 @@
 /**
  * Regenerates the README's generated sections (between `<!-- generated:NAME -->` and
  * `<!-- /generated:NAME -->`) from the code: configuration table, architecture diagram,
- * policy rules, cost table, Keycloak version, command table; and `./help` from the same command
+ * policy rules, cost table, the capacity model's example, Keycloak version, command table; and `./help` from the same command
  * list. `npm run docs` writes them; a unit test fails when either is out of date.
  */
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
@@ -13,6 +13,7 @@ import { architectureMermaid } from "./diagram";
 import { policyMarkdown } from "./policy-table";
 import { awsRulesMarkdown } from "./aws-rules-table";
 import { costMarkdown } from "../tools/cost";
+import { capacityExampleMarkdown } from "../tools/capacity-model";
 import { commandsMarkdown, helpScript } from "./commands";
 
 /** `./help`, written with the README from the same command list. */
@@ -52,6 +53,7 @@ export function sections(): Record<string, string> {
     policy: policyMarkdown(),
     "aws-rules": awsRulesMarkdown(),
     cost: costMarkdown(),
+    "capacity-example": capacityExampleMarkdown(),
     commands: commandsMarkdown(),
   };
 }

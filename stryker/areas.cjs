@@ -36,11 +36,15 @@ module.exports = {
     relatedTestsOnly: true,
     tests: ["service/task-lifecycle.test.ts", "service/upgrade.test.ts", "service/keycloak-service.test.ts", "harness/ecs-stand-in.test.ts", "edge/load-balancer.test.ts"],
   },
-  // Database connections against the instance's capacity, maintenance windows, task autoscaling.
+  // Database connections against the instance's capacity, maintenance windows, task autoscaling,
+  // the capacity figures and the model that sizes the stack from them.
   capacity: {
-    mutate: ["modules/database/database-capacity.ts", "modules/database/rds-windows.ts", "modules/service/autoscaling.ts"],
+    mutate: [
+      "modules/database/database-capacity.ts", "modules/database/rds-windows.ts", "modules/service/autoscaling.ts",
+      "modules/service/capacity-figures.ts", "tools/capacity-model.ts",
+    ],
     relatedTestsOnly: true,
-    tests: ["database/database-capacity.test.ts", "database/rds-windows.test.ts", "service/autoscaling.test.ts"],
+    tests: ["database/database-capacity.test.ts", "database/rds-windows.test.ts", "service/autoscaling.test.ts", "service/capacity-figures.test.ts", "tools/capacity-model.test.ts"],
   },
   // Alarm definitions and the cluster's own metrics.
   monitoring: {

@@ -73,9 +73,15 @@ describe("Monitoring", () => {
     expect(byName(custom, "-alb-5xx").threshold).toBe(3);
     expect(byName(custom, "-target-5xx").threshold).toBe(3);
     expect(byName(custom, "-response-time-p99")).toMatchObject({ threshold: 5, extended_statistic: "p99" });
-    for (const id of ["-task-cpu", "-task-memory", "-db-cpu"]) expect(byName(custom, id).threshold).toBe(70);
+    for (const id of ["-task-memory", "-db-cpu"]) expect(byName(custom, id).threshold).toBe(70);
     expect(byName(custom, "-db-free-storage").threshold).toBe(10 * 1024 ** 3);
     expect(byName(custom, "-db-freeable-memory").threshold).toBe(256 * 1024 ** 2);
+  });
+
+  test("the task CPU alarm derives from the autoscaling CPU target (midway to 100 %), not from alarmUtilizationPercent", () => {
+    expect(byName(json, "-task-cpu").threshold).toBe(70);
+    expect(byName(json, "-task-memory").threshold).toBe(85);
+    expect(byName(synthStack({ cpuTargetPercent: 60, alarmUtilizationPercent: 50 }), "-task-cpu").threshold).toBe(80);
   });
 
   test("the certificate alarm watches the certificate the HTTPS listener serves, 30 days ahead", () => {

@@ -1,6 +1,6 @@
 import { DB_HOST_LABEL } from "../shared/constants";
-import { FARGATE_SIZES, MAX_ADMIN_CIDRS, MAX_PUBLIC_REALMS, overlaps, parseCidr, within, type Profile } from "./values";
-import { connectionDemand, instanceMemoryGib, maxConnections, RESERVED_CONNECTIONS } from "../database/database-capacity";
+import { FARGATE_SIZES, HA_MIN_TASKS, MAX_ADMIN_CIDRS, MAX_PUBLIC_REALMS, overlaps, parseCidr, within, type Profile } from "./values";
+import { connectionDemand, instanceMemoryGib, maxConnections, RESERVED_CONNECTIONS, type ConnectionDemand } from "../database/database-capacity";
 import { parseDailyWindow, parseWeeklyWindow, windowsOverlap } from "../database/rds-windows";
 import { azTotal, envVarName, PROFILE_PRESETS, SETTINGS, type KeycloakConfig, type Setting, type SettingKey } from "./settings";
 import { deploySurge, oneAtATimeMaximumPercent } from "../service/task-lifecycle";
@@ -194,18 +194,15 @@ function validateTogether(c: KeycloakConfig, origin: (key: SettingKey) => string
   if (!memories.includes(c.taskMemory)) {
     fail("taskMemory", c.taskMemory, `for taskCpu ${c.taskCpu}: ${compactSizes(memories)}`);
   }
-  if (c.highAvailability && c.desiredCount < 2) {
-    fail("desiredCount", c.desiredCount, "2 or more while highAvailability is true (set highAvailability false for one task)");
+  if (c.highAvailability && c.desiredCount < HA_MIN_TASKS) {
+    fail("desiredCount", c.desiredCount, `${HA_MIN_TASKS} or more while highAvailability is true (set highAvailability false for one task)`);
   }
   if (c.maxCount < c.desiredCount) fail("maxCount", c.maxCount, `at least desiredCount (${c.desiredCount})`);
   if (windowsOverlap(parseDailyWindow(c.dbBackupWindow)!, parseWeeklyWindow(c.dbMaintenanceWindow)!)) {
     fail("dbBackupWindow", c.dbBackupWindow, `a window that does not overlap dbMaintenanceWindow (${c.dbMaintenanceWindow})`);
   }
-  const connections = maxConnections(instanceMemoryGib(c.dbInstanceClass)!);
-  const surge = deploySurge(c.maxCount, oneAtATimeMaximumPercent(c.desiredCount));
-  const demand = connectionDemand(c.maxCount, surge, c.dbPoolMaxSize);
+  const { connections, surge, demand, fits } = connectionBudget(c);
   if (demand.total > connections) {
-    const fits = Math.floor((connections - RESERVED_CONNECTIONS) / demand.tasks);
     fail(
       "dbPoolMaxSize",
       c.dbPoolMaxSize,
@@ -229,6 +226,24 @@ function validateTogether(c: KeycloakConfig, origin: (key: SettingKey) => string
   if (c.dbMaxAllocatedStorageGb > classCeiling) {
     fail("dbMaxAllocatedStorageGb", c.dbMaxAllocatedStorageGb, `at most ${classCeiling} with dbInstanceClass ${c.dbInstanceClass} (RDS's storage maximum of that class)`);
   }
+}
+
+export interface ConnectionBudget {
+  /** The class's max_connections. */
+  readonly connections: number;
+  /** Tasks a deploy adds at maxCount. */
+  readonly surge: number;
+  readonly demand: ConnectionDemand;
+  /** The largest dbPoolMaxSize that fits. */
+  readonly fits: number;
+}
+
+/** The database connection budget synth checks: (maxCount + deploy surge) x pool + reserved against max_connections. */
+export function connectionBudget(c: Pick<KeycloakConfig, "dbInstanceClass" | "desiredCount" | "maxCount" | "dbPoolMaxSize">): ConnectionBudget {
+  const connections = maxConnections(instanceMemoryGib(c.dbInstanceClass)!);
+  const surge = deploySurge(c.maxCount, oneAtATimeMaximumPercent(c.desiredCount));
+  const demand = connectionDemand(c.maxCount, surge, c.dbPoolMaxSize);
+  return { connections, surge, demand, fits: Math.floor((connections - RESERVED_CONNECTIONS) / demand.tasks) };
 }
 
 /**

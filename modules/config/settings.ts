@@ -13,6 +13,7 @@ import {
   EGRESS_MODES,
   EMAIL,
   FARGATE_SIZES,
+  HA_MIN_TASKS,
   IMAGE_URI,
   integer,
   isCidr,
@@ -21,6 +22,7 @@ import {
   matching,
   MAX_ADMIN_CIDRS,
   MAX_PUBLIC_REALMS,
+  MAX_TASKS,
   MYSQL_INSTANCE_FAMILIES,
   MYSQL_VERSIONS,
   NAT_GATEWAY_MODES,
@@ -43,6 +45,7 @@ import { SG_RULES_PER_DIRECTION } from "../network/subnet-budget";
 import { MASTER_REALM, REALM_NAMES_LIKE_ENCODED_DOTS } from "../edge/listener-routes";
 import { dailyMinutes, MIN_WINDOW_MINUTES, parseDailyWindow, parseWeeklyWindow, weeklyMinutes } from "../database/rds-windows";
 import { TASK_LIFECYCLE } from "../service/task-lifecycle";
+import { CPU_TARGET_PERCENT } from "../service/capacity-figures";
 import { IMAGE_DIGEST } from "../image/image";
 import { defaultRateLimit, KEYCLOAK_PER_VCPU_PER_SECOND, RATE_WINDOW_SECONDS, WAF_MIN_RATE_LIMIT } from "../edge/waf";
 
@@ -480,22 +483,22 @@ export const SETTINGS = [
   setting({
     key: "desiredCount",
     doc: "Keycloak tasks to run (also the autoscaling minimum).",
-    allowed: "integer >= 2 (>= 1 with highAvailability false)",
+    allowed: `integer >= ${HA_MIN_TASKS} (>= 1 with highAvailability false)`,
     default: 2,
-    parse: integer(1, 100),
+    parse: integer(1, MAX_TASKS),
   }),
   setting({
     key: "maxCount",
     doc: "Autoscaling maximum.",
-    allowed: "integer from desiredCount to 100",
+    allowed: `integer from desiredCount to ${MAX_TASKS}`,
     default: 4,
-    parse: integer(1, 100),
+    parse: integer(1, MAX_TASKS),
   }),
   setting({
     key: "cpuTargetPercent",
-    doc: "Autoscaling target for average CPU.",
+    doc: `Autoscaling target for average CPU; the task-cpu alarm is midway between it and 100 %. Default: Keycloak's sizing guide's 150 % headroom, 100 / 2.5 (README: Sizing).`,
     allowed: "integer 10 to 90",
-    default: 60,
+    default: CPU_TARGET_PERCENT,
     parse: integer(10, 90),
   }),
   setting({
@@ -573,7 +576,7 @@ export const SETTINGS = [
   }),
   setting({
     key: "alarmUtilizationPercent",
-    doc: "Alarm when task CPU, task memory or database CPU stay at or above this for 10 minutes.",
+    doc: "Alarm when task memory or database CPU stay at or above this for 10 minutes (task CPU: see cpuTargetPercent).",
     allowed: "integer 50 to 100",
     default: 85,
     parse: integer(50, 100),

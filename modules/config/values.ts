@@ -10,6 +10,9 @@ export { MYSQL_INSTANCE_FAMILIES, MYSQL_VERSIONS, type MysqlVersion } from "../d
 export { MAX_ADMIN_CIDRS, MAX_PUBLIC_REALMS } from "../edge/listener-routes";
 export { TLS_POLICIES } from "../edge/tls-policies";
 export const PROFILES = ["prod", "dev"] as const;
+/** Tasks with highAvailability (one per zone), and the most desiredCount and maxCount allow. */
+export const HA_MIN_TASKS = 2;
+export const MAX_TASKS = 100;
 export type Profile = (typeof PROFILES)[number];
 
 /** CloudWatch Logs accepts only these retention periods (days). */

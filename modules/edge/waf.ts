@@ -26,6 +26,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { Wafv2WebAcl } from "@cdktf/provider-aws/lib/wafv2-web-acl";
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
 import { Wafv2WebAclLoggingConfiguration } from "@cdktf/provider-aws/lib/wafv2-web-acl-logging-configuration";
+import { KEYCLOAK_FIGURES } from "../service/capacity-figures";
 
 /** WAF's smallest rate-based limit (API RateBasedStatement.Limit, since 2024-08-30). */
 export const WAF_MIN_RATE_LIMIT = 10;
@@ -36,9 +37,12 @@ export const RATE_WINDOW_SECONDS = 300;
 /**
  * Keycloak's sizing guide (keycloak.org, "Concepts for sizing CPU and memory resources"): one
  * vCPU serves 15 password-based logins a second, or 120 client-credentials or refresh-token
- * requests a second.
+ * requests a second (the figures live in modules/service/capacity-figures.ts).
  */
-export const KEYCLOAK_PER_VCPU_PER_SECOND = { logins: 15, tokenRequests: 120 } as const;
+export const KEYCLOAK_PER_VCPU_PER_SECOND = {
+  logins: Math.round(1000 / KEYCLOAK_FIGURES.passwordLoginCpuMs.value),
+  tokenRequests: Math.round(1000 / KEYCLOAK_FIGURES.clientCredentialsCpuMs.value),
+} as const;
 /** What one address may take by default: a twentieth of one vCPU, whatever the cluster's size. */
 export const ADDRESS_SHARE_OF_ONE_VCPU = 1 / 20;
 

@@ -5,6 +5,7 @@
  */
 
 import { CLUSTER_METRIC, SIDECAR_NAME } from "../service/cluster-metrics";
+import { taskCpuAlarmPercent } from "../service/capacity-figures";
 
 export type Comparison = "GreaterThanOrEqualToThreshold" | "LessThanThreshold";
 
@@ -64,8 +65,10 @@ export interface AlarmThresholds {
   /** ELB or target 5xx responses per minute. */
   readonly http5xxPerMinute: number;
   readonly responseTimeP99Seconds: number;
-  /** Task CPU and memory, database CPU. */
+  /** Task memory, database CPU. */
   readonly utilizationPercent: number;
+  /** The autoscaling CPU target: the task CPU alarm derives from it (capacity-figures.ts). */
+  readonly cpuTargetPercent: number;
   readonly dbFreeStorageGb: number;
   readonly dbFreeMemoryMb: number;
   /** Database connections at or above this share of max_connections alarm. */
@@ -153,9 +156,11 @@ export function alarmDefinitions(r: WatchedResources, t: AlarmThresholds): Alarm
     },
     {
       id: "task-cpu",
-      description: `Keycloak tasks average over ${t.utilizationPercent} % CPU although autoscaling should add tasks: at maxCount, raise it or the task size.`,
+      description:
+        `Keycloak tasks average over ${taskCpuAlarmPercent(t.cpuTargetPercent)} % CPU (half the headroom above the ${t.cpuTargetPercent} % scaling target gone) ` +
+        "although autoscaling should add tasks: at maxCount, raise it or the task size (npm run capacity).",
       namespace: "AWS/ECS", metricName: "CPUUtilization", dimensions: service, statistic: "Average", ...sustained,
-      comparison: "GreaterThanOrEqualToThreshold", threshold: t.utilizationPercent, missingData: "notBreaching",
+      comparison: "GreaterThanOrEqualToThreshold", threshold: taskCpuAlarmPercent(t.cpuTargetPercent), missingData: "notBreaching",
     },
     {
       id: "task-memory",
