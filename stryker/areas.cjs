@@ -27,8 +27,8 @@ module.exports = {
   },
   // The web ACL: managed groups, forwarding headers refused, per-address rate limits.
   waf: {
-    mutate: ["modules/edge/waf.ts"],
-    tests: ["edge/waf.test.ts", "policy/waf-rules.test.ts"],
+    mutate: ["modules/edge/waf.ts", "modules/edge/waf-limits.ts"],
+    tests: ["edge/waf.test.ts", "edge/waf-limits.test.ts", "policy/waf-rules.test.ts", "policy/aws-rules.test.ts"],
   },
   // Health check, draining, stop timeout, deployment percentages; the upgrade decision.
   lifecycle: {
