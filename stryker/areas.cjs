@@ -38,9 +38,9 @@ module.exports = {
   },
   // Database connections against the instance's capacity, maintenance windows, task autoscaling.
   capacity: {
-    mutate: ["modules/database/database-capacity.ts", "modules/database/rds-windows.ts", "modules/service/autoscaling.ts"],
+    mutate: ["modules/database/database-capacity.ts", "modules/database/rds-windows.ts", "modules/service/autoscaling.ts", "modules/service/jvm-sizing.ts"],
     relatedTestsOnly: true,
-    tests: ["database/database-capacity.test.ts", "database/rds-windows.test.ts", "service/autoscaling.test.ts"],
+    tests: ["database/database-capacity.test.ts", "database/rds-windows.test.ts", "service/autoscaling.test.ts", "tools/drill-checks.test.ts"],
   },
   // Alarm definitions and the cluster's own metrics.
   monitoring: {
