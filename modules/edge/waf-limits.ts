@@ -18,6 +18,7 @@ export const WAF_SOURCES = {
   baselineGroups: "AWS Managed Rules, baseline rule groups (core rule set 700 WCU, known bad inputs 200 WCU): https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html",
   ipReputationGroups: "AWS Managed Rules, IP reputation rule groups (Amazon IP reputation list 25 WCU): https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-ip-rep.html",
   regexMatch: "WAFV2 API Reference, RegexMatchStatement (RegexString 1-512): https://docs.aws.amazon.com/waf/latest/APIReference/API_RegexMatchStatement.html",
+  labelMatch: "WAFV2 API Reference, LabelMatchStatement (Key, Scope): https://docs.aws.amazon.com/waf/latest/APIReference/API_LabelMatchStatement.html",
   loggingDestination: "AWS WAF developer guide, sending logs to a CloudWatch Logs log group (name starts with aws-waf-logs-): https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html",
   loggingConfiguration: "WAFV2 API Reference, LoggingConfiguration (LoggingFilter, RedactedFields): https://docs.aws.amazon.com/waf/latest/APIReference/API_LoggingConfiguration.html",
   associate: "WAFV2 API Reference, AssociateWebACL (an ALB takes a REGIONAL web ACL of its own Region): https://docs.aws.amazon.com/waf/latest/APIReference/API_AssociateWebACL.html",
@@ -44,6 +45,8 @@ export const WAF_DESCRIPTION = { maxLength: 256, pattern: /^[\w+=:#@/\-,.][\w+=:
 export const WAF_METRIC_NAME = { maxLength: 128, characters: /^[\w-]+$/, reserved: ["All", "Default_Action"] } as const;
 /** A regex match statement's regex (regexMatch). */
 export const WAF_REGEX_MAX_LENGTH = 512;
+/** A label match statement's key and scope (labelMatch): components separated by colons. */
+export const WAF_LABEL_MATCH = { maxLength: 1024, characters: /^[0-9A-Za-z_\-:]+$/, scopes: ["LABEL", "NAMESPACE"] } as const;
 /** The scope a web ACL on an Application Load Balancer has (associate). */
 export const WAF_ALB_SCOPE = "REGIONAL";
 /** Logging filter values (loggingConfiguration). */

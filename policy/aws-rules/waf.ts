@@ -9,6 +9,7 @@ import {
   MANAGED_RULE_GROUP_WCU,
   WAF_ALB_SCOPE,
   WAF_DESCRIPTION,
+  WAF_LABEL_MATCH,
   WAF_LOG_PREFIX,
   WAF_LOGGING_FILTER,
   WAF_MAX_RATE_LIMIT,
@@ -27,6 +28,8 @@ import { change, each, forEach, nameOf, type AwsRule, type Res, type Violation }
 const ACL = "aws_wafv2_web_acl";
 const LOGGING = "aws_wafv2_web_acl_logging_configuration";
 const COMMON = "AWSManagedRulesCommonRuleSet";
+const LARGE_BODY_RULE = "large-body-outside-keycloak-forms";
+const LABEL_MATCH = ["Statement", "AndStatement", "Statements", 0, "LabelMatchStatement"];
 
 /** Violations for every web ACL where `bad(rules, acl)` returns a message. */
 const forEachAcl = (bad: (rules: Res[], acl: Res) => string | false | undefined) =>
@@ -214,6 +217,26 @@ export const WAF_AWS_RULES: readonly AwsRule[] = [
     bad: [
       changeRule(HEADER_RULE, ["Statement", "RegexMatchStatement", "RegexString"], "f".repeat(513), "a 513-character regex"),
       changeRule(TOKEN_RULE, ["Statement", "RateBasedStatement", "ScopeDownStatement", "RegexMatchStatement", "RegexString"], "", "an empty scope-down regex"),
+    ],
+  },
+  {
+    id: "waf-label-match",
+    resource: `${ACL}.rule_json: LabelMatchStatement.Key, Scope`,
+    rule: `a label match's key is 1-${WAF_LABEL_MATCH.maxLength} characters of A-Z a-z 0-9 _ - :, its scope ${WAF_LABEL_MATCH.scopes.join(" or ")}, nested statements included`,
+    source: WAF_SOURCES.labelMatch,
+    adjustable: false,
+    check: forEachAcl((rules) =>
+      ofKind(rules, "LabelMatchStatement")
+        .map(([r, s]) => {
+          const key = String(s.Key ?? "");
+          if (key.length < 1 || key.length > WAF_LABEL_MATCH.maxLength || !WAF_LABEL_MATCH.characters.test(key)) return `rule ${String(r.Name)}: label key "${key}"`;
+          return !(WAF_LABEL_MATCH.scopes as readonly unknown[]).includes(s.Scope) && `rule ${String(r.Name)}: label scope ${String(s.Scope)}`;
+        })
+        .find(Boolean),
+    ),
+    bad: [
+      changeRule(LARGE_BODY_RULE, [...LABEL_MATCH, "Key"], "awswaf:managed:aws:core-rule-set:SizeRestrictions Body", "a space in the label key"),
+      changeRule(LARGE_BODY_RULE, [...LABEL_MATCH, "Scope"], "PREFIX", "scope PREFIX"),
     ],
   },
   {
