@@ -1,6 +1,7 @@
 /** Policy rules on the WAF in front of the ALB (modules/edge/waf.ts; rules.ts lists them all). */
 import type { TerraformJson } from "../modules/synth";
-import { CLIENT_FORWARDING_HEADERS, RATE_LIMITED_PATHS, REDACTED_HEADERS, WAF_LOG_PREFIX, WAF_MIN_RATE_LIMIT } from "../modules/edge/waf";
+import { CLIENT_FORWARDING_HEADERS, RATE_LIMITED_PATHS, REDACTED_HEADERS } from "../modules/edge/waf";
+import { WAF_LOG_PREFIX, WAF_MIN_RATE_LIMIT } from "../modules/edge/waf-limits";
 import { REMOVED } from "./mutation";
 import { change, each, type Res, type Rule, type Violation } from "./rule-kit";
 
@@ -29,7 +30,7 @@ const rateRuleFor = (rules: Res[], path: string) =>
   rules.find((r) => dig(r, "Statement", "RateBasedStatement", "ScopeDownStatement", "RegexMatchStatement", "RegexString") === path);
 
 /** A mutation of one field of the named WAF rule inside rule_json (REMOVED deletes it). */
-const changeRule = (name: string, path: (string | number)[], to: unknown, clause: string) =>
+export const changeRule = (name: string, path: (string | number)[], to: unknown, clause: string) =>
   change("aws_wafv2_web_acl", ["rule_json"], (r: Res) => {
     const rules = JSON.parse(String(r.rule_json)) as Res[];
     let node = rules.find((rule) => rule.Name === name) as Res;
@@ -59,9 +60,9 @@ function baselineGap(rules: Res[]): string | false {
   return false;
 }
 
-const TOKEN_RULE = "token-rate-per-address";
-const LOGIN_RULE = "login-actions-rate-per-address";
-const HEADER_RULE = "client-forwarding-headers";
+export const TOKEN_RULE = "token-rate-per-address";
+export const LOGIN_RULE = "login-actions-rate-per-address";
+export const HEADER_RULE = "client-forwarding-headers";
 const MANAGED = ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"];
 
 export const WAF_RULES: readonly Rule[] = [

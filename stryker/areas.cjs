@@ -27,8 +27,8 @@ module.exports = {
   },
   // The web ACL: managed groups, forwarding headers refused, per-address rate limits.
   waf: {
-    mutate: ["modules/edge/waf.ts"],
-    tests: ["edge/waf.test.ts", "policy/waf-rules.test.ts"],
+    mutate: ["modules/edge/waf.ts", "modules/edge/waf-limits.ts"],
+    tests: ["edge/waf.test.ts", "edge/waf-limits.test.ts", "policy/waf-rules.test.ts", "policy/aws-rules.test.ts"],
   },
   // Health check, draining, stop timeout, deployment percentages; the upgrade decision.
   lifecycle: {
@@ -41,10 +41,13 @@ module.exports = {
   capacity: {
     mutate: [
       "modules/database/database-capacity.ts", "modules/database/rds-windows.ts", "modules/service/autoscaling.ts",
-      "modules/service/capacity-figures.ts", "tools/capacity-model.ts",
+      "modules/service/capacity-figures.ts", "tools/capacity-model.ts", "modules/service/jvm-sizing.ts",
     ],
     relatedTestsOnly: true,
-    tests: ["database/database-capacity.test.ts", "database/rds-windows.test.ts", "service/autoscaling.test.ts", "service/capacity-figures.test.ts", "tools/capacity-model.test.ts"],
+    tests: [
+      "database/database-capacity.test.ts", "database/rds-windows.test.ts", "service/autoscaling.test.ts",
+      "service/capacity-figures.test.ts", "tools/capacity-model.test.ts", "tools/drill-checks.test.ts",
+    ],
   },
   // Alarm definitions and the cluster's own metrics.
   monitoring: {

@@ -1,6 +1,7 @@
 import { CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand, type Task } from "@aws-sdk/client-ecs";
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { Deregistration } from "./drill-checks";
 import type { DrillNode, DrillTarget } from "./drill-scenario";
 
 /**
@@ -32,7 +33,12 @@ const THROTTLING = new Set(["ThrottlingException", "Throttling", "TooManyRequest
 /** A cluster view line of Keycloak (Infinispan), as the task's log stream holds it. */
 const VIEW_PATTERN = /ISPN00009[34]: Received new(?:, MERGED)? cluster view for channel \S+: (?:MergeView::)?\[[^\]]*\] \((\d+)\)/;
 
+/** Target states of a target that still takes new requests: not yet deregistered. */
+const REGISTERED_STATES = new Set(["initial", "healthy", "unhealthy", "unused", "unavailable"]);
+
 export class AwsDrillTarget implements DrillTarget {
+  /** Each task the drill stopped, and when its target left the target group (drill-checks.ts). */
+  readonly deregistrations: Deregistration[] = [];
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
@@ -54,16 +60,35 @@ export class AwsDrillTarget implements DrillTarget {
 
   async stopNode(node: DrillNode, reason: string): Promise<void> {
     const { cluster } = this.options;
+    const targetGroupArn = await this.targetGroupArn();
+    const record: Deregistration = { taskId: node.id, address: node.address, stopRequestedAt: this.now() };
+    this.deregistrations.push(record);
     await this.call("StopTask", () => this.options.ecs.send(new StopTaskCommand({ cluster, task: node.id, reason })));
     const timeoutMs = this.options.stopTimeoutMs ?? 180_000;
     const deadline = this.now() + timeoutMs;
     for (;;) {
+      // The target first: a target seen leaving in the same poll as STOPPED may have left after it.
+      if (record.targetLeftAt === undefined) {
+        const state = await this.targetState(targetGroupArn, node.address);
+        if (state === undefined || !REGISTERED_STATES.has(state)) Object.assign(record, { targetLeftAt: this.now(), targetStateWhenLeft: state ?? "gone" });
+      }
       const described = await this.call("DescribeTasks", () => this.options.ecs.send(new DescribeTasksCommand({ cluster, tasks: [node.id] })));
       const status = described.tasks?.[0]?.lastStatus;
-      if (status === "STOPPED") return;
+      if (status === "STOPPED") {
+        record.stoppedAt = this.now();
+        return;
+      }
       if (this.now() >= deadline) throw new Error(`task ${node.id} did not stop within ${timeoutMs / 1000} s (last status ${status ?? "unknown"})`);
       await this.sleep(this.options.pollMs ?? 10_000);
     }
+  }
+
+  /** CPU units and MiB of a running task (a Fargate task always has both). */
+  async taskSize(taskId: string): Promise<{ cpuUnits: number; memoryMiB: number }> {
+    const described = await this.call("DescribeTasks", () => this.options.ecs.send(new DescribeTasksCommand({ cluster: this.options.cluster, tasks: [taskId] })));
+    const task = described.tasks?.[0];
+    if (task?.cpu === undefined || task.memory === undefined) throw new Error(`task ${taskId}: ECS reports no task-level cpu and memory`);
+    return { cpuUnits: Number(task.cpu), memoryMiB: Number(task.memory) };
   }
 
   async waitHealthy(count: number, since: number, timeoutMs: number): Promise<DrillNode[]> {
@@ -83,16 +108,29 @@ export class AwsDrillTarget implements DrillTarget {
     }
   }
 
-  /** Addresses the service's target group reports healthy. */
-  private async healthyTargets(): Promise<Set<string>> {
+  /** The service's target group. */
+  private async targetGroupArn(): Promise<string> {
     const { cluster, service } = this.options;
     const services = await this.call("DescribeServices", () => this.options.ecs.send(new DescribeServicesCommand({ cluster, services: [service] })));
     const targetGroupArn = services.services?.[0]?.loadBalancers?.[0]?.targetGroupArn;
     if (targetGroupArn === undefined) throw new Error(`service ${service} of cluster ${cluster} has no load balancer target group`);
+    return targetGroupArn;
+  }
+
+  private async targets(targetGroupArn: string) {
     const health = await this.call("DescribeTargetHealth", () => this.options.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })));
-    return new Set(
-      (health.TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.State === "healthy").map((d) => d.Target?.Id ?? ""),
-    );
+    return health.TargetHealthDescriptions ?? [];
+  }
+
+  /** The state of the target at `address`; undefined when the target group no longer has it. */
+  private async targetState(targetGroupArn: string, address: string): Promise<string | undefined> {
+    return (await this.targets(targetGroupArn)).find((d) => d.Target?.Id === address)?.TargetHealth?.State;
+  }
+
+  /** Addresses the service's target group reports healthy. */
+  private async healthyTargets(): Promise<Set<string>> {
+    const targets = await this.targets(await this.targetGroupArn());
+    return new Set(targets.filter((d) => d.TargetHealth?.State === "healthy").map((d) => d.Target?.Id ?? ""));
   }
 
   /** Size of the latest cluster view any task logged after `since`; undefined when none did. */

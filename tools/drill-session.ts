@@ -2,6 +2,24 @@ import { Browser, type Endpoint } from "./keycloak-http/browser";
 import { logIn, stillLoggedIn, type Realm } from "./keycloak-http/login";
 import { nodeStartedAt, type DrillNode, type DrillSession, type SessionCheck } from "./drill-scenario";
 
+export interface ServerInfo {
+  /** When the JVM started, ms since the epoch: the time of asking minus its uptime. */
+  startedAt: number;
+  /** `cpuInfo.processorCount`: Runtime.availableProcessors(). */
+  processors: number;
+  /** `memoryInfo.total`: Runtime.maxMemory(), the heap's maximum. */
+  heapMaxBytes: number;
+}
+
+/** Keycloak's `/admin/serverinfo` answer, asked at `asked` (ms since the epoch). */
+export function parseServerInfo(body: string, asked: number): ServerInfo {
+  const info = JSON.parse(body) as { systemInfo?: { uptimeMillis?: unknown }; cpuInfo?: { processorCount?: unknown }; memoryInfo?: { total?: unknown } };
+  const fields = { uptimeMillis: info.systemInfo?.uptimeMillis, processorCount: info.cpuInfo?.processorCount, total: info.memoryInfo?.total };
+  const missing = Object.entries(fields).filter(([, v]) => typeof v !== "number").map(([k]) => k);
+  if (missing.length > 0) throw new Error(`server info without ${missing.join(", ")}`);
+  return { startedAt: asked - Number(fields.uptimeMillis), processors: Number(fields.processorCount), heapMaxBytes: Number(fields.total) };
+}
+
 /**
  * The drill's logged-in user over HTTP: the account-console login of a master-realm admin
  * through the load balancer (cookie jar, code flow with PKCE), "still logged in" as a silent
@@ -28,8 +46,12 @@ export class HttpDrillSession implements DrillSession {
     return stillLoggedIn(this.browser, this.realm);
   }
 
-  /** When the JVM serving this session started (ms since the epoch, by this machine's clock). */
-  async serverStartedAt(): Promise<number> {
+  /**
+   * What the JVM serving this session says of itself (Keycloak's server info, through the same
+   * cookies, so the same node): when it started (ms since the epoch, by this machine's clock),
+   * Runtime.availableProcessors() and Runtime.maxMemory().
+   */
+  async serverInfo(): Promise<ServerInfo> {
     const token = await this.browser.request(`${this.realm.issuer}/protocol/openid-connect/token`, {
       form: { grant_type: "password", client_id: "admin-cli", username: this.realm.admin.username, password: this.realm.admin.password },
     });
@@ -39,13 +61,11 @@ export class HttpDrillSession implements DrillSession {
     const asked = Date.now();
     const info = await this.browser.request(`${base}/admin/serverinfo`, { headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json" } });
     if (info.status !== 200) throw new Error(`server info through the load balancer: ${info.status}`);
-    const uptimeMillis = (JSON.parse(info.body) as { systemInfo?: { uptimeMillis?: number } }).systemInfo?.uptimeMillis;
-    if (typeof uptimeMillis !== "number") throw new Error("server info without systemInfo.uptimeMillis");
-    return asked - uptimeMillis;
+    return parseServerInfo(info.body, asked);
   }
 
   async pinnedNode(nodes: DrillNode[]): Promise<DrillNode> {
-    const startedAt = await this.serverStartedAt();
+    const { startedAt } = await this.serverInfo();
     const node = nodeStartedAt(nodes, startedAt);
     if (node === undefined) {
       throw new Error(`no single node started just before the serving JVM (${new Date(startedAt).toISOString()}): ${nodes.map((n) => `${n.id} ${new Date(n.startedAt).toISOString()}`).join(", ")}`);

@@ -3,20 +3,34 @@
  * scenario against a deployed stack (README: Verify). Logs in as a master-realm admin through
  * the load balancer, stops the ECS task the session is pinned to, keeps checking the session,
  * waits for ECS to replace the task and Keycloak to log a cluster view of all tasks again, then
- * the other task; prints a verdict with timings. The password comes from a file or stdin, never
- * from the command line.
+ * the other task; prints a verdict with timings. Before and around the stops it checks what the
+ * stand-ins assume (tools/drill-checks.ts), each a PASS or FAIL with evidence. The password comes
+ * from a file or stdin, never from the command line.
  */
 import { readFileSync } from "node:fs";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { alarmName } from "../modules/monitoring/monitoring";
 import { AwsDrillTarget } from "./drill-aws";
+import { checksBeforeStops, cloudWatchApi, deregistrationCheck, DRILL_ALARM_ID, formatChecks, type CloudWatchApi, type CloudWatchSdk } from "./drill-checks";
 import { formatVerdict, runDrill } from "./drill-scenario";
 import { HttpDrillSession } from "./drill-session";
 import { stackConfig, stackOutputs } from "./stack";
 
 /** The stack outputs the drill reads (modules/stack.ts), each on its own from the deployed state (tools/stack.ts). */
-export const DRILL_OUTPUTS = ["keycloak_url", "ecs_cluster_name", "ecs_service_name", "keycloak_log_group"] as const;
+export const DRILL_OUTPUTS = ["keycloak_url", "ecs_cluster_name", "ecs_service_name", "keycloak_log_group", "alarm_topic_arn"] as const;
+
+/** The CloudWatch client is not among our dependencies yet: without it the two CloudWatch checks say so and fail. */
+export const CLOUDWATCH_PACKAGE = "@aws-sdk/client-cloudwatch";
+
+async function loadCloudWatch(region: string): Promise<CloudWatchApi | string> {
+  try {
+    return cloudWatchApi((await import(CLOUDWATCH_PACKAGE)) as CloudWatchSdk, region);
+  } catch (error) {
+    return `${CLOUDWATCH_PACKAGE} cannot be loaded (${(error as Error).message.split("\n")[0]}); add it to devDependencies`;
+  }
+}
 
 export const USAGE = `usage: npm run drill -- <stack> [--yes] [--username NAME] [--password-file FILE] [--cacert FILE]
   <stack>               a stack of cdktf.json, e.g. keycloak-dev; synthesized and deployed (cdktf.out/stacks/<stack>)
@@ -110,9 +124,20 @@ async function main(argv: string[]): Promise<number> {
   );
   log(`logging in to ${outputs.keycloak_url} as ${args.username}`);
   await session.logIn();
+  log("checking what the stand-ins assume: the serving JVM, ClusterMembers, the alarm topic (sets one alarm to ALARM)");
+  const before = await checksBeforeStops({
+    target,
+    session,
+    cloudwatch: await loadCloudWatch(config.region),
+    cluster: outputs.ecs_cluster_name,
+    service: outputs.ecs_service_name,
+    alarmName: alarmName(config.namePrefix, DRILL_ALARM_ID),
+    topicArn: outputs.alarm_topic_arn,
+  });
   const verdict = await runDrill(target, session, { checkIntervalMs: 5_000, log });
-  process.stdout.write(`${formatVerdict(verdict)}\n`);
-  return verdict.passed ? 0 : 1;
+  const checks = [...before, deregistrationCheck(target.deregistrations)];
+  process.stdout.write(`${formatVerdict(verdict)}\n${formatChecks(checks)}\n`);
+  return verdict.passed && checks.every((c) => c.passed) ? 0 : 1;
 }
 
 if (require.main === module) {

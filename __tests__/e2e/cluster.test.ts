@@ -22,6 +22,7 @@ import { servedBy } from "../support/proxy-log";
 import { clientIds, exampleRealm, importOutcomes, loginPageVia, themeMarker } from "../support/realm-checks";
 import { jgroupsPingRows } from "../support/test-network";
 import { sleep, waitFor } from "../support/waiting";
+import { heapIsDefaultShare, jvmProcessorsFor } from "../../modules/service/jvm-sizing";
 
 /**
  * The failover scenario of the original write-up, automated against a real two-node Keycloak
@@ -44,10 +45,6 @@ const SETTLE_MS = 5_000;
 /** The bounded login load: a few users for about a minute, enough to reach a steady heap. */
 const LOAD_USERS = 4;
 const LOAD_MS = 60_000;
-/** G1 rounds the heap to whole regions (1434 MiB for 70 % of 2048 MiB, 70.02 %): a share this close counts. */
-const HEAP_TOLERANCE = 0.01;
-/** Keycloak's container default (kc.sh, KC_RUN_IN_CONTAINER): -XX:MaxRAMPercentage=70. */
-const HEAP_SHARE = 0.7;
 
 const STEPS = [
   "1. cluster forms",
@@ -121,10 +118,9 @@ async function expectThemedLoginPageFromBothNodes(): Promise<void> {
 async function expectJvmSizedLikeFargate(node: KeycloakNode): Promise<void> {
   const view = await stand.recordJvmView(node);
   const share = view.heapMaxBytes / node.cgroup.limitBytes;
-  const heapOk = Math.abs(share - HEAP_SHARE) <= HEAP_TOLERANCE;
+  const heapOk = heapIsDefaultShare(view.heapMaxBytes, node.cgroup.limitBytes);
   expect({ processors: view.processors, maxHeap: heapOk ? "70 % of task memory" : `${(share * 100).toFixed(2)} % of task memory` }).toEqual({
-    // A CFS quota of half a CPU still lets the JVM see one processor, as on Fargate.
-    processors: Math.max(1, Math.ceil(node.cgroup.size.cpu / 1024)),
+    processors: jvmProcessorsFor(node.cgroup.size.cpu),
     maxHeap: "70 % of task memory",
   });
 }

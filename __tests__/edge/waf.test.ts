@@ -8,9 +8,8 @@ import {
   LARGE_BODY_PATHS,
   RATE_LIMITED_PATHS,
   RATE_WINDOW_SECONDS,
-  WAF_MIN_RATE_LIMIT,
-  WAF_RATE_WINDOWS,
 } from "../../modules/edge/waf";
+import { WAF_MIN_RATE_LIMIT, WAF_RATE_WINDOWS } from "../../modules/edge/waf-limits";
 import { aclRules } from "../../policy/rules-waf";
 
 type Res = Record<string, unknown>;
@@ -54,7 +53,8 @@ describe("Waf", () => {
     const custom = synthStack({ wafTokenRateLimit: 100, wafLoginActionsRateLimit: 10 });
     expect((named(custom, "token-rate-per-address").Statement.RateBasedStatement as Res).Limit).toBe(100);
     expect((named(custom, "login-actions-rate-per-address").Statement.RateBasedStatement as Res).Limit).toBe(10);
-    expect(() => testConfig({ wafLoginActionsRateLimit: 9 })).toThrow(/wafLoginActionsRateLimit.*from 10 \(WAF's minimum\)/);
+    expect(() => testConfig({ wafLoginActionsRateLimit: 9 })).toThrow(/wafLoginActionsRateLimit.*got 9.*from 10 \(WAF's minimum\)/);
+    expect(() => testConfig({ wafTokenRateLimit: 2_000_000_001 })).toThrow(/wafTokenRateLimit.*got 2000000001.*to 2000000000 \(WAF's maximum\)/);
   });
 
   test("the rate-limit regexes match every realm's endpoints and nothing beside them", () => {

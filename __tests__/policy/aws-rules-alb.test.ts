@@ -1,21 +1,12 @@
 import { ALB_AWS_RULES } from "../../policy/aws-rules/alb";
-import type { AwsRule } from "../../policy/aws-rules/rule";
 import { policyStacks } from "../../policy/shapes";
-import { mutate, type Mutation } from "../../policy/mutation";
 import { DEFAULT_SHAPE } from "../../policy/rule-kit";
 import { synthStack } from "../../modules/synth";
 import { MAX_ADMIN_CIDRS, MAX_PUBLIC_REALMS } from "../../modules/edge/listener-routes";
+import { checkRowsOnStacks } from "../support/aws-rules-rows";
 
+// The policy's shapes, fewer than the whole table's: this file runs in the listener's mutation area, once per mutant.
 const stacks = policyStacks();
-
-function stackOf(m: Mutation) {
-  const name = m.shape ?? "prod defaults";
-  const stack = stacks.find((s) => s.shape.name === name);
-  if (!stack) throw new Error(`mutation "${m.clause}": no shape named "${name}"`);
-  return stack;
-}
-
-const cases = ALB_AWS_RULES.flatMap((rule) => rule.bad.map((m) => [rule.id, m.clause, rule, m] as const));
 
 describe("AWS rules of the load balancer", () => {
   test("each row has a unique id, its rule in words, an AWS documentation source and a bad case", () => {
@@ -28,24 +19,7 @@ describe("AWS rules of the load balancer", () => {
     }
   });
 
-  test.each(cases)("%s fires when one field of the real stack changes: %s", (_id, _clause, rule: AwsRule, m) => {
-    const { shape, json } = stackOf(m);
-    const mutated = mutate(json, m);
-    expect(mutated.now).not.toEqual(mutated.was);
-    expect(rule.check(mutated.before, shape)).toEqual([]);
-    const after = rule.check(mutated.after, shape);
-    expect(after).not.toEqual([]);
-    for (const v of after) {
-      expect(v.message.trim().length).toBeGreaterThan(4);
-      expect(Object.keys(mutated.after.resource?.[v.resource.split(".")[0]] ?? {})).toContain(v.resource.split(".").slice(1).join("."));
-    }
-  });
-
-  describe.each(stacks.map((s) => [s.shape.name, s] as const))("the %s stack", (_name, { shape, json }) => {
-    test.each(ALB_AWS_RULES.map((r) => [r.id, r] as const))("passes %s", (_id, rule) => {
-      expect(rule.check(json, shape)).toEqual([]);
-    });
-  });
+  checkRowsOnStacks(ALB_AWS_RULES, stacks);
 
   // The ALB at its largest: the longest name prefix, every admin CIDR, every public realm with the longest name config allows.
   const largest = synthStack({

@@ -2,27 +2,13 @@
  * The AWS rules table (policy/aws-rules): every row holds on every shape the configuration can
  * produce, and every row's bad cases - one field of a real stack changed - make it fire.
  */
-import { AWS_RULES, type AwsRule } from "../../policy/aws-rules";
+import { AWS_RULES } from "../../policy/aws-rules";
 import { awsRuleStacks, AWS_SHAPE_SETTINGS, FIRST, LAST } from "../../policy/aws-rules/shapes";
 import { loadConfig, SETTINGS, type RawSettings } from "../../modules/config";
-import { mutate, type Mutation } from "../../policy/mutation";
 import type { TerraformJson } from "../../modules/synth";
+import { checkRowsOnStacks } from "../support/aws-rules-rows";
 
 const stacks = awsRuleStacks();
-
-function stackOf(m: Mutation) {
-  const name = m.shape ?? "prod defaults";
-  const stack = stacks.find((s) => s.shape.name === name);
-  if (!stack) throw new Error(`mutation "${m.clause}": no shape named "${name}"`);
-  return stack;
-}
-
-/** Is `type.name` (or `data.type.name`) a resource of the stack? */
-function exists(json: TerraformJson, resource: string): boolean {
-  const [block, rest] = resource.startsWith("data.") ? (["data", resource.slice(5)] as const) : (["resource", resource] as const);
-  const [type, ...name] = rest.split(".");
-  return Object.keys(json[block]?.[type] ?? {}).includes(name.join("."));
-}
 
 describe("the AWS rules table", () => {
   test("rows have unique ids, a rule in words, an AWS documentation source and at least one bad case", () => {
@@ -45,25 +31,7 @@ describe("the AWS rules table", () => {
     expect(settings.some((s) => s.hostedZoneId && s.hostname)).toBe(true);
   });
 
-  describe.each(stacks.map((s) => [s.shape.name, s] as const))("the %s stack", (_name, { shape, json }) => {
-    test.each(AWS_RULES.map((r) => [r.id, r] as const))("keeps %s", (_id, rule: AwsRule) => {
-      expect(rule.check(json, shape)).toEqual([]);
-    });
-  });
-
-  const cases = AWS_RULES.flatMap((rule) => rule.bad.map((m) => [rule.id, m.clause, rule, m] as const));
-  test.each(cases)("%s fires on the real stack with %s", (_id, _clause, rule, m) => {
-    const { shape, json } = stackOf(m);
-    const mutated = mutate(json, m);
-    expect(mutated.now).not.toEqual(mutated.was);
-    expect(rule.check(mutated.before, shape)).toEqual([]);
-    const after = rule.check(mutated.after, shape);
-    expect(after).not.toEqual([]);
-    for (const v of after) {
-      expect(v.message.trim().length).toBeGreaterThan(4);
-      expect(exists(mutated.after, v.resource)).toBe(true);
-    }
-  });
+  checkRowsOnStacks(AWS_RULES, stacks);
 });
 
 describe("the first-value and last-value shapes", () => {

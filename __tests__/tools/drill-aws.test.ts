@@ -4,6 +4,7 @@ import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from "@aws-
 import { mockClient } from "aws-sdk-client-mock";
 import { AwsDrillTarget } from "../../tools/drill-aws";
 import { nodeStartedAt, runDrill, type DrillSession } from "../../tools/drill-scenario";
+import { deregistrationCheck } from "../../tools/drill-checks";
 
 /**
  * The drill's AWS side against mocked ECS, ELBv2 and CloudWatch Logs clients: the calls it makes
@@ -34,7 +35,7 @@ const view = (size: number, timestamp: number) => ({ timestamp, message: `INFO [
  * polls and starts task `next` (the replacement), which becomes healthy and logs a view of 2
  * after `healPolls` target-health polls.
  */
-function world(options: { running: number[]; stopPolls?: number; healPolls?: number; neverHeal?: boolean; neverJoins?: boolean }) {
+function world(options: { running: number[]; stopPolls?: number; healPolls?: number; neverHeal?: boolean; neverJoins?: boolean; healthyUntilStopped?: boolean }) {
   let running = [...options.running];
   let stopping: { n: number; polls: number } | undefined;
   let next = Math.max(...running) + 1;
@@ -76,7 +77,9 @@ function world(options: { running: number[]; stopPolls?: number; healPolls?: num
       viewAt.timestamp = clock();
     }
     const healthy = running.filter((n) => healing?.n !== n);
-    return { TargetHealthDescriptions: healthy.map((n) => ({ Target: { Id: ip(n), Port: 8080 }, TargetHealth: { State: "healthy" } })) };
+    // ECS deregisters a stopping task's target (draining) as it stops it; `healthyUntilStopped` is an ECS that would not.
+    const leaving = stopping === undefined ? [] : [{ Target: { Id: ip(stopping.n), Port: 8080 }, TargetHealth: { State: options.healthyUntilStopped ? "healthy" : "draining" } }];
+    return { TargetHealthDescriptions: [...healthy.map((n) => ({ Target: { Id: ip(n), Port: 8080 }, TargetHealth: { State: "healthy" } })), ...leaving] };
   });
   logs.on(FilterLogEventsCommand).callsFake((input: { startTime: number }) => ({
     events: viewAt.timestamp >= input.startTime ? [view(viewAt.size, viewAt.timestamp)] : [],
@@ -140,11 +143,42 @@ test("the drill stops the session's task first, waits for ECS to replace it and 
     // The nodes, their health before anything is stopped, and where the session is pinned.
     ...["ListTasks", "DescribeTasks(1,2)", "ListTasks", "DescribeTasks(1,2)", "DescribeServices", "ListTasks", "DescribeTasks(1,2)"],
     // The session's task, polled until STOPPED and no longer listed; then the service until its replacement (3) is healthy.
-    ...["StopTask(2)", "DescribeTasks(2)", "ListTasks", "DescribeTasks(1,3)", "ListTasks", "DescribeTasks(1,3)", "DescribeServices", "ListTasks", "DescribeTasks(1,3)", "DescribeServices"],
+    ...["DescribeServices", "StopTask(2)", "DescribeTasks(2)", "ListTasks", "DescribeTasks(1,3)", "ListTasks", "DescribeTasks(1,3)", "DescribeServices", "ListTasks", "DescribeTasks(1,3)", "DescribeServices"],
     // Only then the other original task, and again until the service is whole.
-    ...["ListTasks", "DescribeTasks(1,3)", "StopTask(1)", "DescribeTasks(1)", "ListTasks", "DescribeTasks(3,4)", "ListTasks", "DescribeTasks(3,4)", "DescribeServices", "ListTasks", "DescribeTasks(3,4)", "DescribeServices"],
+    ...["ListTasks", "DescribeTasks(1,3)", "DescribeServices", "StopTask(1)", "DescribeTasks(1)", "ListTasks", "DescribeTasks(3,4)", "ListTasks", "DescribeTasks(3,4)", "DescribeServices", "ListTasks", "DescribeTasks(3,4)", "DescribeServices"],
   ]);
   expect(logs.commandCalls(FilterLogEventsCommand).every((call) => call.args[0].input.filterPattern === "ISPN000094")).toBe(true);
+});
+
+test("each stopped task's target is recorded leaving (draining) at the first poll after StopTask, before the task is STOPPED", async () => {
+  const w = world({ running: [1, 2], stopPolls: 3 });
+  const target = w.target();
+  const verdict = await runDrill(target, session(() => 2), { checkIntervalMs: 1 });
+  expect(verdict.passed).toBe(true);
+  // Whole seconds of the fake clock: the scenario's own work adds real milliseconds.
+  const seconds = (from: number, to?: number) => Math.round((to! - from) / 1000);
+  expect(target.deregistrations.map((r) => [r.taskId, r.address, r.targetStateWhenLeft, seconds(r.stopRequestedAt, r.targetLeftAt), seconds(r.stopRequestedAt, r.stoppedAt)])).toEqual([
+    [arn(2), ip(2), "draining", 0, 3],
+    [arn(1), ip(1), "draining", 0, 3],
+  ]);
+  expect(deregistrationCheck(target.deregistrations)).toMatchObject({ passed: true, evidence: expect.stringContaining("target draining after 0.0 s, task STOPPED after 3.0 s") });
+});
+
+test("a target that stays registered until its task is STOPPED fails the deregistration check", async () => {
+  const w = world({ running: [1, 2], stopPolls: 3, healthyUntilStopped: true });
+  const target = w.target();
+  await runDrill(target, session(() => 2), { checkIntervalMs: 1 });
+  expect(target.deregistrations[0]).toMatchObject({ taskId: arn(2), stoppedAt: expect.any(Number) });
+  expect(target.deregistrations[0].targetLeftAt).toBeUndefined();
+  expect(deregistrationCheck(target.deregistrations)).toMatchObject({ passed: false, evidence: expect.stringContaining("target still registered after never, task STOPPED after 3.0 s") });
+});
+
+test("the task size comes from DescribeTasks' task-level cpu and memory; a task without them is an error", async () => {
+  const w = world({ running: [1, 2] });
+  ecs.on(DescribeTasksCommand).resolves({ tasks: [{ ...task(1), cpu: "1024", memory: "2048" }] });
+  await expect(w.target().taskSize(arn(1))).resolves.toEqual({ cpuUnits: 1024, memoryMiB: 2048 });
+  ecs.on(DescribeTasksCommand).resolves({ tasks: [task(1)] });
+  await expect(w.target().taskSize(arn(1))).rejects.toThrow(/reports no task-level cpu and memory/);
 });
 
 test("throttled calls are repeated with growing pauses and the drill still passes; throttling that never ends fails the drill with AWS's error", async () => {

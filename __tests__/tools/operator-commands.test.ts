@@ -19,6 +19,7 @@ const VALUES = {
   ecs_cluster_name: "keycloak-dev",
   ecs_service_name: "keycloak-dev",
   keycloak_log_group: "/ecs/keycloak-dev",
+  alarm_topic_arn: "arn:aws:sns:eu-west-1:123456789012:keycloak-dev-alarms",
   bastion_public_ip: "203.0.113.10",
   bastion_private_key: "-----BEGIN OPENSSH PRIVATE KEY-----\nstand-in\n-----END OPENSSH PRIVATE KEY-----\n",
   db_endpoint: "keycloak-dev-db.abc.eu-west-1.rds.amazonaws.com",
@@ -116,12 +117,12 @@ describe("npm run permanent-admin -- <stack> --username NAME", () => {
 });
 
 describe("npm run drill -- <stack>", () => {
-  test("reads only its four outputs, one at a time, and takes the password from stdin", () => {
+  test("reads only its five outputs, one at a time, and takes the password from stdin", () => {
     const run = stack.run("drill.ts", [STACK], { input: "s3cret\n" });
     // Past the outputs and the password, the login fails: nothing listens on the stand-in URL.
     expect(run.stdout).toMatch(/ logging in to https:\/\/127\.0\.0\.1:9 as admin\n/);
     expect(run.status).toBe(1);
-    expect(askedFor()).toEqual(["keycloak_url", "ecs_cluster_name", "ecs_service_name", "keycloak_log_group"]);
+    expect(askedFor()).toEqual(["keycloak_url", "ecs_cluster_name", "ecs_service_name", "keycloak_log_group", "alarm_topic_arn"]);
   });
 
   test("the password comes from --password-file or stdin; KEYCLOAK_DRILL_PASSWORD is not read, and an empty one stops before any output is read", () => {

@@ -47,7 +47,8 @@ import { dailyMinutes, MIN_WINDOW_MINUTES, parseDailyWindow, parseWeeklyWindow, 
 import { TASK_LIFECYCLE } from "../service/task-lifecycle";
 import { CPU_TARGET_PERCENT } from "../service/capacity-figures";
 import { IMAGE_DIGEST } from "../image/image";
-import { defaultRateLimit, KEYCLOAK_PER_VCPU_PER_SECOND, RATE_WINDOW_SECONDS, WAF_MIN_RATE_LIMIT } from "../edge/waf";
+import { defaultRateLimit, KEYCLOAK_PER_VCPU_PER_SECOND, RATE_WINDOW_SECONDS } from "../edge/waf";
+import { WAF_MAX_RATE_LIMIT, WAF_MIN_RATE_LIMIT } from "../edge/waf-limits";
 
 
 export interface KeycloakConfig {
@@ -316,16 +317,16 @@ export const SETTINGS = [
   setting({
     key: "wafTokenRateLimit",
     doc: `Requests one client address may send to any realm's token endpoint per ${RATE_WINDOW_SECONDS / 60} minutes before WAF blocks it. Default: a twentieth of what one vCPU serves by Keycloak's sizing guide (${KEYCLOAK_PER_VCPU_PER_SECOND.tokenRequests} token requests a second) over the window.`,
-    allowed: `an integer from ${WAF_MIN_RATE_LIMIT} (WAF's minimum) to 2000000000`,
+    allowed: `an integer from ${WAF_MIN_RATE_LIMIT} (WAF's minimum) to ${WAF_MAX_RATE_LIMIT} (WAF's maximum)`,
     default: defaultRateLimit(KEYCLOAK_PER_VCPU_PER_SECOND.tokenRequests),
-    parse: integer(WAF_MIN_RATE_LIMIT, 2_000_000_000),
+    parse: integer(WAF_MIN_RATE_LIMIT, WAF_MAX_RATE_LIMIT),
   }),
   setting({
     key: "wafLoginActionsRateLimit",
     doc: `Requests one client address may send to any realm's login-actions (the login forms' POSTs) per ${RATE_WINDOW_SECONDS / 60} minutes before WAF blocks it. Default: a twentieth of what one vCPU serves by Keycloak's sizing guide (${KEYCLOAK_PER_VCPU_PER_SECOND.logins} password logins a second) over the window.`,
-    allowed: `an integer from ${WAF_MIN_RATE_LIMIT} (WAF's minimum) to 2000000000`,
+    allowed: `an integer from ${WAF_MIN_RATE_LIMIT} (WAF's minimum) to ${WAF_MAX_RATE_LIMIT} (WAF's maximum)`,
     default: defaultRateLimit(KEYCLOAK_PER_VCPU_PER_SECOND.logins),
-    parse: integer(WAF_MIN_RATE_LIMIT, 2_000_000_000),
+    parse: integer(WAF_MIN_RATE_LIMIT, WAF_MAX_RATE_LIMIT),
   }),
   setting({
     key: "tlsPolicy",

@@ -27,11 +27,8 @@ import { Wafv2WebAcl } from "@cdktf/provider-aws/lib/wafv2-web-acl";
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
 import { Wafv2WebAclLoggingConfiguration } from "@cdktf/provider-aws/lib/wafv2-web-acl-logging-configuration";
 import { KEYCLOAK_FIGURES } from "../service/capacity-figures";
+import { WAF_ALB_SCOPE, WAF_LOG_PREFIX, WAF_MIN_RATE_LIMIT } from "./waf-limits";
 
-/** WAF's smallest rate-based limit (API RateBasedStatement.Limit, since 2024-08-30). */
-export const WAF_MIN_RATE_LIMIT = 10;
-/** Evaluation windows WAF accepts for a rate-based rule, in seconds. */
-export const WAF_RATE_WINDOWS = [60, 120, 300, 600] as const;
 /** Our window: five minutes smooths a browser's burst of retries without forgetting a stuffer. */
 export const RATE_WINDOW_SECONDS = 300;
 /**
@@ -53,9 +50,6 @@ export const ADDRESS_SHARE_OF_ONE_VCPU = 1 / 20;
 export function defaultRateLimit(perVcpuPerSecond: number): number {
   return Math.max(WAF_MIN_RATE_LIMIT, Math.round(perVcpuPerSecond * ADDRESS_SHARE_OF_ONE_VCPU * RATE_WINDOW_SECONDS));
 }
-
-/** WAF only delivers logs to a destination whose name starts with this. */
-export const WAF_LOG_PREFIX = "aws-waf-logs-";
 
 /**
  * Headers a client must not send: X-Forwarded-For (the ALB appends to it, Keycloak reads its
@@ -168,7 +162,7 @@ export class Waf extends Construct {
     const acl = new Wafv2WebAcl(this, "acl", {
       name: `${props.namePrefix}-keycloak`,
       description: "Keycloak ALB: managed baseline, no client forwarding headers, per-address limits on login and token",
-      scope: "REGIONAL",
+      scope: WAF_ALB_SCOPE,
       defaultAction: { allow: {} },
       ruleJson: JSON.stringify(webAclRules(props)),
       visibilityConfig: { cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `${props.namePrefix}-keycloak` },

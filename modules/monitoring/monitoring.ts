@@ -92,6 +92,9 @@ function mathQuery(d: MathAlarmDefinition) {
 }
 
 /** The alarm topic, one CloudWatch alarm per definition, and a dashboard of exactly those alarms. */
+/** The name of alarm `id` (alarm-definitions.ts) of the stack whose names start with `namePrefix`. */
+export const alarmName = (namePrefix: string, id: string) => `${namePrefix}-${id}`;
+
 export class Monitoring extends Construct {
   readonly topicArn: string;
   readonly dashboardName: string;
@@ -121,7 +124,7 @@ export class Monitoring extends Construct {
     const alarms = this.definitions.map(
       (d) =>
         new CloudwatchMetricAlarm(this, d.id, {
-          alarmName: `${prefix}-${d.id}`,
+          alarmName: alarmName(prefix, d.id),
           alarmDescription: d.description,
           ...(isMathAlarm(d) ? mathQuery(d) : singleMetric(d)),
           evaluationPeriods: d.evaluationPeriods,

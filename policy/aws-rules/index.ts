@@ -12,7 +12,8 @@ import { ECS_RULES } from "./ecs";
 import { RDS_RULES } from "./rds";
 import { IAM_ECR_RULES } from "./iam-ecr";
 import { MONITORING_RULES } from "./monitoring";
+import { WAF_AWS_RULES } from "./waf";
 
 export type { AwsRule } from "./rule";
 
-export const AWS_RULES: readonly AwsRule[] = [...NAME_RULES, ...ALB_AWS_RULES, ...NETWORK_RULES, ...ECS_RULES, ...RDS_RULES, ...IAM_ECR_RULES, ...MONITORING_RULES];
+export const AWS_RULES: readonly AwsRule[] = [...NAME_RULES, ...ALB_AWS_RULES, ...NETWORK_RULES, ...ECS_RULES, ...RDS_RULES, ...IAM_ECR_RULES, ...MONITORING_RULES, ...WAF_AWS_RULES];

@@ -8,6 +8,7 @@ import type { RawSettings } from "../../modules/config";
 import { LOG_RETENTION_DAYS, MAX_ADMIN_CIDRS, MAX_PUBLIC_REALMS, TLS_POLICIES } from "../../modules/config/values";
 import { MAX_STORAGE_GIB } from "../../modules/database/engine";
 import { SG_RULES_PER_DIRECTION } from "../../modules/network/subnet-budget";
+import { WAF_MAX_RATE_LIMIT, WAF_MIN_RATE_LIMIT } from "../../modules/edge/waf-limits";
 import { synthStack, type TerraformJson } from "../../modules/synth";
 import { SHAPE_SETTINGS, shapeOf } from "../shapes";
 import type { Shape } from "../rule-kit";
@@ -24,7 +25,7 @@ export const FIRST: RawSettings = {
   highAvailability: false, desiredCount: 1, maxCount: 1, cpuTargetPercent: 10, requestsPerTarget: 10, healthCheckGracePeriodSeconds: 120,
   logRetentionDays: LOG_RETENTION_DAYS[0], bootstrapAdmin: false, ecrKeepImages: 1, alarmEmails: [], alarm5xxPerMinute: 1,
   alarmResponseTimeP99Seconds: 1, alarmUtilizationPercent: 50, alarmDbFreeStorageGb: 1, alarmDbFreeMemoryMb: 16, alarmDbConnectionsPercent: 50,
-  alarmClusterSplitMinutes: 3, wafEnabled: false, wafTokenRateLimit: 10, wafLoginActionsRateLimit: 10,
+  alarmClusterSplitMinutes: 3, wafEnabled: false, wafTokenRateLimit: WAF_MIN_RATE_LIMIT, wafLoginActionsRateLimit: WAF_MIN_RATE_LIMIT,
   baseImageDigest: `sha256:${"0".repeat(64)}`,
 };
 
@@ -43,7 +44,7 @@ export const LAST: RawSettings = {
   imageUri: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/keycloak@sha256:" + "a".repeat(64), ecrKeepImages: 1000,
   alarmEmails: Array.from({ length: 10 }, (_, i) => `ops${i}@example.com`), alarm5xxPerMinute: 100000, alarmResponseTimeP99Seconds: 60,
   alarmUtilizationPercent: 100, alarmDbFreeStorageGb: 1000, alarmDbFreeMemoryMb: 65536, alarmDbConnectionsPercent: 100, alarmClusterSplitMinutes: 60,
-  wafEnabled: true, wafTokenRateLimit: 2_000_000_000, wafLoginActionsRateLimit: 2_000_000_000,
+  wafEnabled: true, wafTokenRateLimit: WAF_MAX_RATE_LIMIT, wafLoginActionsRateLimit: WAF_MAX_RATE_LIMIT,
 };
 
 export const AWS_SHAPE_SETTINGS: readonly [string, RawSettings][] = [
@@ -54,6 +55,7 @@ export const AWS_SHAPE_SETTINGS: readonly [string, RawSettings][] = [
   ["every setting at its last value", LAST],
   ["smallest task", { taskCpu: 256, taskMemory: 512, bastionAllowedCidrs: cidrs(1) }],
   ["largest task", { taskCpu: 16384, taskMemory: 122880, bastionAllowedCidrs: cidrs(1) }],
+  ["WAF at its smallest rate limits", { wafTokenRateLimit: WAF_MIN_RATE_LIMIT, wafLoginActionsRateLimit: WAF_MIN_RATE_LIMIT, bastionAllowedCidrs: cidrs(1) }],
   ["smallest network", { vpcCidr: "10.0.0.0/23", bastionAllowedCidrs: cidrs(1) }],
 ];
 
