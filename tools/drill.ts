@@ -21,7 +21,7 @@ import { stackConfig, stackOutputs } from "./stack";
 /** The stack outputs the drill reads (modules/stack.ts), each on its own from the deployed state (tools/stack.ts). */
 export const DRILL_OUTPUTS = ["keycloak_url", "ecs_cluster_name", "ecs_service_name", "keycloak_log_group", "alarm_topic_arn"] as const;
 
-/** The CloudWatch client is not among our dependencies yet: without it the two CloudWatch checks say so and fail. */
+/** Loaded when the drill runs (a devDependency, pinned): without it the two CloudWatch checks say so and fail. */
 export const CLOUDWATCH_PACKAGE = "@aws-sdk/client-cloudwatch";
 
 async function loadCloudWatch(region: string): Promise<CloudWatchApi | string> {
