@@ -1,19 +1,19 @@
 import { randomBytes } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DB_NAME, DB_USER, DB_USER_ALTERNATE, PORTS } from "../../modules/shared/constants";
 import { REMOTE_SCRIPT_PATH, SETUP_SCRIPT_PATH, setupCommands, type SetupArguments } from "../../modules/database/setup/commands";
 import { projectPath } from "../../modules/shared/paths";
 import { BinDir, resolveCommand } from "../support/command-stubs";
-import { caBundleUrl, issueServerCertificate, makeTestCa } from "../support/database-tls";
+import { startBastionStand } from "../support/bastion-stand";
+import { caBundleUrl, type TestCa } from "../support/database-tls";
 import { backupArguments, type BackupTarget } from "../support/db-backup";
-import { MariaDb, optionValue, sqlString } from "../support/mariadb";
+import { optionValue, type MariaDb } from "../support/mariadb";
 import { NamespaceRegistry } from "../support/netns";
-import { freeTestSubnet, setNamespaceHosts } from "../support/netns-extras";
 import { runProcess } from "../support/run-process";
-import { SecretsManagerStub } from "../support/secrets-manager-stub";
-import { SshServer } from "../support/sshd";
+import type { SecretsManagerStub } from "../support/secrets-manager-stub";
+import type { SshServer } from "../support/sshd";
 import { waitFor } from "../support/waiting";
 
 /**
@@ -85,29 +85,17 @@ async function closeSession(session: ChildProcess, user: string): Promise<void> 
 }
 
 beforeAll(async () => {
-  // Not under /tmp: the bastion gets a /tmp of its own.
-  work = mkdtempSync("/var/tmp/kc-db-rotate-");
-  cleanups.push(() => rmSync(work, { recursive: true, force: true }));
-  const subnet = freeTestSubnet();
-  const bastionAddress = `${subnet}.2`;
-  const dbAddress = `${subnet}.3`;
-  const vpc = namespaces.create("kcrot");
-  cleanups.push(() => namespaces.deleteAll());
-  const veth = vpc.addVeth({ hostAddress: `${subnet}.1/24`, namespaceAddress: `${bastionAddress}/24` });
-  vpc.addAddress(veth.namespaceInterface, `${dbAddress}/24`);
-  cleanups.push(setNamespaceHosts(vpc.name, { [DB_HOSTNAME]: dbAddress }));
-  const ca = makeTestCa(join(work, "tls"), "test-rds-ca");
-  const certificate = issueServerCertificate(ca, join(work, "tls"), "db", { dns: [DB_HOSTNAME], ips: [dbAddress] });
+  let ca: TestCa;
+  ({ work, db, bastion, secrets, ca } = await startBastionStand({
+    prefix: "kc-db-rotate",
+    namespace: "kcrot",
+    namespaces,
+    cleanups,
+    dbHostname: DB_HOSTNAME,
+    master: { username: MASTER_USER, password: MASTER_PASSWORD, secretArn: MASTER_SECRET_ARN },
+  }));
   caFile = ca.certFile;
-  db = await MariaDb.start({ workDir: join(work, "mariadb"), netns: vpc.name, address: dbAddress, port: PORTS.mysql, tls: { certificate, caFile: ca.certFile } });
-  cleanups.push(() => db.stop());
-  db.query(`CREATE USER '${MASTER_USER}'@'%' IDENTIFIED BY ${sqlString(MASTER_PASSWORD)};
-            GRANT ALL PRIVILEGES ON *.* TO '${MASTER_USER}'@'%' WITH GRANT OPTION;`);
-  secrets = new SecretsManagerStub(join(work, "aws"));
-  secrets.createSecret(MASTER_SECRET_ARN, { username: MASTER_USER, password: MASTER_PASSWORD });
   secrets.createSecret(USER_SECRET_ARN);
-  bastion = await SshServer.start({ workDir: join(work, "bastion"), netns: vpc.name, address: bastionAddress, port: PORTS.ssh, pathPrefix: [secrets.binDir] });
-  cleanups.push(() => bastion.stop());
   await bastion.upload(SETUP_SCRIPT_PATH, REMOTE_SCRIPT_PATH);
   setup = { dbHost: DB_HOSTNAME, dbPort: PORTS.mysql, caBundleUrl: caBundleUrl(ca), masterSecretArn: MASTER_SECRET_ARN, userSecretArn: USER_SECRET_ARN, region: REGION };
   target = { bastion, dbHost: DB_HOSTNAME, masterSecretArn: MASTER_SECRET_ARN, userSecretArn: USER_SECRET_ARN, region: REGION, caBundleUrl: caBundleUrl(ca) };
@@ -152,6 +140,14 @@ describe("the alternating users: the setup makes both, the rotation switches bet
     expect({ newLogsIn: logsIn(second), oldLogsIn: logsIn(first), oldLocked: locked(DB_USER), newLocked: locked(DB_USER_ALTERNATE) }).toEqual({ newLogsIn: true, oldLogsIn: false, oldLocked: true, newLocked: false });
     for (const password of [first.password, second.password, MASTER_PASSWORD]) expect(result.stdout + result.stderr).not.toContain(password);
     expect(result.stderr).toMatch(/^rotate-db-credentials: rotated to keycloak_b in \d+ s; the old user is locked$/m);
+    // The bastion's side needs only what its role has (README: Rotating the database credentials): it reads
+    // the master secret, and reads and writes the DB-user secret, with a value from a 0600 file.
+    const calls = secrets.calls();
+    expect([...new Set(calls.map((c) => `${c.operation} ${c.secretId === MASTER_SECRET_ARN ? "master" : c.secretId === USER_SECRET_ARN ? "db-user" : c.secretId}`))].sort()).toEqual(
+      expect.arrayContaining(["get-secret-value db-user", "get-secret-value master", "put-secret-value db-user"]),
+    );
+    expect(calls.filter((c) => c.operation === "put-secret-value").every((c) => c.secretId === USER_SECRET_ARN && c.secretStringSource === "file" && c.secretFileMode === "0o600")).toBe(true);
+    expect(calls.every((c) => ["get-secret-value", "describe-secret", "put-secret-value"].includes(c.operation))).toBe(true);
   });
 
   test("the next rotation goes back to keycloak with another fresh password, and locks keycloak_b", async () => {

@@ -91,6 +91,14 @@ describe("tools/rotate-db-credentials.sh", () => {
     expect(run.calls[3]).toContain(`deployments[?id=='${DEPLOYMENT}'].rolloutState`);
   });
 
+  test("the only AWS calls from the operator's machine are ecs update-service and describe-services: the IAM the README asks for", () => {
+    const run = rotate(["COMPLETED\t1"]);
+    expect(run.code).toBe(0);
+    expect([...new Set(run.calls.filter((line) => line.startsWith("aws ")).map((line) => line.split(" ").slice(1, 3).join(" ")))].sort()).toEqual(["ecs describe-services", "ecs update-service"]);
+    const readme = readFileSync(projectPath("README.md"), "utf8");
+    expect(readme).toContain("`ecs:UpdateService` and `ecs:DescribeServices` on the service");
+  });
+
   test("a FAILED deployment stops before the retire: the old user keeps working, and the message says so", () => {
     const run = rotate(["IN_PROGRESS\t2", "FAILED\t2"]);
     expect(run.code).toBe(1);
