@@ -145,7 +145,7 @@ wait_for_deployment() {
 }
 
 rotate() {
-  local started=$SECONDS new id status=0
+  local started=$SECONDS new id current status=0
   upload_scripts "$SETUP_SCRIPT" "$BASTION_SCRIPT" keycloak-db-rotate
   new=$(on_bastion switch) || die "the switch failed on the bastion (see above); the secret and the running tasks are as they were"
   log "the secret names $new now; deploying $SERVICE so every task starts with it"
@@ -158,7 +158,8 @@ rotate() {
     *) die "deployment $id did not complete within ${DEPLOY_TIMEOUT_SECONDS} s: the old user was NOT locked, both users work and the secret names $new" ;;
   esac
   log "deployment $id completed: no task of the old deployment runs"
-  [[ $(on_bastion retire) == "$new" ]] || die "the secret no longer names $new after the retire"
+  current=$(on_bastion retire) || die "the retire failed on the bastion (see above): the old user was NOT locked, both users work and the secret names $new"
+  [[ $current == "$new" ]] || die "the secret names $current, not $new, after the retire"
   log "rotated to $new in $((SECONDS - started)) s; the old user is locked"
 }
 

@@ -35,7 +35,7 @@ beforeEach(() => {
 case $remote in
   *mktemp*) cat >/dev/null; echo "ssh upload" >>"$CALLS"; echo /tmp/keycloak-db-rotate.x ;;
   *db-rotate-bastion.sh\\ switch*) echo "ssh switch" >>"$CALLS"; [[ \${SWITCH_EXIT:-0} -eq 0 ]] || exit "$SWITCH_EXIT"; echo "secret-user=${DB_USER_ALTERNATE}" ;;
-  *db-rotate-bastion.sh\\ retire*) echo "ssh retire" >>"$CALLS"; echo "secret-user=${DB_USER_ALTERNATE}" ;;
+  *db-rotate-bastion.sh\\ retire*) echo "ssh retire" >>"$CALLS"; [[ \${RETIRE_EXIT:-0} -eq 0 ]] || exit "$RETIRE_EXIT"; echo "secret-user=${DB_USER_ALTERNATE}" ;;
   rm\\ -rf*) echo "ssh cleanup" >>"$CALLS" ;;
   *) echo "ssh unexpected: $remote" >>"$CALLS"; exit 99 ;;
 esac`,
@@ -111,6 +111,13 @@ describe("tools/rotate-db-credentials.sh", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`did not complete within 2 s: the old user was NOT locked`);
     expect(run.calls).not.toContain("ssh retire");
+  });
+
+  test("a retire the bastion refuses (an old task still connected) fails the command and says the old user still works", () => {
+    const run = rotate(["COMPLETED\t1"], { env: { RETIRE_EXIT: "1" } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`the retire failed on the bastion (see above): the old user was NOT locked, both users work and the secret names ${DB_USER_ALTERNATE}`);
+    expect(steps(run.calls)).toEqual(["ssh upload", "ssh switch", "aws ecs update-service", "aws ecs describe-services", "ssh retire", "ssh cleanup"]);
   });
 
   test("a failed switch on the bastion stops before any deployment", () => {
