@@ -42,6 +42,7 @@ export const COMMANDS: readonly CommandGroup[] = [
       { run: "npm run drill -- <stack> ...", what: "The original's failover check, and our stand-ins' assumptions, on AWS" },
       { run: "npm run backup -- <stack> dump|restore FILE", what: "Dump or restore the Keycloak database through the bastion (tools/db-backup.sh)" },
       { run: "npm run permanent-admin -- <stack> ...", what: "Replace the temporary bootstrap admin by a permanent one (tools/permanent-admin.sh)" },
+      { run: "npm run rotate-db-credentials -- <stack>", what: "Rotate the database credential to the other database user, roll the tasks, lock the old user (tools/rotate-db-credentials.sh)" },
     ],
   },
   {

@@ -65,33 +65,17 @@ parse_args() {
     dump | restore | drop) COMMAND=$1; shift ;;
     *) usage >&2; die "unknown command '$1': dump, restore or drop" ;;
   esac
-  while [[ $# -gt 0 ]]; do
-    case $1 in
-      --db-host) require_value "$1" $#; DB_HOST=$2; shift 2 ;;
-      --db-port) require_value "$1" $#; DB_PORT=$2; shift 2 ;;
-      --ca-bundle-url) require_value "$1" $#; CA_BUNDLE_URL=$2; shift 2 ;;
-      --master-secret-arn) require_value "$1" $#; MASTER_SECRET_ARN=$2; shift 2 ;;
-      --user-secret-arn) require_value "$1" $#; USER_SECRET_ARN=$2; shift 2 ;;
-      --region) require_value "$1" $#; REGION=$2; shift 2 ;;
-      --attempts) require_value "$1" $#; ATTEMPTS=$2; shift 2 ;;
-      --interval-seconds) require_value "$1" $#; INTERVAL_SECONDS=$2; shift 2 ;;
-      *) usage >&2; die "unknown argument '$1'" ;;
-    esac
-  done
-  local flag
-  for flag in DB_HOST CA_BUNDLE_URL MASTER_SECRET_ARN REGION; do
-    if [[ -z ${!flag} ]]; then
-      usage >&2
-      die "missing --$(tr '[:upper:]_' '[:lower:]-' <<<"$flag")"
-    fi
-  done
+  parse_connection_options "$@"
+  require_options DB_HOST CA_BUNDLE_URL MASTER_SECRET_ARN REGION
   if [[ $COMMAND == restore && -z $USER_SECRET_ARN ]]; then
     usage >&2
     die "restore needs --user-secret-arn: the dump runs as user ${DB_USER}, not the master user"
   fi
-  require_positive_integer --db-port "$DB_PORT"
-  require_positive_integer --attempts "$ATTEMPTS"
-  require_positive_integer --interval-seconds "$INTERVAL_SECONDS"
+}
+
+# No option beyond the connection options (the setup's --admin-secret-arn is not one of ours).
+extra_option() {
+  return 1
 }
 
 table_count() {
@@ -100,12 +84,6 @@ SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${DB_NAME}'
 SQL
 }
 
-# Sessions of the Keycloak user: a restore under a running Keycloak would mix two databases.
-keycloak_connections() {
-  master_query <<SQL
-SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '${DB_USER}';
-SQL
-}
 
 # mysqldump --verbose names each table as it starts on it; everything else it says is passed on.
 dump_progress() {
@@ -162,9 +140,9 @@ SQL
   tables=$(table_count)
   [[ $tables -eq 0 ]] \
     || die "database ${DB_NAME} on ${DB_HOST} is not empty (${tables} tables): restore only writes into an empty database. Stop Keycloak and drop the database first (README: Backup and restore); nothing was changed"
-  log "restoring into the empty database ${DB_NAME} on ${DB_HOST}:${DB_PORT} as user ${DB_USER}"
+  log "restoring into the empty database ${DB_NAME} on ${DB_HOST}:${DB_PORT} as user ${SECRET_USERNAME}"
   keycloak_can_log_in \
-    || die "user ${DB_USER} cannot log in to ${DB_NAME} with the password from secret ${USER_SECRET_ARN}: $(tr -s '\n' ' ' <"$WORK_DIR/login-error"); nothing was restored"
+    || die "user ${SECRET_USERNAME} cannot log in to ${DB_NAME} with the password from secret ${USER_SECRET_ARN}: $(tr -s '\n' ' ' <"$WORK_DIR/login-error"); nothing was restored"
   # As the keycloak user: whatever the file holds runs with that user's rights on ${DB_NAME} only.
   gzip -dc | restore_progress | mysql_as "$KEYCLOAK_CNF" "$DB_NAME" 2>"$error_file" || status=$?
   if [[ $status -ne 0 ]]; then
@@ -174,24 +152,30 @@ SQL
 }
 
 # The keycloak user's credentials into KEYCLOAK_CNF, read from its secret without changing it
-# (the setup's load_credentials would fill an empty secret).
+# (the setup's load_credentials would fill an empty secret). After a credential rotation the
+# secret names the alternate user, with the same rights.
 load_keycloak_credentials() {
   local value status=0 username password
   value=$(read_secret "$USER_SECRET_ARN") || status=$?
   [[ $status -ne 2 ]] || die "secret $USER_SECRET_ARN has no value: the deploy's database setup has not run"
   [[ $status -eq 0 ]] || exit "$status"
   secret_field "$value" username username || die "secret $USER_SECRET_ARN is not JSON with a string field \"username\""
-  [[ $username == "$DB_USER" ]] || die "secret $USER_SECRET_ARN holds username '$username', expected '${DB_USER}'"
+  [[ $username == "$DB_USER" || $username == "$DB_USER_ALTERNATE" ]] \
+    || die "secret $USER_SECRET_ARN holds username '$username', expected '${DB_USER}' or '${DB_USER_ALTERNATE}'"
   secret_field "$value" password password || die "secret $USER_SECRET_ARN is not JSON with a string field \"password\""
   check_password "$USER_SECRET_ARN" "$password"
   write_client_config "$KEYCLOAK_CNF" "$username" "$password"
+  SECRET_USERNAME=$username
 }
 
+# Sessions of either Keycloak user: a restore under a running Keycloak would mix two databases.
 refuse_while_keycloak_connected() {
-  local connections
-  connections=$(keycloak_connections)
-  [[ $connections -eq 0 ]] \
-    || die "user ${DB_USER} has ${connections} connections to ${DB_HOST}: a Keycloak is running against it; scale the service to 0 first. Nothing was changed"
+  local user connections
+  for user in "$DB_USER" "$DB_USER_ALTERNATE"; do
+    connections=$(user_connections "$user")
+    [[ $connections -eq 0 ]] \
+      || die "user ${user} has ${connections} connections to ${DB_HOST}: a Keycloak is running against it; scale the service to 0 first. Nothing was changed"
+  done
 }
 
 drop_database() {
@@ -205,14 +189,8 @@ SQL
 
 main() {
   parse_args "$@"
-  require_aws_cli
-  require_curl
-  ensure_mysql_client
+  prepare_master_session
   command -v mysqldump >/dev/null 2>&1 || die "no mysqldump on PATH (it comes with the MySQL client ${MYSQL_CLIENT_PACKAGE})"
-  choose_json_tool
-  make_work_dir
-  fetch_ca_bundle
-  load_master_credentials
   if [[ $COMMAND == restore ]]; then
     load_keycloak_credentials
   fi

@@ -11,10 +11,9 @@ umask 077
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly HERE
+# shellcheck source=bastion-session.sh
+source "$HERE/bastion-session.sh"
 readonly BASTION_SCRIPT="$HERE/db-backup-bastion.sh"
-readonly SETUP_SCRIPT="$HERE/../modules/database/setup/keycloak-db-setup.sh"
-# Must equal DB_CA_BUNDLE_URL in modules/shared/constants.ts (a unit test compares them).
-readonly DEFAULT_CA_BUNDLE_URL="https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 # mysqldump's last line when it finished; a file without it is cut short.
 readonly DUMP_COMPLETE_MARKER="-- Dump completed"
 
@@ -24,15 +23,6 @@ readonly DB_NAME="keycloak"
 COMMAND=""
 FILE=""
 CONFIRM=""
-BASTION=""
-IDENTITY=""
-DB_HOST=""
-MASTER_SECRET_ID=""
-USER_SECRET_ID=""
-REGION=""
-CA_BUNDLE_URL=$DEFAULT_CA_BUNDLE_URL
-SSH_OPTIONS=()
-REMOTE_DIR=""
 PARTIAL=""
 
 usage() {
@@ -78,10 +68,6 @@ die() {
   exit 1
 }
 
-require_value() {
-  [[ $2 -ge 2 ]] || die "$1 needs a value"
-}
-
 parse_args() {
   [[ $# -gt 0 ]] || { usage >&2; die "missing command: dump, restore or drop"; }
   case $1 in
@@ -95,14 +81,7 @@ parse_args() {
       --output) require_value "$1" $#; [[ $COMMAND == dump ]] || die "--output belongs to dump"; FILE=$2; shift 2 ;;
       --input) require_value "$1" $#; [[ $COMMAND == restore ]] || die "--input belongs to restore"; FILE=$2; shift 2 ;;
       --confirm) require_value "$1" $#; [[ $COMMAND == drop ]] || die "--confirm belongs to drop"; CONFIRM=$2; shift 2 ;;
-      --bastion) require_value "$1" $#; BASTION=$2; shift 2 ;;
-      --identity) require_value "$1" $#; IDENTITY=$2; shift 2 ;;
-      --db-host) require_value "$1" $#; DB_HOST=$2; shift 2 ;;
-      --master-secret-id) require_value "$1" $#; MASTER_SECRET_ID=$2; shift 2 ;;
-      --user-secret-id) require_value "$1" $#; USER_SECRET_ID=$2; shift 2 ;;
-      --region) require_value "$1" $#; REGION=$2; shift 2 ;;
-      --ca-bundle-url) require_value "$1" $#; CA_BUNDLE_URL=$2; shift 2 ;;
-      --ssh-option) require_value "$1" $#; SSH_OPTIONS+=(-o "$2"); shift 2 ;;
+      --*) require_value "$1" $#; set_bastion_option "$1" "$2" || { usage >&2; die "unknown argument '$1'"; }; shift 2 ;;
       *) usage >&2; die "unknown argument '$1'" ;;
     esac
   done
@@ -111,13 +90,7 @@ parse_args() {
   else
     [[ -n $FILE ]] || { usage >&2; die "missing --$([[ $COMMAND == dump ]] && echo output || echo input)"; }
   fi
-  local flag
-  for flag in BASTION IDENTITY DB_HOST MASTER_SECRET_ID REGION; do
-    if [[ -z ${!flag} ]]; then
-      usage >&2
-      die "missing --$(tr '[:upper:]_' '[:lower:]-' <<<"$flag")"
-    fi
-  done
+  require_set BASTION IDENTITY DB_HOST MASTER_SECRET_ID REGION
   if [[ $COMMAND == restore && -z $USER_SECRET_ID ]]; then
     usage >&2
     die "restore needs --user-secret-id: the dump is loaded as the keycloak database user, not the master user"
@@ -133,27 +106,11 @@ require_tools() {
   [[ -r $BASTION_SCRIPT && -r $SETUP_SCRIPT ]] || die "run it from a checkout of this repository: $BASTION_SCRIPT or $SETUP_SCRIPT is missing"
 }
 
-bastion_ssh() {
-  ssh -i "$IDENTITY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new \
-    -o ConnectTimeout=15 -o LogLevel=ERROR "${SSH_OPTIONS[@]}" "$BASTION" "$@"
-}
-
 cleanup() {
   if [[ -n $PARTIAL ]]; then
     rm -f -- "$PARTIAL"
   fi
-  if [[ -n $REMOTE_DIR ]]; then
-    bastion_ssh "rm -rf -- $(printf '%q' "$REMOTE_DIR")" || log "could not remove $REMOTE_DIR on the bastion"
-  fi
-}
-
-upload_scripts() {
-  log "uploading the bastion scripts to $BASTION"
-  # shellcheck disable=SC2016 # expanded on the bastion
-  REMOTE_DIR=$(tar -cf - -C "$(dirname "$SETUP_SCRIPT")" "$(basename "$SETUP_SCRIPT")" -C "$HERE" "$(basename "$BASTION_SCRIPT")" \
-    | bastion_ssh 'umask 077 && dir=$(mktemp -d "${TMPDIR:-/tmp}/keycloak-db-backup.XXXXXXXX") && tar -xf - -C "$dir" && echo "$dir"') \
-    || die "could not reach the bastion $BASTION over SSH, or upload to it"
-  [[ $REMOTE_DIR == /* ]] || die "the bastion answered '$REMOTE_DIR' instead of a directory"
+  remove_remote_dir
 }
 
 remote_command() {
@@ -177,7 +134,7 @@ dump() {
   local started=$SECONDS bytes
   [[ ! -e $FILE ]] || die "$FILE exists; choose a new file name"
   PARTIAL="$FILE.partial"
-  upload_scripts
+  upload_scripts "$SETUP_SCRIPT" "$BASTION_SCRIPT" keycloak-db-backup
   bastion_ssh "$(remote_command)" >"$PARTIAL" || die "the dump failed on the bastion (see above); nothing was written to $FILE"
   check_dump_file "$PARTIAL"
   mv -- "$PARTIAL" "$FILE"
@@ -190,13 +147,13 @@ restore() {
   local started=$SECONDS
   [[ -r $FILE ]] || die "--input file '$FILE' is not readable"
   check_dump_file "$FILE"
-  upload_scripts
+  upload_scripts "$SETUP_SCRIPT" "$BASTION_SCRIPT" keycloak-db-backup
   bastion_ssh "$(remote_command)" <"$FILE" || die "the restore failed on the bastion (see above)"
   log "restored $FILE in $((SECONDS - started)) s"
 }
 
 drop() {
-  upload_scripts
+  upload_scripts "$SETUP_SCRIPT" "$BASTION_SCRIPT" keycloak-db-backup
   bastion_ssh "$(remote_command)" </dev/null || die "the drop failed on the bastion (see above)"
 }
 

@@ -18,17 +18,19 @@ function callScriptFunction(jsonTool: string, call: string, input = ""): string 
 const JSON_TOOLS = ["jq", "python3"];
 
 describe("keycloak-db-setup.sh", () => {
-  test("keeps DB name, user, charset and collation equal to modules/shared/constants.ts", () => {
+  test("keeps DB name, both users, charset and collation equal to modules/shared/constants.ts", () => {
     const script = readFileSync(SETUP_SCRIPT_PATH, "utf8");
     const scriptValue = (name: string) => script.match(new RegExp(`^readonly ${name}="([^"]*)"$`, "m"))?.[1];
     expect({
       DB_NAME: scriptValue("DB_NAME"),
       DB_USER: scriptValue("DB_USER"),
+      DB_USER_ALTERNATE: scriptValue("DB_USER_ALTERNATE"),
       DB_CHARSET: scriptValue("DB_CHARSET"),
       DB_COLLATION: scriptValue("DB_COLLATION"),
     }).toEqual({
       DB_NAME: constants.DB_NAME,
       DB_USER: constants.DB_USER,
+      DB_USER_ALTERNATE: constants.DB_USER_ALTERNATE,
       DB_CHARSET: constants.DB_CHARSET,
       DB_COLLATION: constants.DB_COLLATION,
     });

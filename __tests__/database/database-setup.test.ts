@@ -2,7 +2,7 @@ import { onlyResource, onlyResourceName, resourcesOf, synthStack, ref } from "..
 import { REMOTE_SCRIPT_PATH, setupCommands, setupScript, shellQuote } from "../../modules/database/setup/commands";
 import { readFileSync } from "node:fs";
 import { projectPath } from "../../modules/shared/paths";
-import { DB_CA_BUNDLE_URL } from "../../modules/shared/constants";
+import { DB_CA_BUNDLE_URL, DB_USER, DB_USER_ALTERNATE } from "../../modules/shared/constants";
 import { createHash } from "node:crypto";
 
 describe("DatabaseSetup", () => {
@@ -49,12 +49,26 @@ describe("DatabaseSetup", () => {
     expect(JSON.stringify(setup.provisioner[1])).not.toMatch(/password|SecretString/i);
   });
 
-  test("re-runs when the database endpoint, the CA bundle URL, the script or a secret ARN changes, and not otherwise", () => {
-    expect(Object.keys(setup.triggers).sort()).toEqual(["admin_secret_arn", "ca_bundle_url", "db_endpoint", "master_secret_arn", "script_sha256", "user_secret_arn"]);
+  test("re-runs when the database endpoint, the CA bundle URL, the script, the database users or a secret ARN changes, and not otherwise", () => {
+    expect(Object.keys(setup.triggers).sort()).toEqual(["admin_secret_arn", "ca_bundle_url", "db_endpoint", "db_users", "master_secret_arn", "script_sha256", "user_secret_arn"]);
+    expect(setup.triggers.db_users).toBe(`${DB_USER},${DB_USER_ALTERNATE}`);
     expect(setup.triggers.ca_bundle_url).toBe(DB_CA_BUNDLE_URL);
     expect(setup.triggers.script_sha256).toBe(createHash("sha256").update(setupScript()).digest("hex"));
     expect(setup.triggers.db_endpoint).toBe(ref("aws_db_instance", onlyResourceName(json, "aws_db_instance"), "address"));
     expect(synthStack().resource!.null_resource[name].triggers).toEqual(setup.triggers);
+  });
+
+  test("a change of the users' statements in the script (its grants, the alternate user) changes the trigger, so the next apply re-runs the setup", () => {
+    const changed = setupScript().replace("GRANT ALL PRIVILEGES ON", "GRANT SELECT ON");
+    expect(changed).not.toBe(setupScript());
+    expect(createHash("sha256").update(changed).digest("hex")).not.toBe(setup.triggers.script_sha256);
+    expect(setupScript()).toContain(`readonly DB_USER_ALTERNATE="${DB_USER_ALTERNATE}"`);
+  });
+
+  test("Terraform never reads a secret's value or versions: no secret version resource or data source, nothing from a secret in the triggers", () => {
+    const text = JSON.stringify(json);
+    expect(text).not.toMatch(/aws_secretsmanager_secret_version/);
+    expect(Object.values(setup.triggers).filter((value) => /secret_string|password/i.test(value))).toEqual([]);
   });
 
   test("waits for the database, its DNS name, the bastion and the security group rules between them", () => {

@@ -1,16 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DB_NAME, DB_USER, PORTS } from "../../modules/shared/constants";
 import { REMOTE_SCRIPT_PATH, SETUP_SCRIPT_PATH, setupCommands } from "../../modules/database/setup/commands";
-import { caBundleUrl, issueServerCertificate, makeTestCa } from "../support/database-tls";
+import { startBastionStand } from "../support/bastion-stand";
+import { caBundleUrl, type TestCa } from "../support/database-tls";
 import { runDbBackup, type BackupTarget } from "../support/db-backup";
-import { MariaDb, optionValue, sqlString } from "../support/mariadb";
+import { optionValue, type MariaDb } from "../support/mariadb";
 import { NamespaceRegistry } from "../support/netns";
-import { freeTestSubnet, setNamespaceHosts } from "../support/netns-extras";
-import { SecretsManagerStub } from "../support/secrets-manager-stub";
-import { SshServer } from "../support/sshd";
+import type { SecretsManagerStub } from "../support/secrets-manager-stub";
+import type { SshServer } from "../support/sshd";
 import { waitFor } from "../support/waiting";
 
 /**
@@ -47,31 +47,19 @@ function rows(sql: string): string {
 }
 
 beforeAll(async () => {
-  // Not under /tmp: the bastion gets a /tmp of its own.
-  work = mkdtempSync("/var/tmp/kc-db-backup-");
-  cleanups.push(() => rmSync(work, { recursive: true, force: true }));
-  const subnet = freeTestSubnet();
-  const bastionAddress = `${subnet}.2`;
-  const dbAddress = `${subnet}.3`;
-  const vpc = namespaces.create("kcbak");
-  cleanups.push(() => namespaces.deleteAll());
-  const veth = vpc.addVeth({ hostAddress: `${subnet}.1/24`, namespaceAddress: `${bastionAddress}/24` });
-  vpc.addAddress(veth.namespaceInterface, `${dbAddress}/24`);
-  cleanups.push(setNamespaceHosts(vpc.name, { [DB_HOSTNAME]: dbAddress }));
-
-  const ca = makeTestCa(join(work, "tls"), "test-rds-ca");
-  const certificate = issueServerCertificate(ca, join(work, "tls"), "db", { dns: [DB_HOSTNAME], ips: [dbAddress] });
+  let bastion: SshServer;
+  let ca: TestCa;
+  ({ work, db, bastion, secrets, ca } = await startBastionStand({
+    prefix: "kc-db-backup",
+    namespace: "kcbak",
+    namespaces,
+    cleanups,
+    dbHostname: DB_HOSTNAME,
+    master: { username: MASTER_USER, password: MASTER_PASSWORD, secretArn: MASTER_SECRET_ARN },
+  }));
   caFile = ca.certFile;
-  db = await MariaDb.start({ workDir: join(work, "mariadb"), netns: vpc.name, address: dbAddress, port: PORTS.mysql, tls: { certificate, caFile: ca.certFile } });
-  cleanups.push(() => db.stop());
-  db.query(`CREATE USER '${MASTER_USER}'@'%' IDENTIFIED BY ${sqlString(MASTER_PASSWORD)};
-            GRANT ALL PRIVILEGES ON *.* TO '${MASTER_USER}'@'%' WITH GRANT OPTION;`);
-  secrets = new SecretsManagerStub(join(work, "aws"));
-  secrets.createSecret(MASTER_SECRET_ARN, { username: MASTER_USER, password: MASTER_PASSWORD });
   secrets.createSecret(USER_SECRET_ARN);
 
-  const bastion = await SshServer.start({ workDir: join(work, "bastion"), netns: vpc.name, address: bastionAddress, port: PORTS.ssh, pathPrefix: [secrets.binDir] });
-  cleanups.push(() => bastion.stop());
   // The deploy's database setup: database and user as Keycloak gets them.
   await bastion.upload(SETUP_SCRIPT_PATH, REMOTE_SCRIPT_PATH);
   const setup = await bastion.remoteExecInline(

@@ -5,7 +5,7 @@ import type { Endpoint } from "../../tools/keycloak-http/browser";
 import { proxyRulesOfSynth } from "../../policy/alb-rules";
 import { ClusterSummary } from "./cluster-summary";
 import { waitForCluster } from "./cluster-checks";
-import { databaseTls, withDatabaseEndpoint, type TestCa } from "./database-tls";
+import { caBundleUrl, databaseTls, withDatabaseEndpoint, type TestCa } from "./database-tls";
 import { ecsTimingsOfSynth, type EcsTimings } from "./ecs-timings";
 import { Haproxy, makeCertificate } from "./haproxy";
 import { deregisterTarget, registerTarget } from "./ecs-lifecycle";
@@ -22,6 +22,7 @@ import {
   forMariaDbStandIn,
   jdbcTarget,
   MARIADB_STAND_IN_OVERRIDES,
+  resolveSecrets,
   STACK,
   synthesizeTaskContainers,
   type TaskContainer,
@@ -30,7 +31,7 @@ import {
 import { taskCgroupFor } from "./task-cgroup";
 import { runLogDir, Teardown } from "./teardown";
 import { TempDirs } from "./temp-dir";
-import { TestNetwork, type Host } from "./test-network";
+import { TestNetwork, type DatabaseAccess, type Host } from "./test-network";
 import { waitFor } from "./waiting";
 
 /**
@@ -105,6 +106,10 @@ export class ClusterStand {
   /** The same timings on every stand: what a graceful stop (ECS's StopTask) waits for. */
   serviceTimings!: EcsTimings;
   logDir = LOG_ROOT;
+  /** The database as the bastion reaches it, and the secrets. Set by build(). */
+  database!: DatabaseAccess;
+  /** The task's secrets as ECS resolves them when a task starts: the secrets' current values. */
+  taskSecrets: () => Record<string, string> = () => ({});
   /** Targets deregistered because their task stopped (crash), registered again by their next start. */
   private readonly deregistered = new Set<string>();
 
@@ -232,7 +237,9 @@ export class ClusterStand {
     const secrets = new SecretsManagerStub(join(work, "aws"));
     const masterSecretArn = `arn:aws:secretsmanager:${REGION}:123456789012:secret:rds!db-e2e-${randomBytes(3).toString("hex")}`;
     secrets.createSecret(masterSecretArn, { username: "kcadmin", password: masterPassword });
-    const { secretValues } = await setUpTaskSecrets({ container: this.container, secrets, bastion, dbHost, dbPort, ca, region: REGION, masterSecretArn });
+    const { secretValues, arnFor, userSecretArn } = await setUpTaskSecrets({ container: this.container, secrets, bastion, dbHost, dbPort, ca, region: REGION, masterSecretArn });
+    this.database = { secrets, bastion, dbHost, dbPort, caBundleUrl: caBundleUrl(ca), region: REGION, masterSecretArn, userSecretArn };
+    this.taskSecrets = () => resolveSecrets(this.container, arnFor, secrets);
     return secretValues;
   }
 

@@ -142,7 +142,13 @@ export class LifecycleRun {
     await this.stand.build({ ecs: true, runtime: this.options.runtime });
     const timings = this.stand.ecsTimings!;
     const extraEnv: Record<string, string> = this.breaks === SHUTDOWN_DELAY_BREAK ? { KC_SHUTDOWN_DELAY: "0s" } : {};
-    this.ecs = new ObservedEcsService(this.stand.proxy, timings, (node) => node.start(this.stand.container.command, extraEnv), this.breaks === SHUTDOWN_DELAY_BREAK ? undefined : this.breaks);
+    // ECS resolves the task's secrets when it starts the task: a task started after a rotation gets the new credential.
+    this.ecs = new ObservedEcsService(
+      this.stand.proxy,
+      timings,
+      (node) => node.start(this.stand.container.command, { ...this.stand.taskSecrets(), ...extraEnv }),
+      this.breaks === SHUTDOWN_DELAY_BREAK ? undefined : this.breaks,
+    );
     this.stand.summary.notes.push(
       `ECS stand-in timings from the synthesized stack, scaled by ${timings.scale}: health check ${timings.healthCheck.port}${timings.healthCheck.path} every ${timings.healthCheck.intervalMs / 1000} s (timeout ${timings.healthCheck.timeoutMs / 1000} s, healthy ${timings.healthCheck.healthyThreshold}, unhealthy ${timings.healthCheck.unhealthyThreshold}), deregistration delay ${timings.deregistrationDelayMs / 1000} s, stopTimeout ${timings.stopTimeoutMs / 1000} s, deployment ${timings.minimumHealthyPercent}-${timings.maximumPercent} % of ${timings.desiredCount}${this.breaks ? `; BROKEN ON PURPOSE: ${this.breaks}` : ""}.`,
     );

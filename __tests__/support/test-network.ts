@@ -72,8 +72,10 @@ function ipIgnoringFailure(...args: string[]): void {
   }
 }
 
-export interface DatabaseSetupOptions {
+/** What the bastion's database scripts get (the deploy's setup, the credential rotation). */
+export interface DatabaseAccess {
   bastion: Host;
+  /** The stand-in Secrets Manager holding the secrets. */
   secrets: SecretsManagerStub;
   dbHost: string;
   dbPort: number;
@@ -82,6 +84,9 @@ export interface DatabaseSetupOptions {
   region: string;
   masterSecretArn: string;
   userSecretArn: string;
+}
+
+export interface DatabaseSetupOptions extends DatabaseAccess {
   adminSecretArn: string;
 }
 

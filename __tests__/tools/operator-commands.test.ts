@@ -94,6 +94,32 @@ describe("npm run backup -- <stack> dump|restore FILE | drop --confirm keycloak"
   });
 });
 
+describe("npm run rotate-db-credentials -- <stack>", () => {
+  test("rotate-db-credentials.sh gets the bastion, a 0600 copy of its key, the endpoint, both secrets, the service and the region; only those outputs are read", () => {
+    const run = stack.run("rotate-db-credentials.ts", [STACK, "--ssh-option", "ConnectTimeout=30"]);
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
+    const { argv, identityMode, identity } = stack.scriptArgv();
+    const key = argv[argv.indexOf("--identity") + 1];
+    expect(argv).toEqual([
+      projectPath("tools", "rotate-db-credentials.sh"),
+      "--bastion", "ec2-user@203.0.113.10", "--identity", key,
+      "--db-host", VALUES.db_endpoint, "--master-secret-id", VALUES.db_master_secret_arn,
+      "--user-secret-id", VALUES.keycloak_db_secret_arn, "--region", REGION,
+      "--cluster", VALUES.ecs_cluster_name, "--service", VALUES.ecs_service_name,
+      "--ssh-option", "ConnectTimeout=30",
+    ]);
+    expect({ identityMode, identity }).toEqual({ identityMode: "600", identity: VALUES.bastion_private_key });
+    expect(existsSync(key)).toBe(false);
+    expect(askedFor().sort()).toEqual(["bastion_private_key", "bastion_public_ip", "db_endpoint", "db_master_secret_arn", "ecs_cluster_name", "ecs_service_name", "keycloak_db_secret_arn"]);
+  });
+
+  test("an unknown option stops before any output is read; the script's exit code comes back", () => {
+    expect(stack.run("rotate-db-credentials.ts", [STACK, "--service", "x"]).stderr).toMatch(/^rotate-db-credentials: unknown argument '--service'\n/);
+    expect(stack.terraformCalls()).toEqual([]);
+    expect(stack.run("rotate-db-credentials.ts", [STACK], { env: { STUB_EXIT: "4" } }).status).toBe(4);
+  });
+});
+
 describe("npm run permanent-admin -- <stack> --username NAME", () => {
   test("permanent-admin.sh gets the URL, both secrets and the region from the stack; only those outputs are read", () => {
     const run = stack.run("permanent-admin.ts", [STACK, "--username", "ops-admin", "--cacert", "ca.pem"]);
@@ -144,9 +170,10 @@ describe("README's operator examples", () => {
     expect(readme).toMatch(/^ {2}\| npm run drill -- keycloak-prod /m);
   });
 
-  test("backups and the permanent admin are run as npm run <command> -- <stack>, without the scripts' flags", () => {
+  test("backups, the permanent admin and the credential rotation are run as npm run <command> -- <stack>, without the scripts' flags", () => {
     expect(readme).toMatch(/^npm run backup -- keycloak-prod dump /m);
     expect(readme).toMatch(/^npm run permanent-admin -- keycloak-prod --username /m);
+    expect(readme).toMatch(/^npm run rotate-db-credentials -- keycloak-prod$/m);
     expect(readme).not.toMatch(/bash \.\.\/\.\.\/\.\.\/tools\/(db-backup|permanent-admin)\.sh/);
   });
 });

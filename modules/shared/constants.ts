@@ -45,6 +45,11 @@ export const HEALTH_LIVE_PATH = "/health/live";
 /** The database and the database user Keycloak connects as. */
 export const DB_NAME = "keycloak";
 export const DB_USER = "keycloak";
+/**
+ * The second database user of the alternating-users rotation (tools/rotate-db-credentials.sh):
+ * the same grants as DB_USER; the DB-user secret names one of the two, the other is locked.
+ */
+export const DB_USER_ALTERNATE = "keycloak_b";
 
 /** Character set and collation Keycloak's MySQL guide asks for. */
 export const DB_CHARSET = "utf8mb4";

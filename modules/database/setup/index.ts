@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { Construct } from "constructs";
 import type { ITerraformDependable } from "cdktf";
 import { Resource } from "@cdktf/provider-null/lib/resource";
-import { DB_CA_BUNDLE_URL } from "../../shared/constants";
+import { DB_CA_BUNDLE_URL, DB_USER, DB_USER_ALTERNATE } from "../../shared/constants";
 import { REMOTE_SCRIPT_PATH, setupCommands, setupScript } from "./commands";
 
 export interface DatabaseSetupProps {
@@ -28,9 +28,13 @@ export function escapeTerraformTemplate(text: string): string {
 }
 
 /**
- * Creates the Keycloak database and user from the bastion during deploy (the original's
- * manual step): a null_resource whose provisioners upload the setup script and run it.
- * It re-runs only when the database, the script or the secrets change.
+ * Creates the Keycloak database and its two users (the alternating users of the credential
+ * rotation) from the bastion during deploy (the original's manual step): a null_resource whose
+ * provisioners upload the setup script and run it. It re-runs when the database, the CA bundle,
+ * the script (which holds every statement on users and grants), the user names or a secret's ARN
+ * change. Not when a secret's value changes: Terraform never reads a value (it would be in the
+ * state; even the version list would need the plan role to read the secret's metadata), and the
+ * one supported change of the value, tools/rotate-db-credentials.sh, does the database side itself.
  */
 export class DatabaseSetup extends Construct {
   readonly resource: Resource;
@@ -51,6 +55,7 @@ export class DatabaseSetup extends Construct {
         db_endpoint: props.dbHost,
         ca_bundle_url: DB_CA_BUNDLE_URL,
         script_sha256: createHash("sha256").update(script).digest("hex"),
+        db_users: [DB_USER, DB_USER_ALTERNATE].join(","),
         master_secret_arn: props.masterSecretArn,
         user_secret_arn: props.userSecretArn,
         ...(props.adminSecretArn === undefined ? {} : { admin_secret_arn: props.adminSecretArn }),

@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
-# Creates Keycloak's database and database user on the RDS MySQL instance. Runs on the
+# Creates Keycloak's database and its two database users on the RDS MySQL instance. Runs on the
 # bastion (Terraform's remote-exec), because only hosts inside the VPC reach the database.
+# The two users are the alternating users of the credential rotation (tools/rotate-db-credentials.sh):
+# the DB-user secret names one of them, which gets the secret's password; the other one exists
+# with the same grants, locked, with a random password nobody knows, until a rotation takes it.
 # Fills the Keycloak DB-user secret (and the bootstrap-admin secret, when given) with generated
 # passwords when they have no value yet, so no password ever passes through Terraform or its state.
 # Every connection uses TLS and verifies the server: its certificate must chain to the CA bundle
 # given by URL (RDS's, downloaded over HTTPS) and name the host connected to. The Keycloak user
 # may log in over TLS only (REQUIRE SSL).
 # Rerunnable: a rerun completes a half-finished run, sets the password again after the
-# DB-user secret changed (rotation) and otherwise changes nothing.
+# DB-user secret changed by hand, and otherwise changes nothing (nor the locked user's password).
 set -euo pipefail
 shopt -s inherit_errexit
 umask 077
 
 # Must equal DB_NAME, DB_USER, DB_CHARSET and DB_COLLATION in modules/shared/constants.ts
-# (a unit test compares them; a shell script cannot import TypeScript).
+# and DB_USER_ALTERNATE (a unit test compares them; a shell script cannot import TypeScript).
 readonly DB_NAME="keycloak"
 readonly DB_USER="keycloak"
+readonly DB_USER_ALTERNATE="keycloak_b"
 readonly DB_CHARSET="utf8mb4"
 readonly DB_COLLATION="utf8mb4_unicode_ci"
 readonly ADMIN_USER="admin"
@@ -42,6 +46,7 @@ JSON_TOOL=""
 MASTER_CNF=""
 KEYCLOAK_CNF=""
 CA_FILE=""
+SECRET_USERNAME=""
 SECRET_PASSWORD=""
 
 usage() {
@@ -52,8 +57,10 @@ print_help() {
   usage
   cat <<EOF
 
-Creates database '${DB_NAME}' (${DB_CHARSET}/${DB_COLLATION}) and user '${DB_USER}'@'%'
-with all privileges on ${DB_NAME}.* only, allowed to log in over TLS only (REQUIRE SSL).
+Creates database '${DB_NAME}' (${DB_CHARSET}/${DB_COLLATION}) and users '${DB_USER}'@'%' and
+'${DB_USER_ALTERNATE}'@'%' with all privileges on ${DB_NAME}.* only, allowed to log in over TLS
+only (REQUIRE SSL). The user the DB-user secret names gets its password; the other one is
+created locked (the rotation's alternate, tools/rotate-db-credentials.sh).
 Every value below is non-secret; passwords are read from and written to AWS Secrets Manager
 with the instance role's credentials.
 
@@ -64,7 +71,8 @@ with the instance role's credentials.
                              must chain to (RDS: https://truststore.pki.rds.amazonaws.com/...)
   --master-secret-arn ARN    RDS-managed master user secret, JSON {"username","password"}
   --user-secret-arn ARN      Keycloak DB-user secret; filled with username "${DB_USER}" and
-                             a generated password when it has no value yet
+                             a generated password when it has no value yet; may name
+                             "${DB_USER_ALTERNATE}" after a rotation
   --admin-secret-arn ARN     Keycloak bootstrap-admin secret; filled with username
                              "${ADMIN_USER}" and a generated password when it has no value yet;
                              left out once a permanent admin exists (setting bootstrapAdmin false)
@@ -97,24 +105,41 @@ require_positive_integer() {
   [[ $value =~ ^[1-9][0-9]*$ ]] || die "$flag must be a positive integer, got '$value'"
 }
 
-parse_args() {
+# The options every bastion script of this project takes (this one, and the ones of
+# tools/db-backup-bastion.sh and tools/db-rotate-bastion.sh, which source it): sets the variable
+# of option $1 to $2, or returns 1 when $1 is not one of them.
+set_connection_option() {
+  case $1 in
+    --db-host) DB_HOST=$2 ;;
+    --db-port) DB_PORT=$2 ;;
+    --master-secret-arn) MASTER_SECRET_ARN=$2 ;;
+    --user-secret-arn) USER_SECRET_ARN=$2 ;;
+    --region) REGION=$2 ;;
+    --ca-bundle-url) CA_BUNDLE_URL=$2 ;;
+    --attempts) ATTEMPTS=$2 ;;
+    --interval-seconds) INTERVAL_SECONDS=$2 ;;
+    *) return 1 ;;
+  esac
+}
+
+# Parses the connection options in "$@" and the extra ones the caller names with an
+# `extra_option FLAG VALUE` function that returns 1 for a flag it does not know.
+parse_connection_options() {
   while [[ $# -gt 0 ]]; do
-    case "$1" in
+    case $1 in
       --help | -h) print_help; exit 0 ;;
-      --db-host) require_value "$1" $#; DB_HOST=$2; shift 2 ;;
-      --db-port) require_value "$1" $#; DB_PORT=$2; shift 2 ;;
-      --master-secret-arn) require_value "$1" $#; MASTER_SECRET_ARN=$2; shift 2 ;;
-      --user-secret-arn) require_value "$1" $#; USER_SECRET_ARN=$2; shift 2 ;;
-      --admin-secret-arn) require_value "$1" $#; ADMIN_SECRET_ARN=$2; shift 2 ;;
-      --region) require_value "$1" $#; REGION=$2; shift 2 ;;
-      --ca-bundle-url) require_value "$1" $#; CA_BUNDLE_URL=$2; shift 2 ;;
-      --attempts) require_value "$1" $#; ATTEMPTS=$2; shift 2 ;;
-      --interval-seconds) require_value "$1" $#; INTERVAL_SECONDS=$2; shift 2 ;;
+      --*) require_value "$1" $#
+        set_connection_option "$1" "$2" || extra_option "$1" "$2" || { usage >&2; die "unknown argument '$1'"; }
+        shift 2 ;;
       *) usage >&2; die "unknown argument '$1'" ;;
     esac
   done
+}
+
+# Fails naming the first of the variables $@ that is empty, as its option.
+require_options() {
   local flag
-  for flag in DB_HOST CA_BUNDLE_URL MASTER_SECRET_ARN USER_SECRET_ARN REGION; do
+  for flag in "$@"; do
     if [[ -z ${!flag} ]]; then
       usage >&2
       die "missing --$(tr '[:upper:]_' '[:lower:]-' <<<"$flag")"
@@ -123,6 +148,18 @@ parse_args() {
   require_positive_integer --db-port "$DB_PORT"
   require_positive_integer --attempts "$ATTEMPTS"
   require_positive_integer --interval-seconds "$INTERVAL_SECONDS"
+}
+
+extra_option() {
+  case $1 in
+    --admin-secret-arn) ADMIN_SECRET_ARN=$2 ;;
+    *) return 1 ;;
+  esac
+}
+
+parse_args() {
+  parse_connection_options "$@"
+  require_options DB_HOST CA_BUNDLE_URL MASTER_SECRET_ARN USER_SECRET_ARN REGION
 }
 
 as_root() {
@@ -255,10 +292,10 @@ write_secret() {
   rm -f -- "$secret_file"
 }
 
-# Sets SECRET_PASSWORD to the secret's password, after checking its username.
-# A secret without a value gets $2 and a generated password first.
+# Sets SECRET_USERNAME and SECRET_PASSWORD from the secret, after checking its username is $2
+# (or $3, when given). A secret without a value gets $2 and a generated password first.
 load_credentials() {
-  local arn=$1 username=$2 value status=0 stored_username password
+  local arn=$1 username=$2 alternate=${3:-} value status=0 stored_username password
   value=$(read_secret "$arn") || status=$?
   if [[ $status -eq 2 ]]; then
     write_secret "$arn" "$username" "$(generate_password)"
@@ -269,11 +306,15 @@ load_credentials() {
   fi
   secret_field "$value" username stored_username \
     || die "secret $arn is not JSON with a string field \"username\""
-  [[ $stored_username == "$username" ]] \
-    || die "secret $arn holds username '$stored_username', expected '$username'"
+  if [[ $stored_username != "$username" && (-z $alternate || $stored_username != "$alternate") ]]; then
+    local expected="'$username'"
+    [[ -z $alternate ]] || expected+=" or '$alternate'"
+    die "secret $arn holds username '$stored_username', expected $expected"
+  fi
   secret_field "$value" password password \
     || die "secret $arn is not JSON with a string field \"password\""
   check_password "$arn" "$password"
+  SECRET_USERNAME=$stored_username
   SECRET_PASSWORD=$password
 }
 
@@ -391,13 +432,40 @@ SQL
   log "database ${DB_NAME} changed from ${current} to ${DB_CHARSET}/${DB_COLLATION} (it had no tables)"
 }
 
+# The other one of the two alternating users.
+other_user() {
+  local user=$1
+  if [[ $user == "$DB_USER" ]]; then
+    echo "$DB_USER_ALTERNATE"
+  else
+    echo "$DB_USER"
+  fi
+}
+
 user_exists() {
-  local count
+  local user=$1 count
   count=$(master_query <<SQL
-SELECT COUNT(*) FROM mysql.user WHERE User = '${DB_USER}' AND Host = '%';
+SELECT COUNT(*) FROM mysql.user WHERE User = '${user}' AND Host = '%';
 SQL
   )
   [[ $count -ne 0 ]]
+}
+
+# Open sessions of the given users: a Keycloak task holds its pool's connections while it runs.
+user_connections() {
+  local list
+  list=$(printf "'%s'," "$@")
+  master_query <<SQL
+SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER IN (${list%,});
+SQL
+}
+
+# SHOW CREATE USER ends in ACCOUNT LOCK for a locked account on MySQL 8 and MariaDB alike.
+user_locked() {
+  local user=$1
+  master_query <<SQL | grep -q ' ACCOUNT LOCK'
+SHOW CREATE USER '${user}'@'%';
+SQL
 }
 
 # Logging in is the one check that works for every authentication plugin (MySQL 8's
@@ -406,51 +474,77 @@ keycloak_can_log_in() {
   echo "SELECT 1;" | mysql_as "$KEYCLOAK_CNF" "$DB_NAME" >/dev/null 2>"$WORK_DIR/login-error"
 }
 
+# $4: ACCOUNT LOCK or ACCOUNT UNLOCK.
 account_sql() {
-  local verb=$1 password=$2
-  printf "%s\n%s '%s'@'%%' IDENTIFIED BY %s REQUIRE SSL;\n" "$SESSION_MODE" "$verb" "$DB_USER" "$(sql_string "$password")"
+  local verb=$1 user=$2 password=$3 lock=$4
+  printf "%s\n%s '%s'@'%%' IDENTIFIED BY %s REQUIRE SSL %s;\n" "$SESSION_MODE" "$verb" "$user" "$(sql_string "$password")" "$lock"
 }
 
 # Empty ssl_type: the user may log in without TLS (created before this script required it).
 user_requires_tls() {
-  local ssl_type
+  local user=$1 ssl_type
   ssl_type=$(master_query <<SQL
-SELECT ssl_type FROM mysql.user WHERE User = '${DB_USER}' AND Host = '%';
+SELECT ssl_type FROM mysql.user WHERE User = '${user}' AND Host = '%';
 SQL
   )
   [[ -n $ssl_type ]]
 }
 
-ensure_user() {
-  local password=$1 sql_file="$WORK_DIR/account.sql"
-  write_client_config "$KEYCLOAK_CNF" "$DB_USER" "$password"
-  if ! user_exists; then
-    account_sql "CREATE USER IF NOT EXISTS" "$password" >"$sql_file"
-    master_statement_with_password "$sql_file" "CREATE USER '${DB_USER}'"
-    log "created user '${DB_USER}'@'%'"
-  elif keycloak_can_log_in; then
-    log "user '${DB_USER}'@'%' exists and has the password from secret $USER_SECRET_ARN"
-  else
-    account_sql "ALTER USER" "$password" >"$sql_file"
-    master_statement_with_password "$sql_file" "ALTER USER '${DB_USER}'"
-    log "set the password of '${DB_USER}'@'%' from secret $USER_SECRET_ARN"
-  fi
-  if ! user_requires_tls; then
-    master_query <<SQL >/dev/null
-ALTER USER '${DB_USER}'@'%' REQUIRE SSL;
-SQL
-    log "user '${DB_USER}'@'%' may now log in over TLS only"
-  fi
-  master_query <<SQL >/dev/null
-GRANT ALL PRIVILEGES ON \`${DB_NAME}\`.* TO '${DB_USER}'@'%';
-SQL
-  keycloak_can_log_in \
-    || die "user '${DB_USER}' cannot log in to ${DB_NAME} with the password from secret $USER_SECRET_ARN: $(tr -s '\n' ' ' <"$WORK_DIR/login-error")"
-  log "user '${DB_USER}'@'%' has all privileges on ${DB_NAME}.*"
+# Runs CREATE USER or ALTER USER ($1) for user $2 with password $3, REQUIRE SSL and $4
+# (ACCOUNT LOCK or ACCOUNT UNLOCK), from a 0600 file that is removed again.
+write_account() {
+  local verb=$1 user=$2 password=$3 lock=$4 sql_file="$WORK_DIR/account.sql"
+  account_sql "$verb" "$user" "$password" "$lock" >"$sql_file"
+  master_statement_with_password "$sql_file" "${verb} '${user}'"
 }
 
-main() {
-  parse_args "$@"
+# TLS only and all privileges on DB_NAME only: the same for both alternating users.
+grant_user() {
+  local user=$1
+  if ! user_requires_tls "$user"; then
+    master_query <<SQL >/dev/null
+ALTER USER '${user}'@'%' REQUIRE SSL;
+SQL
+    log "user '${user}'@'%' may now log in over TLS only"
+  fi
+  master_query <<SQL >/dev/null
+GRANT ALL PRIVILEGES ON \`${DB_NAME}\`.* TO '${user}'@'%';
+SQL
+}
+
+ensure_user() {
+  local user=$1 password=$2
+  write_client_config "$KEYCLOAK_CNF" "$user" "$password"
+  if ! user_exists "$user"; then
+    write_account "CREATE USER IF NOT EXISTS" "$user" "$password" "ACCOUNT UNLOCK"
+    log "created user '${user}'@'%'"
+  elif keycloak_can_log_in; then
+    log "user '${user}'@'%' exists and has the password from secret $USER_SECRET_ARN"
+  else
+    write_account "ALTER USER" "$user" "$password" "ACCOUNT UNLOCK"
+    log "set the password of '${user}'@'%' from secret $USER_SECRET_ARN"
+  fi
+  grant_user "$user"
+  keycloak_can_log_in \
+    || die "user '${user}' cannot log in to ${DB_NAME} with the password from secret $USER_SECRET_ARN: $(tr -s '\n' ' ' <"$WORK_DIR/login-error")"
+  log "user '${user}'@'%' has all privileges on ${DB_NAME}.*"
+}
+
+# The user the secret does not name: created locked, with a random password that is never stored,
+# when missing. An existing one keeps its password and lock state (a rotation may be under way).
+ensure_alternate_user() {
+  local user=$1
+  if ! user_exists "$user"; then
+    write_account "CREATE USER IF NOT EXISTS" "$user" "$(generate_password)" "ACCOUNT LOCK"
+    log "created user '${user}'@'%', locked (the credential rotation's alternate)"
+  fi
+  grant_user "$user"
+  log "user '${user}'@'%' has all privileges on ${DB_NAME}.*$(user_locked "$user" && echo ', locked')"
+}
+
+# What every bastion script of this project does first: its tools, a private work directory, the
+# CA bundle and the master user's client configuration.
+prepare_master_session() {
   require_aws_cli
   require_curl
   ensure_mysql_client
@@ -458,13 +552,19 @@ main() {
   make_work_dir
   fetch_ca_bundle
   load_master_credentials
+}
+
+main() {
+  parse_args "$@"
+  prepare_master_session
   if [[ -n $ADMIN_SECRET_ARN ]]; then
     load_credentials "$ADMIN_SECRET_ARN" "$ADMIN_USER"
   fi
-  load_credentials "$USER_SECRET_ARN" "$DB_USER"
+  load_credentials "$USER_SECRET_ARN" "$DB_USER" "$DB_USER_ALTERNATE"
   wait_for_database
   ensure_database
-  ensure_user "$SECRET_PASSWORD"
+  ensure_user "$SECRET_USERNAME" "$SECRET_PASSWORD"
+  ensure_alternate_user "$(other_user "$SECRET_USERNAME")"
   log "database ${DB_NAME} ready"
 }
 
