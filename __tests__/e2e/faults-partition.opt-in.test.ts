@@ -273,7 +273,7 @@ describe("a network partition between the two tasks (JGroups dropped both ways),
     // Visitors start without a cookie: the proxy picks their task (the third column).
     const groups: [string, string | undefined][] = [...nodes.map((node): [string, string | undefined] => [`pinned to ${node.name}`, node.name]), ["new visitors", undefined]];
     const table = [
-      `| Phase | Seconds | ${groups.map(([label]) => `Requests ${label} (failed)`).join(" | ")} | Re-logins |`,
+      `| Phase | Seconds | ${groups.map(([label]) => `Logins and refreshes ${label} (failed)`).join(" | ")} | Re-logins |`,
       `| --- | ---: | ${groups.map(() => "---:").join(" | ")} | ---: |`,
       ...phases.map(([phase, from, to]) => {
         const cells = groups.map(([, task]) => {
