@@ -101,6 +101,8 @@ export class ClusterStand {
   proxyEndpoint!: Endpoint;
   nodes!: StandNodes;
   realm!: Realm;
+  /** Where the stand's stacks were synthesized (cdktf's out dir): the scenarios read the stack from there. */
+  synthDir!: string;
   /** The synthesized target group's, service's and container's timings (ECS stands only). */
   ecsTimings?: EcsTimings;
   /** The same timings on every stand: what a graceful stop (ECS's StopTask) waits for. */
@@ -143,6 +145,7 @@ export class ClusterStand {
 
     const subnet = freeTestSubnet();
     const synthDir = join(work, "synth");
+    this.synthDir = synthDir;
     // The test's client is the host side of the bridge (the gateway address): an admin source,
     // since the scenarios log in as the master realm's admin through the proxy.
     const synthesized = synthesizeTaskContainers(
