@@ -13,7 +13,8 @@ import { KEYCLOAK_VERSION } from "../../modules/shared/constants";
 import { REPO_ROOT, type KeycloakDist } from "../../tools/keycloak-dist";
 import type { Realm } from "./keycloak-login";
 import { KeycloakNode } from "./keycloak-node";
-import { MariaDb, sqlString } from "./mariadb";
+import { DnsServer } from "./dns-server";
+import { MariaDb, sqlString, type MariaDbTls } from "./mariadb";
 import { NodeRuntime, type RuntimeKind } from "./node-runtime";
 import { freeTestSubnet } from "./netns-extras";
 import { SecretsManagerStub } from "./secrets-manager-stub";
@@ -83,7 +84,36 @@ export interface StandOptions {
    * @default false: HEALTH_CHECK's fast fall (the cluster e2e bounds its disruptions by it)
    */
   albUnhealthyWindow?: boolean;
+  /**
+   * The database's endpoint name resolves through the stand's DNS server (dns-server.ts, RDS's
+   * 5 s TTL) instead of each namespace's hosts file, so a failover can move it (rds-failover.ts);
+   * the database's certificate also names the standby's address.
+   * @default false: the name is in the hosts files, fixed
+   */
+  databaseDns?: boolean;
+  /**
+   * A change to the synthesized task environment before any node starts: a setting taken out on
+   * purpose, to show the e2e notices.
+   * @default the synthesized environment as it is
+   */
+  taskEnvironment?: (environment: Record<string, string>) => Record<string, string>;
 }
+
+/** The database's stand-in as a failover needs it: where it runs, its files, its standby's address. */
+export interface DatabaseStandIn {
+  /** The primary's namespace and first address; the standby's address is added to the same namespace. */
+  host: Host;
+  standbyAddress: string;
+  /** The endpoint name the task definition's KC_DB_URL holds. */
+  endpoint: string;
+  port: number;
+  dir: string;
+  tls: MariaDbTls;
+  dns: DnsServer;
+}
+
+/** The standby's host number in the stand's /24 (the primary is .2, the bastion .3, the tasks .11-.14). */
+const STANDBY_HOST_NUMBER = 5;
 
 export class ClusterStand {
   readonly teardown = new Teardown();
@@ -112,6 +142,8 @@ export class ClusterStand {
   database!: DatabaseAccess;
   /** The task's secrets as ECS resolves them when a task starts: the secrets' current values. */
   taskSecrets: () => Record<string, string> = () => ({});
+  /** With `databaseDns`: what a failover moves. */
+  failoverDatabase?: DatabaseStandIn;
   /** Targets deregistered because their task stopped (crash), registered again by their next start. */
   private readonly deregistered = new Set<string>();
 
@@ -153,26 +185,36 @@ export class ClusterStand {
       { vpcCidr: vpcCidrAround(subnet), hostname: PUBLIC_HOSTNAME, env: { KEYCLOAK_ADMIN_ALLOWED_CIDRS: `${subnet}.1/32` } },
       [STACK, DEV_STACK],
     );
-    this.container = { ...synthesized[STACK], environment: forMariaDbStandIn(withDatabaseEndpoint(synthesized[STACK].environment, DB_ENDPOINT)) };
+    const environment = forMariaDbStandIn(withDatabaseEndpoint(synthesized[STACK].environment, DB_ENDPOINT));
+    this.container = { ...synthesized[STACK], environment: options.taskEnvironment?.(environment) ?? environment };
     this.devContainer = synthesized[DEV_STACK];
     const { host: dbHost, port: dbPort } = jdbcTarget(this.container.environment.KC_DB_URL);
 
     this.network = new TestNetwork(subnet, this.teardown);
     const dbNet = this.network.attach("db", 2);
-    const bastion = this.network.attach("bastion", 3, { [dbHost]: dbNet.address });
+    const standbyAddress = `${subnet}.${STANDBY_HOST_NUMBER}`;
+    const dns = options.databaseDns ? await DnsServer.start(this.network.gateway) : undefined;
+    if (dns !== undefined) {
+      this.teardown.add("dns server", () => void dns.close());
+      dns.set(dbHost, dbNet.address);
+    }
+    // The endpoint in each namespace's hosts file, or asked of the stand's DNS server.
+    const attach = (label: string, hostNumber: number) =>
+      dns === undefined ? this.network.attach(label, hostNumber, { [dbHost]: dbNet.address }) : this.network.attach(label, hostNumber, {}, dns.address);
+    const bastion = attach("bastion", 3);
     const taskHosts: Partial<Record<keyof StandNodes, Host>> = {
-      a: this.network.attach("node-a", 11, { [dbHost]: dbNet.address }),
-      b: this.network.attach("node-b", 12, { [dbHost]: dbNet.address }),
-      c: this.network.attach("node-c", 13, { [dbHost]: dbNet.address }),
-      ...(options.ecs ? { d: this.network.attach("node-d", 14, { [dbHost]: dbNet.address }) } : {}),
+      a: attach("node-a", 11),
+      b: attach("node-b", 12),
+      c: attach("node-c", 13),
+      ...(options.ecs ? { d: attach("node-d", 14) } : {}),
     };
 
     const dbDir = join(work, "mariadb");
     // TLS from a test CA with require_secure_transport=ON, as the stack's RDS parameter group has it.
-    const dbTls = databaseTls(join(work, "db-tls"), { dns: [dbHost], ips: [dbNet.address] }, this.runtime.databaseCa);
+    const dbTls = databaseTls(join(work, "db-tls"), { dns: [dbHost], ips: dns === undefined ? [dbNet.address] : [dbNet.address, standbyAddress] }, this.runtime.databaseCa);
     this.db = await MariaDb.start({ workDir: dbDir, address: dbNet.address, port: dbPort, netns: dbNet.namespace.name, tls: dbTls.tls });
-    // `ip netns exec` execs, so the pid file names the process the test started.
-    this.untrackDb = this.teardown.track("pid", readFileSync(join(dbDir, "mariadb.pid"), "utf8").trim());
+    this.trackDatabase(this.db);
+    if (dns !== undefined) this.failoverDatabase = { host: dbNet, standbyAddress, endpoint: dbHost, port: dbPort, dir: dbDir, tls: dbTls.tls, dns };
 
     const secretValues = await this.setUpDatabase(work, bastion, dbHost, dbPort, dbTls.ca);
     this.realm = {
@@ -244,6 +286,14 @@ export class ClusterStand {
     this.database = { secrets, bastion, dbHost, dbPort, caBundleUrl: caBundleUrl(ca), region: REGION, masterSecretArn, userSecretArn };
     this.taskSecrets = () => resolveSecrets(this.container, arnFor, secrets);
     return secretValues;
+  }
+
+  /** The stand's database is now `db` (a failover's standby): the teardown kills its process. */
+  trackDatabase(db: MariaDb): void {
+    this.untrackDb();
+    this.db = db;
+    // `ip netns exec` execs, so the pid file names the process the test started.
+    this.untrackDb = this.teardown.track("pid", readFileSync(join(db.socket, "..", "mariadb.pid"), "utf8").trim());
   }
 
   /** The node in slot `key`; throws for the optional slot when this stand has none there. */

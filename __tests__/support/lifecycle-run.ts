@@ -1,6 +1,6 @@
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { ClusterStand, type StandNodes } from "./cluster-stand";
+import { ClusterStand, type StandNodes, type StandOptions } from "./cluster-stand";
 import { ClusterSummary } from "./cluster-summary";
 import { EcsServiceStandIn, lifecycleBreak, type LifecycleBreak, type StopRecord } from "./ecs-lifecycle";
 import { crashErrorWindowMs } from "./ecs-timings";
@@ -123,10 +123,11 @@ export class LifecycleRun {
   /**
    * `version`: the Keycloak release the service runs first. @default KEYCLOAK_VERSION
    * `runtime`: what the nodes run; an upgrade needs the distribution runtime. @default runtimeKind()
+   * `databaseDns`, `taskEnvironment`: as StandOptions has them. @default false, the synthesized environment
    */
   constructor(
     summaryFile = join(REPO_ROOT, ".cache", "lifecycle-summary.md"),
-    private readonly options: { version?: string; runtime?: RuntimeKind } = {},
+    private readonly options: { version?: string; runtime?: RuntimeKind } & Pick<StandOptions, "databaseDns" | "taskEnvironment"> = {},
   ) {
     this.stand = new ClusterStand(new ClusterSummary([], 0), summaryFile, options.version);
     const raw = process.env.E2E_LIFECYCLE_BREAK;
@@ -139,7 +140,7 @@ export class LifecycleRun {
 
   /** The stand, and the service's first task (it migrates the schema). */
   async build(): Promise<void> {
-    await this.stand.build({ ecs: true, runtime: this.options.runtime });
+    await this.stand.build({ ecs: true, runtime: this.options.runtime, databaseDns: this.options.databaseDns, taskEnvironment: this.options.taskEnvironment });
     const timings = this.stand.ecsTimings!;
     const extraEnv: Record<string, string> = this.breaks === SHUTDOWN_DELAY_BREAK ? { KC_SHUTDOWN_DELAY: "0s" } : {};
     // ECS resolves the task's secrets when it starts the task: a task started after a rotation gets the new credential.

@@ -77,15 +77,29 @@ export class MariaDb {
   }
 
   static async start(options: MariaDbOptions): Promise<MariaDb> {
-    const { workDir, address, port = 3306, netns, startTimeoutMs = 60_000, tls } = options;
-    const dataDir = join(workDir, "data");
-    const socket = join(workDir, "mariadb.sock");
-    mkdirSync(workDir, { recursive: true });
+    const dataDir = join(options.workDir, "data");
+    mkdirSync(options.workDir, { recursive: true });
     execFileSync(
       resolveCommand("mariadb-install-db"),
       ["--no-defaults", `--datadir=${dataDir}`, "--user=root", "--auth-root-authentication-method=socket", "--skip-test-db"],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
+    return MariaDb.serve(options);
+  }
+
+  /**
+   * A server on the data directory of a stopped one (its `workDir`), listening on another
+   * address: what RDS Multi-AZ's standby is after a failover, the same data (synchronous
+   * replication) behind a new address.
+   */
+  static resume(options: MariaDbOptions): Promise<MariaDb> {
+    return MariaDb.serve(options);
+  }
+
+  private static async serve(options: MariaDbOptions): Promise<MariaDb> {
+    const { workDir, address, port = 3306, netns, startTimeoutMs = 60_000, tls } = options;
+    const dataDir = join(workDir, "data");
+    const socket = join(workDir, "mariadb.sock");
     const serverArgv = [
       resolveCommand("mariadbd"),
       // First, so the machine's /etc/mysql configuration cannot change the stand-in.
@@ -199,6 +213,14 @@ export class MariaDb {
     if (transport === undefined) return [];
     if (this.tls === undefined) throw new Error("verified TLS needs a MariaDB started with tls");
     return [`--ssl-ca=${this.tls.caFile}`, "--ssl-verify-server-cert"];
+  }
+
+  /** SIGKILL, and waits for the exit: the server is gone without closing a connection. */
+  async crash(): Promise<void> {
+    if (this.exited || this.server.exitCode !== null || this.server.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.server.once("exit", () => resolve()));
+    this.server.kill("SIGKILL");
+    await exited;
   }
 
   /** Stops the server (SIGTERM, SIGKILL after 30 s) and waits for it to exit. */

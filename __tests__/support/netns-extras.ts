@@ -26,15 +26,17 @@ export function freeTestSubnet(): string {
 
 /**
  * Makes `names` resolve to the given addresses for processes started with `ip netns exec <namespace>`,
- * which bind-mounts /etc/netns/<namespace>/hosts over /etc/hosts. resolv.conf names no server (the
- * resolver then asks the namespace's own loopback), so a name missing from the file fails instead
- * of reaching a real DNS server. Returns the removal.
+ * which bind-mounts /etc/netns/<namespace>/hosts over /etc/hosts and .../resolv.conf over
+ * /etc/resolv.conf. Without `nameserver`, resolv.conf names no server (the resolver then asks the
+ * namespace's own loopback), so a name missing from the file fails instead of reaching a real DNS
+ * server; with it, names missing from the file are asked of that server (a test's own, dns-server.ts).
+ * Returns the removal.
  */
-export function setNamespaceHosts(namespace: string, names: Record<string, string>): () => void {
+export function setNamespaceHosts(namespace: string, names: Record<string, string>, nameserver?: string): () => void {
   const dir = `/etc/netns/${namespace}`;
   mkdirSync(dir, { recursive: true });
   const lines = ["127.0.0.1 localhost", ...Object.entries(names).map(([name, address]) => `${address} ${name}`)];
   writeFileSync(`${dir}/hosts`, `${lines.join("\n")}\n`);
-  writeFileSync(`${dir}/resolv.conf`, "options attempts:1 timeout:1\n");
+  writeFileSync(`${dir}/resolv.conf`, `${nameserver === undefined ? "" : `nameserver ${nameserver}\n`}options attempts:1 timeout:1\n`);
   return () => rmSync(dir, { recursive: true, force: true });
 }

@@ -41,8 +41,11 @@ export class TestNetwork {
     ip("link", "set", this.bridge, "up");
   }
 
-  /** A namespace with address `<subnet>.<hostNumber>`; `hosts` (name to address) resolve inside it only. */
-  attach(label: string, hostNumber: number, hosts: Record<string, string> = {}): Host {
+  /**
+   * A namespace with address `<subnet>.<hostNumber>`; `hosts` (name to address) resolve inside it
+   * only, other names through `nameserver` when given (else not at all).
+   */
+  attach(label: string, hostNumber: number, hosts: Record<string, string> = {}, nameserver?: string): Host {
     const namespace = NetworkNamespace.create(`kce2e-${label}`);
     this.teardown.add(`namespace ${namespace.name}`, () => namespace.delete(), { kind: "netns", value: namespace.name });
     const address = `${this.subnet}.${hostNumber}`;
@@ -52,7 +55,7 @@ export class TestNetwork {
     ip("link", "set", hostSide, "master", this.bridge, "up");
     ip("-n", namespace.name, "addr", "add", `${address}/24`, "dev", "eth0");
     ip("-n", namespace.name, "link", "set", "eth0", "up");
-    this.teardown.add(`hosts of ${namespace.name}`, setNamespaceHosts(namespace.name, hosts), {
+    this.teardown.add(`hosts of ${namespace.name}`, setNamespaceHosts(namespace.name, hosts, nameserver), {
       kind: "dir",
       value: `/etc/netns/${namespace.name}`,
     });

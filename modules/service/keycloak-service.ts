@@ -16,6 +16,7 @@ import type { CpuArchitecture } from "./fargate";
 import { assumeRolePolicy, ecrPullStatements, policyDocument, privateEcrRepositoryArn, type Statement } from "../access/iam";
 import { oneAtATimeMaximumPercent, TASK_LIFECYCLE } from "./task-lifecycle";
 import { clusterMetricsScript, SIDECAR_NAME } from "./cluster-metrics";
+import { javaOptsAppend } from "./jvm-options";
 
 export interface KeycloakServiceProps {
   readonly namePrefix: string;
@@ -106,6 +107,8 @@ export function keycloakEnvironment(
     KC_SHUTDOWN_DELAY: `${TASK_LIFECYCLE.shutdownDelaySeconds}s`,
     KC_SHUTDOWN_TIMEOUT: `${TASK_LIFECYCLE.shutdownTimeoutSeconds}s`,
     KEYCLOAK_CONTAINER_NAME: CONTAINER_NAME,
+    // The JVM options the stack adds to kc.sh's own (jvm-options.ts): DNS caching for RDS failovers.
+    JAVA_OPTS_APPEND: javaOptsAppend(),
   };
 }
 
