@@ -46,7 +46,8 @@ const USAGE = `usage: npm run bench:capacity -- [--cpu UNITS] [--memory MIB] [--
   --seconds N       length of each measured phase (default 40); each is preceded by a probe of N/2 s and a calibration of N/3 s
   --target PERCENT  share of the node's CPU quota each phase is driven to (default 75)
   --profile         record the login phase with JDK Flight Recorder and print where its CPU goes
-  --compare         instead of the table: one node start and login phase per tuning variant`;
+  --compare         instead of the table: one node start and login phase per tuning variant
+  --variants LIST   the variants --compare runs, comma-separated, repeats allowed (default task,g1,serial,apc2,argon2-19m,appcds)`;
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -74,9 +75,13 @@ const MIB = 1024 * 1024;
 const JFR_FILE = "/tmp/bench-capacity.jfr";
 
 interface Variant {
+  /** What --variants names it by. */
+  id: string;
   name: string;
   /** Added to the task's environment for this start. */
   environment: Record<string, string>;
+  /** The JVM options added to the task definition's own JAVA_OPTS_APPEND (none: the task's as they are). */
+  javaOptions?: string;
   /** The bench realm's password policy while the variant runs ("" = Keycloak's defaults). */
   passwordPolicy: string;
   /** Start with CDS_ARCHIVE in place, made by a training start (ArchiveClassesAtExit) just before. */
@@ -91,27 +96,42 @@ const CDS_ARCHIVE = "/opt/keycloak/data/keycloak-cds.jsa";
 const CDS_TRAINING_OUTPUT = "/tmp/keycloak-cds.jsa";
 
 /**
- * The tuning variants of --compare: each one change against the image as shipped. Argon2 of equal
- * strength by OWASP's Password Storage Cheat Sheet (m=19 MiB, t=2, p=1 next to Keycloak's
- * default m=7 MiB, t=5, p=1, both rows of its table): memory is a server option of the argon2
- * provider, iterations the realm's hashIterations policy.
+ * The tuning variants of --compare, each one change: `task` is the synthesized task definition as
+ * it is, `g1` kc.sh's own GC choice (the task's JVM options cleared), the others add to the task's.
+ * Argon2 of equal strength by OWASP's Password Storage Cheat Sheet (m=19 MiB, t=2, p=1 next to
+ * Keycloak's default m=7 MiB, t=5, p=1, both rows of its table): memory is a server option of the
+ * argon2 provider, iterations the realm's hashIterations policy.
  */
 const VARIANTS: Variant[] = [
-  { name: "image as shipped (kc.sh: G1, heap 70 % of the task)", environment: {}, passwordPolicy: "" },
-  { name: "SerialGC", environment: { JAVA_OPTS_APPEND: "-XX:-UseG1GC -XX:+UseSerialGC" }, passwordPolicy: "" },
-  { name: "-XX:ActiveProcessorCount=2", environment: { JAVA_OPTS_APPEND: "-XX:ActiveProcessorCount=2" }, passwordPolicy: "" },
+  { id: "task", name: "the task definition as synthesized", environment: {}, passwordPolicy: "" },
+  { id: "g1", name: "kc.sh's default: G1 (JAVA_OPTS_APPEND cleared)", environment: { JAVA_OPTS_APPEND: "" }, passwordPolicy: "" },
+  { id: "serial", name: "SerialGC", environment: {}, javaOptions: "-XX:-UseG1GC -XX:+UseSerialGC", passwordPolicy: "" },
+  { id: "apc2", name: "-XX:ActiveProcessorCount=2", environment: {}, javaOptions: "-XX:ActiveProcessorCount=2", passwordPolicy: "" },
   {
+    id: "argon2-19m",
     name: "argon2 m=19 MiB, t=2, p=1 (OWASP row 2)",
     environment: { KC_SPI_PASSWORD_HASHING__ARGON2__MEMORY: "19456" },
     passwordPolicy: "hashAlgorithm(argon2) and hashIterations(2)",
   },
   {
+    id: "appcds",
     name: "AppCDS archive of a training start (JDK 21 dynamic archive)",
-    environment: { JAVA_OPTS_APPEND: `-XX:SharedArchiveFile=${CDS_ARCHIVE}` },
+    environment: {},
+    javaOptions: `-XX:SharedArchiveFile=${CDS_ARCHIVE}`,
     passwordPolicy: "",
     cdsArchive: true,
   },
 ];
+const DEFAULT_VARIANTS = "task,g1,serial,apc2,argon2-19m,appcds";
+
+/** The variants `list` names (comma-separated ids, repeats allowed: an A/B/A/B run). */
+function variantsOf(list: string): Variant[] {
+  return list.split(",").map((id) => {
+    const variant = VARIANTS.find((v) => v.id === id);
+    if (variant === undefined) throw new Error(`--variants: '${id}' is not a variant; allowed: ${VARIANTS.map((v) => v.id).join(", ")}`);
+    return variant;
+  });
+}
 
 interface PhaseResult {
   label: string;
@@ -130,12 +150,12 @@ interface PhaseResult {
 }
 
 /**
- * Seconds the threads of `pids` spent runnable but waiting for a CPU (/proc/<pid>/task/<tid>/schedstat,
+ * Per thread of `pids`, the seconds it spent runnable but waiting for a CPU (/proc/<pid>/task/<tid>/schedstat,
  * second field): on a machine shared with other work the node can get less than its quota, which
  * the cgroup's throttling count does not show.
  */
-function runQueueSeconds(pids: number[]): number {
-  let ns = 0;
+function runQueueWaits(pids: number[]): Map<string, number> {
+  const waits = new Map<string, number>();
   for (const pid of pids) {
     let tids: string[] = [];
     try {
@@ -145,13 +165,20 @@ function runQueueSeconds(pids: number[]): number {
     }
     for (const tid of tids) {
       try {
-        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[1]);
+        waits.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[1]) / 1e9);
       } catch {
         // The thread ended between the listing and the read.
       }
     }
   }
-  return ns / 1e9;
+  return waits;
+}
+
+/** The wait added between two readings: threads that ended in between took theirs along, new ones count from 0. */
+function waitBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let seconds = 0;
+  for (const [tid, wait] of after) seconds += wait - (before.get(tid) ?? 0);
+  return seconds;
 }
 
 class CapacityBench {
@@ -163,9 +190,10 @@ class CapacityBench {
   generator!: TaskCgroup;
   database!: TaskCgroup;
   private token = "";
+  cdsTrained = false;
 
   constructor(
-    readonly options: { cpu: number; memory: number; seconds: number; targetShare: number; profile: boolean; compare: boolean },
+    readonly options: { cpu: number; memory: number; seconds: number; targetShare: number; profile: boolean; compare: boolean; variants: string },
   ) {
     this.teardown.add("temporary directories", () => this.tempDirs.removeAll());
   }
@@ -186,7 +214,6 @@ class CapacityBench {
       settings: () => ({ KEYCLOAK_PUBLIC_REALMS: REALM, KEYCLOAK_TASK_CPU: String(this.options.cpu), KEYCLOAK_TASK_MEMORY: String(this.options.memory) }),
       teardown: this.teardown,
       heap: false,
-      startEnvironment: this.options.profile ? { JAVA_OPTS_APPEND: `-XX:StartFlightRecording=filename=${JFR_FILE},settings=profile,dumponexit=true` } : {},
     });
     const firstStart = this.stand.node.starts[0];
     this.isolate(work);
@@ -260,10 +287,10 @@ class CapacityBench {
   }
 
   /** Runs `load` and reads every cgroup around it. */
-  private async measured(label: string, rate: number, load: () => Promise<LoadResult>): Promise<PhaseResult> {
+  async measuredLoad(label: string, rate: number, load: () => Promise<LoadResult>): Promise<PhaseResult> {
     const node = this.stand.node.cgroup;
     node.resetPeak();
-    const before = { node: node.usage(), generator: this.generator.usage(), database: this.database.usage(), wait: runQueueSeconds(node.pids()), at: Date.now() };
+    const before = { node: node.usage(), generator: this.generator.usage(), database: this.database.usage(), wait: runQueueWaits(node.pids()), at: Date.now() };
     const result = await load();
     const seconds = (Date.now() - before.at) / 1000;
     const after = node.usage();
@@ -278,7 +305,7 @@ class CapacityBench {
       peakBytes: after.peakBytes,
       generatorCpuSeconds: this.generator.usage().cpuSeconds - before.generator.cpuSeconds,
       databaseCpuSeconds: this.database.usage().cpuSeconds - before.database.cpuSeconds,
-      runQueueSeconds: runQueueSeconds(node.pids()) - before.wait,
+      runQueueSeconds: waitBetween(before.wait, runQueueWaits(node.pids())),
     };
   }
 
@@ -296,15 +323,15 @@ class CapacityBench {
   async scenarioPhase(scenario: Scenario, sessions?: SessionPool): Promise<{ phase: PhaseResult; calibration: string }> {
     const op = operationOf(scenario, this.target, sessions);
     const seconds = this.options.seconds;
-    const probe = await this.measured(`probe ${scenario}`, 0, () => closedLoop(scenario, op, PROBE_WORKERS[scenario], (seconds * 1000) / 2));
+    const probe = await this.measuredLoad(`probe ${scenario}`, 0, () => closedLoop(scenario, op, PROBE_WORKERS[scenario], (seconds * 1000) / 2));
     const probeOk = latencyStats(probe.samples).ok;
     if (probeOk === 0) throw new Error(`the ${scenario} probe completed no operation: ${latencyStats(probe.samples).failures.join("; ")}`);
     const rate0 = this.rateFor((probe.cpuSeconds * 1000) / probeOk);
-    const calibration = await this.measured(`calibration ${scenario}`, rate0, () => openLoop(scenario, op, rate0, (seconds * 1000) / 3, MAX_IN_FLIGHT));
+    const calibration = await this.measuredLoad(`calibration ${scenario}`, rate0, () => openLoop(scenario, op, rate0, (seconds * 1000) / 3, MAX_IN_FLIGHT));
     const reached = calibration.cpuSeconds / (calibration.seconds * this.vcpus);
     // At most 4x either way: a calibration disturbed by the machine must not run the phase wild.
     const rate = rate0 * Math.min(4, Math.max(0.25, this.options.targetShare / reached));
-    const phase = await this.measured(scenario, rate, () => openLoop(scenario, op, rate, seconds * 1000, MAX_IN_FLIGHT));
+    const phase = await this.measuredLoad(scenario, rate, () => openLoop(scenario, op, rate, seconds * 1000, MAX_IN_FLIGHT));
     return { phase, calibration: `${scenario}: probe ${fmt((probe.cpuSeconds * 1000) / probeOk)} CPU-ms/op -> ${fmt(rate0)}/s reached ${fmt(reached * 100, 0)} % -> ${fmt(rate)}/s` };
   }
 
@@ -312,7 +339,7 @@ class CapacityBench {
   async mixedPhase(cpuMs: Record<Scenario, number>, sessions: SessionPool): Promise<{ phase: PhaseResult; predictedCpuMs: number }> {
     const predictedCpuMs = (Object.keys(MIX) as Scenario[]).reduce((sum, s) => sum + MIX[s] * cpuMs[s], 0);
     const rate = this.rateFor(predictedCpuMs);
-    const phase = await this.measured("mixed", rate, async () => {
+    const phase = await this.measuredLoad("mixed", rate, async () => {
       const parts = await Promise.all(
         (Object.keys(MIX) as Scenario[]).map((s) => openLoop(s, operationOf(s, this.target, sessions), rate * MIX[s], this.options.seconds * 1000, MAX_IN_FLIGHT)),
       );
@@ -359,6 +386,7 @@ class CapacityBench {
     const kept = join(this.tempDirs.make("kc-bench-cds-"), "keycloak-cds.jsa");
     copyFileSync(produced, kept);
     image.seeds.set(CDS_ARCHIVE, kept);
+    this.cdsTrained = true;
     this.teardown.add("CDS seed", () => image.seeds.delete(CDS_ARCHIVE));
     return [`AppCDS training start (-XX:ArchiveClassesAtExit, 10 s of logins): ready in ${fmt(ready)} s, stop with the archive dump ${fmt((Date.now() - stopStarted) / 1000)} s, archive ${fmt(statSync(kept).size / MIB, 0)} MiB.`];
   }
@@ -420,21 +448,12 @@ async function runTable(bench: CapacityBench, out: string[]): Promise<void> {
     rows.push(row(phase, bench.vcpus, scenario));
     calibrations.push(calibration);
     notes.push(...latencyStats(phase.samples).failures);
-    if (scenario === "login" && bench.options.profile) {
-      const end = Date.now();
-      const start = end - phase.seconds * 1000;
-      await bench.stand.node.stop();
-      const saved = join(REPO_ROOT, ".cache", "bench-capacity.jfr");
-      copyFileSync(bench.recordingFile(), saved);
-      profile.push(`### Where a password login's CPU goes (JFR, settings=profile, the login phase of ${fmt(phase.seconds, 0)} s; recording: .cache/bench-capacity.jfr)`, "", profileMarkdown(saved, start, end), "");
-      await bench.restart({});
-      await warmUp(bench, sessions);
-    }
   }
   const mixed = await bench.mixedPhase(cpuMs, sessions);
   rows.push(row(mixed.phase, bench.vcpus));
   notes.push(...latencyStats(mixed.phase.samples).failures);
   const idle = await bench.idleShare(10);
+  if (bench.options.profile) profile.push(...(await profileLogins(bench, cpuMs.login)));
   out.push(
     ...HEADER,
     ...rows,
@@ -444,11 +463,36 @@ async function runTable(bench: CapacityBench, out: string[]): Promise<void> {
     `- The idle node (10 s after the phases) used ${fmt(idle * 100)} % of its quota; the CPU-ms above include that background.`,
     `- Requests per operation: ${(Object.keys(REQUESTS_PER_OPERATION) as Scenario[]).map((s) => `${s} ${REQUESTS_PER_OPERATION[s]}`).join(", ")}. ${USERS} users; every login leaves its session (no logout).`,
     `- Keycloak's figures: ${KEYCLOAK_GUIDE} (26.x): 1 vCPU per 15 password logins/s, per 120 client credentials grants/s, per 120 refresh token requests/s; 1250 MB per Pod with 10,000 cached sessions; leave 150 % CPU headroom.`,
-    ...(bench.options.profile ? ["- A --profile run: the login row ran with JFR recording (settings=profile), and the node restarted after it; take the table from a run without --profile."] : []),
     ...[...new Set(notes)].map((n) => `- Failure: ${n}`),
     "",
     ...profile,
   );
+}
+
+/**
+ * After the table: the node restarted with JDK Flight Recorder on, warmed with logins, then a login
+ * phase at the table's rate, recorded; the recording (dumped as the node stops) is read for where
+ * the CPU went. Apart from the table, so the table's figures carry no profiler overhead.
+ */
+async function profileLogins(bench: CapacityBench, loginCpuMs: number): Promise<string[]> {
+  await bench.restart({ JAVA_OPTS_APPEND: `-XX:StartFlightRecording=filename=${JFR_FILE},settings=profile,dumponexit=true` });
+  const op = operationOf("login", bench.target);
+  await closedLoop("login", op, PROBE_WORKERS.login, (bench.options.seconds * 1000) / 2);
+  const start = Date.now();
+  const phase = await bench.measuredLoad("login (JFR on)", bench.rateFor(loginCpuMs), () => openLoop("login", op, bench.rateFor(loginCpuMs), bench.options.seconds * 1000, MAX_IN_FLIGHT));
+  const end = Date.now();
+  await bench.stand.node.stop();
+  const saved = join(REPO_ROOT, ".cache", "bench-capacity.jfr");
+  copyFileSync(bench.recordingFile(), saved);
+  return [
+    `### Where a password login's CPU goes (JDK Flight Recorder, settings=profile, a login phase of ${fmt(phase.seconds, 0)} s after a restart and ${fmt(bench.options.seconds / 2, 0)} s of logins; recording: .cache/bench-capacity.jfr)`,
+    "",
+    ...HEADER,
+    row(phase, bench.vcpus, "login"),
+    "",
+    profileMarkdown(saved, start, end),
+    "",
+  ];
 }
 
 async function runCompare(bench: CapacityBench, out: string[]): Promise<void> {
@@ -457,9 +501,11 @@ async function runCompare(bench: CapacityBench, out: string[]): Promise<void> {
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
   );
   const notes: string[] = [];
-  for (const variant of VARIANTS) {
-    if (variant.cdsArchive === true) notes.push(...(await bench.trainCdsArchive()));
-    const ready = await bench.restart(variant.environment);
+  for (const variant of variantsOf(bench.options.variants)) {
+    if (variant.cdsArchive === true && !bench.cdsTrained) notes.push(...(await bench.trainCdsArchive()));
+    const taskOptions = bench.stand.container.environment.JAVA_OPTS_APPEND ?? "";
+    const javaOptions: Record<string, string> = variant.javaOptions === undefined ? {} : { JAVA_OPTS_APPEND: `${taskOptions} ${variant.javaOptions}`.trim() };
+    const ready = await bench.restart({ ...variant.environment, ...javaOptions });
     if (variant.cdsArchive === true) notes.push(`AppCDS: ${bench.cdsLogLines()}`);
     await bench.setPasswordPolicy(variant.passwordPolicy);
     const { phase } = await bench.scenarioPhase("login");
@@ -490,7 +536,9 @@ async function main(): Promise<void> {
     targetShare: flag("--target", 75) / 100,
     profile: process.argv.includes("--profile"),
     compare: process.argv.includes("--compare"),
+    variants: process.argv.includes("--variants") ? process.argv[process.argv.indexOf("--variants") + 1] : DEFAULT_VARIANTS,
   };
+  variantsOf(options.variants);
   const bench = new CapacityBench(options);
   const started = Date.now();
   const out: string[] = [];
