@@ -30,9 +30,9 @@ module.exports = {
     mutate: ["modules/edge/waf.ts"],
     tests: ["edge/waf.test.ts", "policy/waf-rules.test.ts"],
   },
-  // Health check, draining, stop timeout, deployment percentages; the upgrade decision; the JVM options by task size.
+  // Health check, draining, stop timeout, deployment percentages; the upgrade decision.
   lifecycle: {
-    mutate: ["modules/service/task-lifecycle.ts", "modules/service/upgrade.ts", "modules/service/jvm-options.ts"],
+    mutate: ["modules/service/task-lifecycle.ts", "modules/service/upgrade.ts"],
     relatedTestsOnly: true,
     tests: ["service/task-lifecycle.test.ts", "service/upgrade.test.ts", "service/keycloak-service.test.ts", "harness/ecs-stand-in.test.ts", "edge/load-balancer.test.ts"],
   },
@@ -69,7 +69,7 @@ module.exports = {
       "modules/image/image.ts:19-21",
       "modules/image/image.ts:58-76",
       "modules/access/bastion.ts:44-46",
-      "modules/service/keycloak-service.ts:87-113",
+      "modules/service/keycloak-service.ts:86-110",
     ],
     // Only the test files that import the mutated file: a diagram mutant need not synth the service tests.
     relatedTestsOnly: true,

@@ -3,7 +3,6 @@ import { DB_SSL_MODE, FIRST_BOOT_TASK_COUNT, PORTS } from "../../modules/shared/
 import { readBuildOptions } from "../../modules/image/build-options";
 import { TASK_LIFECYCLE } from "../../modules/service/task-lifecycle";
 import { CONTAINER_HEALTH_CHECK_COMMAND } from "../../modules/service/keycloak-service";
-import { javaOptsAppend, SMALL_TASK_GC } from "../../modules/service/jvm-options";
 
 describe("KeycloakService", () => {
   const json = synthStack();
@@ -126,14 +125,6 @@ describe("KeycloakService", () => {
       [`${PORTS.http}<-${alb}`, `${PORTS.management}<-${alb}`, `${PORTS.jgroups}<-${self}`, `${PORTS.jgroupsFailureDetection}<-${self}`].sort(),
     );
     expect(ingress.every((r) => r.cidr_ipv4 === undefined)).toBe(true);
-  });
-
-  test("a task of 1 vCPU carries the JVM options of jvm-options.ts in JAVA_OPTS_APPEND (serial GC); a 2-vCPU task keeps kc.sh's defaults", () => {
-    expect(env.JAVA_OPTS_APPEND).toBe(javaOptsAppend(1024));
-    expect(env.JAVA_OPTS_APPEND!.split(" ")).toEqual(SMALL_TASK_GC.map((o) => o.option));
-    expect(env.JAVA_OPTS_APPEND).toContain("-XX:+UseSerialGC");
-    const larger = Object.fromEntries(keycloakContainer(synthStack({ taskCpu: 2048, taskMemory: 4096 })).environment.map((e) => [e.name, e.value]));
-    expect(larger.JAVA_OPTS_APPEND).toBeUndefined();
   });
 
   test("a deploy of 3 tasks also adds only one task at a time", () => {

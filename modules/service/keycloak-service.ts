@@ -1,4 +1,3 @@
-import { javaOptsAppend } from "./jvm-options";
 import { Construct } from "constructs";
 import type { ITerraformDependable } from "cdktf";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
@@ -85,7 +84,7 @@ export const CONTAINER_HEALTH_CHECK_COMMAND = [
 
 /** The Keycloak run-time environment (no secrets: those come through `secrets`). */
 export function keycloakEnvironment(
-  p: Pick<KeycloakServiceProps, "hostname" | "hostnameAdmin" | "dbHost" | "dbPort" | "trustedProxyCidrs" | "dbPoolMaxSize" | "cpu">,
+  p: Pick<KeycloakServiceProps, "hostname" | "hostnameAdmin" | "dbHost" | "dbPort" | "trustedProxyCidrs" | "dbPoolMaxSize">,
 ): Record<string, string> {
   return {
     ...readBuildOptions(),
@@ -107,8 +106,6 @@ export function keycloakEnvironment(
     KC_SHUTDOWN_DELAY: `${TASK_LIFECYCLE.shutdownDelaySeconds}s`,
     KC_SHUTDOWN_TIMEOUT: `${TASK_LIFECYCLE.shutdownTimeoutSeconds}s`,
     KEYCLOAK_CONTAINER_NAME: CONTAINER_NAME,
-    // Empty for tasks that keep kc.sh's JVM defaults: kc.sh appends nothing then.
-    ...(javaOptsAppend(p.cpu) === "" ? {} : { JAVA_OPTS_APPEND: javaOptsAppend(p.cpu) }),
   };
 }
 
