@@ -56,6 +56,7 @@ export const COMMANDS: readonly CommandGroup[] = [
       { run: "npm run test:mutation", what: "Mutation score of config, policy and the stack's logic (Stryker)" },
       { run: "npm run bench", what: "Synth time and memory of the app" },
       { run: "npm run bench:cluster", what: "The lifecycle scenario's figures on this machine" },
+      { run: "npm run bench:capacity", what: "Per-vCPU capacity of one task (logins, client credentials, refreshes) beside Keycloak's sizing figures; --profile, --compare" },
       { run: "npm run docs", what: "Regenerate README's generated sections and ./help" },
     ],
   },

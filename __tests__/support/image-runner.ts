@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { chownSync, copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { resolveCommand } from "./command-stubs";
 import { RUNTIME_FILES, type BuiltImage } from "./image-build";
@@ -64,6 +64,13 @@ export class ImageContainer {
   }
 
   /**
+   * Files (container path inside a volume -> host file) added to every start's fresh volumes, as if
+   * the image had them there: how a benchmark tries a file the image build would add (e.g. a
+   * class-data sharing archive) without rebuilding the image.
+   */
+  readonly seeds = new Map<string, string>();
+
+  /**
    * New, empty-but-for-the-image's-content volumes: a replacement task starts with fresh task
    * storage, never with its predecessor's.
    */
@@ -75,6 +82,13 @@ export class ImageContainer {
       mkdirSync(join(target, ".."), { recursive: true });
       // cp -a keeps owner and mode: uid 1000 owns /opt/keycloak/data, /tmp stays 1777.
       execFileSync("cp", ["-a", join(this.image.rootfs, volume), target], { stdio: ["ignore", "ignore", "pipe"] });
+    }
+    for (const [path, hostFile] of this.seeds) {
+      const volume = this.volumes.find((v) => path.startsWith(`${v}/`));
+      if (volume === undefined) throw new Error(`seed ${path} is in none of the image's volumes (${this.volumes.join(", ")})`);
+      const target = join(this.dir, "volumes", path);
+      copyFileSync(hostFile, target);
+      chownSync(target, this.uid, this.gid);
     }
   }
 

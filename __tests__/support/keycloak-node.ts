@@ -259,7 +259,9 @@ export function parseJvmView(metrics: string): JvmView {
   let heapMaxBytes = 0;
   for (const m of metrics.matchAll(/^jvm_memory_max_bytes\{([^}]*)\} ([0-9.eE+-]+)$/gm)) {
     // G1's eden and survivor pools report -1 (no own maximum); the old generation holds the heap's.
-    if (/area="heap"/.test(m[1]) && Number(m[2]) > 0) heapMaxBytes += Number(m[2]);
+    // The serial and parallel collectors give each generation's pool a maximum, and their young
+    // generation holds two survivor spaces where the pool reports one: it counts twice.
+    if (/area="heap"/.test(m[1]) && Number(m[2]) > 0) heapMaxBytes += Number(m[2]) * (/id="(PS )?Survivor Space"/.test(m[1]) ? 2 : 1);
   }
   if (heapMaxBytes === 0) throw new Error('/metrics has no jvm_memory_max_bytes{area="heap"} with a maximum');
   return { processors: Number(processors[1]), heapMaxBytes };

@@ -42,8 +42,10 @@ export interface SingleNodeStandOptions {
   /** Further settings as KEYCLOAK_* variables; `addressOf` gives a client's address for them. */
   settings: (addressOf: (client: string) => string) => Record<string, string>;
   teardown: Teardown;
-  /** @default "-Xms512m -Xmx1g" */
-  heap?: string;
+  /** `false`: kc.sh's container default (70 % of the task memory), as the image runs. @default "-Xms512m -Xmx1g" */
+  heap?: string | false;
+  /** Environment added to the task's for the first start (e.g. JAVA_OPTS_APPEND). */
+  startEnvironment?: Record<string, string>;
   /** @default 5 minutes: the first start migrates the schema */
   startTimeoutMs?: number;
 }
@@ -114,7 +116,7 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
 
   const addNode = (name: string, hostNumber: number): KeycloakNode => {
     const host = hostNumber === TASK_HOST ? task : network.attach(name, hostNumber, { [dbHost]: dbNet.address });
-    const files = runtime.node(name, work, dbTls.ca, container.environment, secretValues, options.heap ?? "-Xms512m -Xmx1g");
+    const files = runtime.node(name, work, dbTls.ca, container.environment, secretValues, options.heap === false ? undefined : (options.heap ?? "-Xms512m -Xmx1g"));
     const added = new KeycloakNode({
       name,
       host,
@@ -144,7 +146,7 @@ export async function startSingleNodeStand(options: SingleNodeStandOptions): Pro
   });
   teardown.add("haproxy", () => proxy.kill());
 
-  await node.start(container.command);
+  await node.start(container.command, options.startEnvironment);
   await node.waitReady(options.startTimeoutMs ?? 5 * 60_000);
   return {
     network,

@@ -107,6 +107,30 @@ export class TaskCgroup {
     return [resolveCommand("bash"), "-c", `for f in ${procs.map((p) => `'${p}'`).join(" ")}; do echo $$ > "$f"; done; exec "$@"`, "join-cgroup", ...argv];
   }
 
+  /**
+   * Moves the running process `pid` (all its threads) into the groups: a process started before
+   * the group existed (the database, the proxy, the benchmark's own load generator) is counted
+   * and limited from then on. `releaseAll` moves it out again before the groups are removed.
+   */
+  adopt(pid: number): void {
+    for (const controller of CONTROLLERS) writeFileSync(join(this.dirs[controller], "cgroup.procs"), String(pid));
+  }
+
+  /** Moves every process of the groups to their parent groups (the kernel removes only empty groups). */
+  releaseAll(): void {
+    for (const controller of CONTROLLERS) {
+      const procs = readFileSync(join(this.dirs[controller], "cgroup.procs"), "utf8").split("\n").filter((line) => line !== "");
+      for (const pid of procs) {
+        try {
+          writeFileSync(join(this.dirs[controller], "..", "cgroup.procs"), pid);
+        } catch (error) {
+          // A process that exited meanwhile has left the group by itself.
+          if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+        }
+      }
+    }
+  }
+
   /** Processes in the group right now. */
   pids(): number[] {
     return this.read("memory", "cgroup.procs")
