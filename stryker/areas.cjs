@@ -59,7 +59,7 @@ module.exports = {
   access: {
     mutate: ["modules/access/iam.ts", "modules/access/secrets.ts"],
     relatedTestsOnly: true,
-    tests: ["access/secrets.test.ts", "access/bastion.test.ts", "service/keycloak-service.test.ts"],
+    tests: ["access/secrets.test.ts", "access/bastion.test.ts", "service/keycloak-service.test.ts", "service/jvm-options.test.ts"],
   },
   // What goes into the image, and where it is pushed.
   image: {
@@ -76,10 +76,11 @@ module.exports = {
       "modules/image/image.ts:19-21",
       "modules/image/image.ts:58-76",
       "modules/access/bastion.ts:44-46",
-      "modules/service/keycloak-service.ts:86-110",
+      "modules/service/keycloak-service.ts:87-113",
+      "modules/service/jvm-options.ts",
     ],
     // Only the test files that import the mutated file: a diagram mutant need not synth the service tests.
     relatedTestsOnly: true,
-    tests: ["tools/cost.test.ts", "scripts/readme.test.ts", "database/database-setup.test.ts", "image/image.test.ts", "access/bastion.test.ts", "service/keycloak-service.test.ts"],
+    tests: ["tools/cost.test.ts", "scripts/readme.test.ts", "database/database-setup.test.ts", "image/image.test.ts", "access/bastion.test.ts", "service/keycloak-service.test.ts", "service/jvm-options.test.ts"],
   },
 };

@@ -18,7 +18,7 @@ module.exports = {
   "modules/monitoring/monitoring.ts": "the alarms of alarm-definitions.ts declared as resources",
   // Mutated in the tools area only in their computing lines; the rest declares resources.
   "modules/access/bastion.ts": "the bastion host declared from props; lines 39-41 (isArmInstanceType) are mutated in the tools area",
-  "modules/service/keycloak-service.ts": "the ECS service and task definition declared from props; lines 84-108 (keycloakEnvironment) are mutated in the tools area",
+  "modules/service/keycloak-service.ts": "the ECS service and task definition declared from props; keycloakEnvironment are mutated in the tools area",
   "modules/image/image.ts": "the image build resource declared from props; lines 42-60 (dockerPlatform, filesDigest) are mutated in the tools area",
   "modules/database/setup/index.ts": "the database setup resource declared from props; lines 26-28 (escapeTerraformTemplate) are mutated in the tools area",
 };

@@ -33,9 +33,9 @@ describe("capacity model: the arithmetic", () => {
     expect(provisionedVcpu(base)).toBeCloseTo(3 * 7.5, 9);
   });
 
-  test("our figures: 5 logins a second at 159 CPU-ms are 0.795 vCPU before headroom", () => {
-    expect(baseVcpu(logins(5), OUR_FIGURES)).toBeCloseTo(0.795, 9);
-    expect(baseVcpu(logins(0, 100), OUR_FIGURES)).toBeCloseTo(0.71, 9);
+  test("our figures: 5 logins a second at 83.6 CPU-ms are 0.418 vCPU before headroom", () => {
+    expect(baseVcpu(logins(5), OUR_FIGURES)).toBeCloseTo(0.418, 9);
+    expect(baseVcpu(logins(0, 100), OUR_FIGURES)).toBeCloseTo(0.72, 9);
   });
 
   test("the task count rounds the provisioned vCPU up, without floating-point dust at an exact fit", () => {
@@ -69,11 +69,11 @@ describe("capacity model: the arithmetic", () => {
   });
 
   test("the request-count target is the requests a minute that put one task at the CPU target with the demand's mix (a login is 3 requests)", () => {
-    // 159 CPU-ms over 3 requests = 53 CPU-ms each; 40 % of 1 vCPU = 7.55 requests a second = 452 a minute.
-    expect(requestsPerTarget(logins(5), baseVcpu(logins(5), OUR_FIGURES), 1)).toBe(452);
-    // 7.1 CPU-ms a refresh: 56.3 a second at 40 % = 3380 a minute; a 2 vCPU task twice that.
-    expect(requestsPerTarget(logins(0, 100), baseVcpu(logins(0, 100), OUR_FIGURES), 1)).toBe(3380);
-    expect(requestsPerTarget(logins(0, 100), baseVcpu(logins(0, 100), OUR_FIGURES), 2)).toBe(6760);
+    // 83.6 CPU-ms over 3 requests = 27.87 CPU-ms each; 40 % of 1 vCPU = 14.35 requests a second = 861 a minute.
+    expect(requestsPerTarget(logins(5), baseVcpu(logins(5), OUR_FIGURES), 1)).toBe(861);
+    // 7.2 CPU-ms a refresh: 55.6 a second at 40 % = 3333 a minute; a 2 vCPU task twice that.
+    expect(requestsPerTarget(logins(0, 100), baseVcpu(logins(0, 100), OUR_FIGURES), 1)).toBe(3333);
+    expect(requestsPerTarget(logins(0, 100), baseVcpu(logins(0, 100), OUR_FIGURES), 2)).toBe(6666);
   });
 
   test("task memory: the smallest Fargate accepts at that CPU that holds Keycloak's 1250 MB per node", () => {
@@ -157,10 +157,10 @@ describe("capacity model: its recommended settings synthesize and pass the confi
     }
   });
 
-  test("the report prints the figures with their sources (a borrowed figure says it is not ours) and a settings block cdktf.json takes", () => {
+  test("the report prints the figures with their sources and a settings block cdktf.json takes", () => {
     const report = capacityReport(capacityPlan(logins(5, 40, 10)), "prod");
-    expect(report).toMatch(/clientCredentialsCpuMs = 8\.33 \(\d{4}-\d\d-\d\d\): NOT MEASURED on our stand/);
-    expect(report).toContain("passwordLoginCpuMs = 159.00");
+    expect(report).toMatch(/clientCredentialsCpuMs = 6\.20 \(\d{4}-\d\d-\d\d\): npm run bench:capacity on our stand/);
+    expect(report).toContain("passwordLoginCpuMs = 83.60");
     const block = JSON.parse(report.slice(report.indexOf("{"))) as { prod: Record<string, unknown> };
     expect(() => testConfig(block.prod)).not.toThrow();
   });

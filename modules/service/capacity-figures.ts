@@ -7,7 +7,7 @@
  * Keycloak's figures: "Concepts for sizing CPU and memory resources", Keycloak 26.x
  * (KEYCLOAK_SIZING_GUIDE), measured on c7g Graviton with argon2 defaults and the load from
  * other machines. Ours: one node in its 1 vCPU / 2 GiB cgroup on our stand, CPU read from the
- * cgroup over 60 s phases (issue #26).
+ * cgroup (`npm run bench:capacity`, issue #26).
  */
 
 export const KEYCLOAK_SIZING_GUIDE = "https://www.keycloak.org/high-availability/single-cluster/concepts-memory-and-cpu-sizing";
@@ -56,24 +56,28 @@ export const KEYCLOAK_FIGURES = {
   },
 } as const satisfies RequestCosts & Record<string, Figure>;
 
-const STAND = "our stand: one node in its 1 vCPU / 2 GiB cgroup, CPU from the cgroup, 60 s phases, x86 (issue #26)";
+const STAND =
+  "npm run bench:capacity on our stand: one node (the image's Keycloak 26.7.3, JDK 21, kc.sh's G1 and 70 % heap) in its 1 vCPU / 2 GiB cgroup, database and load generator in cgroups of their own, CPU from the node's cgroup over 40 s phases at 52-69 % of the quota, argon2 defaults, x86 (AMD EPYC, 2 shared cores)";
 const STAND_DATE = "2026-12-06";
 
-/** Ours, measured on the stand; the upper end of each measured range, so the model does not flatter. */
+/** Ours, from the benchmark's recorded run (README "Capacity, from a real run"). */
 export const OUR_FIGURES = {
   passwordLoginCpuMs: {
-    value: 159,
+    value: 83.6,
     unit: "CPU-ms per request",
-    source: `${STAND}: 144-159 CPU-ms per password login (authorization code flow), upper end`,
+    source: `${STAND}: a password login (login page, password POST, code exchange with PKCE); 81 % of its samples are the argon2 hash`,
     date: STAND_DATE,
   },
-  refreshTokenCpuMs: { value: 7.1, unit: "CPU-ms per request", source: `${STAND}: 7.0-7.1 CPU-ms per refresh, upper end`, date: STAND_DATE },
-  clientCredentialsCpuMs: {
-    ...KEYCLOAK_FIGURES.clientCredentialsCpuMs,
-    source: `NOT MEASURED on our stand yet; Keycloak's published figure instead: ${KEYCLOAK_FIGURES.clientCredentialsCpuMs.source}`,
+  refreshTokenCpuMs: { value: 7.2, unit: "CPU-ms per request", source: `${STAND}: a refresh token grant`, date: STAND_DATE },
+  clientCredentialsCpuMs: { value: 6.2, unit: "CPU-ms per request", source: `${STAND}: a client credentials grant`, date: STAND_DATE },
+  memoryPeakMb: { value: 1035, unit: "MiB per node", source: `${STAND}: the node cgroup's memory peak over all phases (about a thousand sessions, not Keycloak's 10,000)`, date: STAND_DATE },
+  startToReadySeconds: { value: 31, unit: "s on 1 vCPU", source: `${STAND}: 22.7-30.7 s from start to ready without a migration, upper end`, date: STAND_DATE },
+  startToReadyWithMigrationSeconds: {
+    value: 55,
+    unit: "s on 1 vCPU",
+    source: `${STAND}: first start with the schema migration, 41-55 s in the quieter runs, upper end (87.2 s on the crowded machine)`,
+    date: STAND_DATE,
   },
-  startToReadySeconds: { value: 32, unit: "s on 1 vCPU", source: `${STAND}: 25-32 s from start to ready, upper end`, date: STAND_DATE },
-  startToReadyWithMigrationSeconds: { value: 47, unit: "s on 1 vCPU", source: `${STAND}: start to ready with a schema migration`, date: STAND_DATE },
 } as const satisfies RequestCosts & Record<string, Figure>;
 
 export const FIGURE_SETS = { ours: OUR_FIGURES, keycloak: KEYCLOAK_FIGURES } as const;
