@@ -24,8 +24,8 @@ import { LifecycleRun } from "../support/lifecycle-run";
  * As of 2026-12-06 (README, "Faults survived"): the short failover passes, with the JVM's DNS
  * cache at RDS's TTL and the pool validating connections (DB_POOL_VALIDATION: without it the
  * fixed-size pool's connections to the black-holed address failed one request at a time, 10 s
- * each); at 120 s the target group holds both targets unhealthy (readiness includes the database
- * check; with the pool fix one of the two in the recorded run), left to fix.
+ * each); at 120 s the target group holds targets unhealthy (readiness includes the database
+ * check: both before the pool fix, one of the two with it in the recorded run), left to fix.
  */
 
 const OUTAGE_MS = 120_000;
