@@ -21,10 +21,11 @@ import { LifecycleRun } from "../support/lifecycle-run";
  * (no surviving target held unhealthy by the target group, liveness never failing as often as the
  * container health check's retries, no task stopped).
  *
- * Red as of 2026-12-06 (README, "Faults survived"): with the JVM's DNS cache at RDS's TTL the
- * nodes follow the name, but the fixed-size pool's connections to the black-holed address fail
- * one request at a time (10 s each), so recovery takes minutes; and at 120 s the target group
- * holds both targets unhealthy (readiness includes the database check). Both left to fix.
+ * As of 2026-12-06 (README, "Faults survived"): the short failover passes, with the JVM's DNS
+ * cache at RDS's TTL and the pool validating connections (DB_POOL_VALIDATION: without it the
+ * fixed-size pool's connections to the black-holed address failed one request at a time, 10 s
+ * each); at 120 s the target group holds targets unhealthy (readiness includes the database
+ * check: both before the pool fix, one of the two with it in the recorded run), left to fix.
  */
 
 const OUTAGE_MS = 120_000;

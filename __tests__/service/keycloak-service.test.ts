@@ -2,7 +2,8 @@ import { keycloakContainer, onlyResource, onlyResourceName, resourcesOf, rulesOf
 import { DB_SSL_MODE, FIRST_BOOT_TASK_COUNT, PORTS } from "../../modules/shared/constants";
 import { readBuildOptions } from "../../modules/image/build-options";
 import { TASK_LIFECYCLE } from "../../modules/service/task-lifecycle";
-import { CONTAINER_HEALTH_CHECK_COMMAND } from "../../modules/service/keycloak-service";
+import { CONTAINER_HEALTH_CHECK_COMMAND, DB_POOL_VALIDATION } from "../../modules/service/keycloak-service";
+import { DB_CONNECT_TIMEOUT_SECONDS } from "../support/db-faults";
 
 describe("KeycloakService", () => {
   const json = synthStack();
@@ -142,6 +143,17 @@ describe("KeycloakService", () => {
     expect(container.stopTimeout).toBe(TASK_LIFECYCLE.stopTimeoutSeconds);
     const custom = keycloakContainer(synthStack({ dbPoolMaxSize: 12 }));
     expect(custom.environment).toEqual(expect.arrayContaining([{ name: "KC_DB_POOL_MAX_SIZE", value: "12" }]));
+  });
+
+  test("the pool validates connections (idle ones before hand-out, all idle ones in the background, with a short timeout) so a failover's dead connections leave it", () => {
+    expect(env).toMatchObject({
+      QUARKUS_DATASOURCE_JDBC_FOREGROUND_VALIDATION_INTERVAL: `${DB_POOL_VALIDATION.foregroundSeconds}S`,
+      QUARKUS_DATASOURCE_JDBC_BACKGROUND_VALIDATION_INTERVAL: `${DB_POOL_VALIDATION.backgroundSeconds}S`,
+      QUARKUS_DATASOURCE_JDBC_VALIDATION_QUERY_TIMEOUT: `${DB_POOL_VALIDATION.timeoutSeconds}S`,
+    });
+    // A dead connection's validation gives up before a statement on it would (the 10 s socket timeout).
+    expect(DB_POOL_VALIDATION.timeoutSeconds).toBeLessThan(DB_CONNECT_TIMEOUT_SECONDS);
+    expect(DB_POOL_VALIDATION.foregroundSeconds).toBeGreaterThan(0);
   });
 
   test("first boot starts one task, Terraform waits for it to be steady, and only then does the autoscaling target (which names the service) raise it to the minimum", () => {

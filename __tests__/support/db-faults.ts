@@ -1,6 +1,7 @@
 import { HEALTH_LIVE_PATH, PORTS } from "../../modules/shared/constants";
 import { TASK_LIFECYCLE } from "../../modules/service/task-lifecycle";
 import { DNS_CACHE_TTL_SECONDS } from "../../modules/service/jvm-options";
+import { DB_POOL_VALIDATION, DB_POOL_VALIDATION_ENVIRONMENT } from "../../modules/service/keycloak-service";
 import { RDS_DNS_TTL_SECONDS } from "./dns-server";
 import { fetchOnce } from "../../tools/keycloak-http/browser";
 import { dataSnapshot, witnessLogsIn, writeWitness, type DataSnapshot } from "./fault-data";
@@ -71,12 +72,16 @@ const WATCH_MS = 1_000;
 /**
  * From the standby serving to the load succeeding again, by the model: RDS's DNS TTL, then the
  * JVM's own DNS cache, then a connection attempt still aimed at the black-holed address giving up
- * (Keycloak's db-connect-timeout, 10 s by default in 26.7.3), then a statement in flight on a
- * connection to it giving up (Keycloak maps the same timeout to the driver's socketTimeout for
- * MySQL and MariaDB).
+ * (Keycloak's db-connect-timeout, 10 s by default in 26.7.3), then a request meeting a connection
+ * to the old address: if it was idle longer than the pool's foreground validation interval (every
+ * stale one is, after an outage longer than that) its validation gives up after the validation
+ * timeout and the connection leaves the pool (DB_POOL_VALIDATION); a statement already in flight
+ * on one gives up after the socket timeout (Keycloak maps the same db-connect-timeout to the
+ * driver's socketTimeout for MySQL and MariaDB). The longer of the two.
  */
 export const DB_CONNECT_TIMEOUT_SECONDS = 10;
-export const RECOVERY_BOUND_MS = (RDS_DNS_TTL_SECONDS + DNS_CACHE_TTL_SECONDS + 2 * DB_CONNECT_TIMEOUT_SECONDS) * 1000;
+export const RECOVERY_BOUND_MS =
+  (RDS_DNS_TTL_SECONDS + DNS_CACHE_TTL_SECONDS + DB_CONNECT_TIMEOUT_SECONDS + Math.max(DB_CONNECT_TIMEOUT_SECONDS, DB_POOL_VALIDATION.timeoutSeconds)) * 1000;
 
 
 /** ECS's container health check: /health/live on the management port, failing after its timeout. */
@@ -183,15 +188,22 @@ export function describeDbFault(r: DbFaultResult): string {
   return `${r.event}: ${r.stats.requests} requests, ${r.stats.failed} failed (${r.failedDuringOutage} started during the outage, ${r.failedAfterBack} after the standby served at ${r.times.to}, ${r.failedAfterBound} after the bound); recovered ${s(r.recoveryMs)} s after the standby served; re-logins ${r.stats.relogins.length}${r.killed ? `; killed ${r.killed} (sessions pinned to it: ${r.pinnedToKilled.length})` : ""}; surviving targets unhealthy: ${r.survivorTargetsUnhealthy.join(", ") || "none"}; liveness failures ${r.livenessFailures} (at most ${r.livenessMaxConsecutiveFailures} in a row); endpoint lookups answered with the standby: ${r.endpointQueriesAfterMove}.`;
 }
 
+/** The task environment's variables each fix adds: the JVM's DNS cache, the pool's validation. */
+const DNS_FIX = ["JAVA_OPTS_APPEND"];
+const POOL_FIX = Object.keys(DB_POOL_VALIDATION_ENVIRONMENT);
+const FAULT_BREAKS: Record<string, readonly string[]> = { today: [...DNS_FIX, ...POOL_FIX], "no-pool-validation": POOL_FIX };
+
 /**
- * E2E_FAULT_BREAK=today: the stand runs the task environment as it was before the faults work
- * (no JVM options of the stack's own), to show the e2e notices what they fix.
+ * E2E_FAULT_BREAK runs the stand with a fix taken out of the task environment, to show the e2e
+ * notices what it fixes: `today` as it was before the faults work (no JVM options of the stack's
+ * own, no pool validation), `no-pool-validation` with the DNS fix but without the pool's.
  */
 export function faultBreak(env: NodeJS.ProcessEnv = process.env): ((environment: Record<string, string>) => Record<string, string>) | undefined {
   const raw = env.E2E_FAULT_BREAK;
   if (raw === undefined || raw === "") return undefined;
-  if (raw !== "today") throw new Error(`E2E_FAULT_BREAK '${raw}' is not one of today`);
-  return (environment) => Object.fromEntries(Object.entries(environment).filter(([name]) => name !== "JAVA_OPTS_APPEND"));
+  const removed = FAULT_BREAKS[raw];
+  if (removed === undefined) throw new Error(`E2E_FAULT_BREAK '${raw}' is not one of ${Object.keys(FAULT_BREAKS).join(", ")}`);
+  return (environment) => Object.fromEntries(Object.entries(environment).filter(([name]) => !removed.includes(name)));
 }
 
 /**
