@@ -76,7 +76,7 @@ module.exports = {
       "modules/image/image.ts:19-21",
       "modules/image/image.ts:58-76",
       "modules/access/bastion.ts:44-46",
-      "modules/service/keycloak-service.ts:87-113",
+      "modules/service/keycloak-service.ts:108-136",
       "modules/service/jvm-options.ts",
     ],
     // Only the test files that import the mutated file: a diagram mutant need not synth the service tests.
