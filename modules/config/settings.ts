@@ -20,6 +20,7 @@ import {
   list,
   LOG_RETENTION_DAYS,
   matching,
+  MAX_ACCESS_LOG_RETENTION_DAYS,
   MAX_ADMIN_CIDRS,
   MAX_PUBLIC_REALMS,
   MAX_TASKS,
@@ -74,6 +75,8 @@ export interface KeycloakConfig {
   readonly wafEnabled: boolean;
   readonly wafTokenRateLimit: number;
   readonly wafLoginActionsRateLimit: number;
+  readonly albAccessLogs: boolean;
+  readonly albAccessLogRetentionDays: number;
   readonly hostnameAdmin: string;
   readonly tlsPolicy: string;
   readonly mysqlVersion: MysqlVersion;
@@ -327,6 +330,21 @@ export const SETTINGS = [
     allowed: `an integer from ${WAF_MIN_RATE_LIMIT} (WAF's minimum) to ${WAF_MAX_RATE_LIMIT} (WAF's maximum)`,
     default: defaultRateLimit(KEYCLOAK_PER_VCPU_PER_SECOND.logins),
     parse: integer(WAF_MIN_RATE_LIMIT, WAF_MAX_RATE_LIMIT),
+  }),
+  setting({
+    key: "albAccessLogs",
+    doc: "ALB access logs to an S3 bucket of the stack (SSE-S3 encrypted, public access blocked, TLS only, expiring after albAccessLogRetentionDays): every request with the address the ALB saw, to cross-check the client address Keycloak records and for forensics. Off by default in both profiles: the WAF log and Keycloak's events cover day-to-day needs, and the logs cost S3 storage in proportion to traffic (one gzip-compressed line per request; the ALB charges nothing for delivering them; README: Security).",
+    allowed: "true, false",
+    default: false,
+    parse: bool,
+  }),
+  setting({
+    key: "albAccessLogRetentionDays",
+    doc: "Days the ALB access logs are kept before S3's lifecycle rule deletes them (with albAccessLogs).",
+    allowed: `an integer from 1 to ${MAX_ACCESS_LOG_RETENTION_DAYS}`,
+    default: (c) => c.logRetentionDays,
+    defaultDoc: "logRetentionDays",
+    parse: integer(1, MAX_ACCESS_LOG_RETENTION_DAYS),
   }),
   setting({
     key: "tlsPolicy",
