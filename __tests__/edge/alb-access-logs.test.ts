@@ -86,4 +86,11 @@ describe("ALB access logs", () => {
     }
     expect(testConfig({ albAccessLogRetentionDays: MAX_ACCESS_LOG_RETENTION_DAYS }).albAccessLogRetentionDays).toBe(MAX_ACCESS_LOG_RETENTION_DAYS);
   });
+
+  test("a namePrefix that would start the bucket's name with a prefix S3 reserves is refused", () => {
+    for (const prefix of ["sthree", "amzn-s3-demo"]) {
+      expect(() => testConfig({ namePrefix: prefix })).toThrow(new RegExp(`namePrefix.*got "${prefix}".*its names would start with ${prefix}-`));
+    }
+    expect(testConfig({ namePrefix: "sthreex" }).namePrefix).toBe("sthreex");
+  });
 });
