@@ -37,6 +37,7 @@ export class KeycloakStack extends TerraformStack {
       ingressCidrs: config.albIngressCidrs,
       region: config.region,
       accessLogRetentionDays: config.albAccessLogs ? config.albAccessLogRetentionDays : undefined,
+      throwAway: config.throwAway,
     });
     const hostname = config.hostname !== "" ? config.hostname : loadBalancer.dnsName;
     const certificate = new Certificate(this, "certificate", {

@@ -37,6 +37,9 @@ describe("ALB access logs", () => {
   test("on: the bucket is private, owner-enforced, SSE-S3 encrypted, and expires logs after the setting's days", () => {
     const bucket = onlyResource(on, "aws_s3_bucket");
     expect(bucket.bucket_prefix).toBe(`${testConfig().namePrefix}-alb-logs-`);
+    // Logs are kept through a destroy, unless the stack is throw-away.
+    expect(bucket.force_destroy).toBe(false);
+    expect(onlyResource(synthStack({ albAccessLogs: true, throwAway: true }), "aws_s3_bucket").force_destroy).toBe(true);
     const id = bucketRef(on, "id");
     expect(onlyResource(on, "aws_s3_bucket_public_access_block")).toMatchObject({
       bucket: id, block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true,

@@ -57,6 +57,8 @@ export interface AlbAccessLogsProps {
   readonly accountResourceArn: string;
   /** Days a log object is kept. */
   readonly retentionDays: number;
+  /** Delete the bucket with its logs on destroy (throw-away stacks); otherwise a bucket with logs stops the destroy. */
+  readonly forceDestroy: boolean;
 }
 
 /** The principal that writes the logs in `region`, as a bucket policy's Principal. */
@@ -73,7 +75,7 @@ export class AlbAccessLogs extends Construct {
 
   constructor(scope: Construct, id: string, props: AlbAccessLogsProps) {
     super(scope, id);
-    const bucket = new S3Bucket(this, "bucket", { bucketPrefix: `${props.namePrefix}-alb-logs-`, tags: { Name: `${props.namePrefix}-alb-logs` } });
+    const bucket = new S3Bucket(this, "bucket", { bucketPrefix: `${props.namePrefix}-alb-logs-`, forceDestroy: props.forceDestroy, tags: { Name: `${props.namePrefix}-alb-logs` } });
     this.bucketName = bucket.bucket;
     new S3BucketPublicAccessBlock(this, "public-access", {
       bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,

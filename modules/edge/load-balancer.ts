@@ -23,6 +23,8 @@ export interface LoadBalancerProps {
   readonly region: string;
   /** Access logs to an S3 bucket kept this many days (alb-access-logs.ts). @default undefined (none) */
   readonly accessLogRetentionDays?: number;
+  /** Throw-away stack: the access-log bucket is deleted with its logs. @default false */
+  readonly throwAway?: boolean;
 }
 
 /**
@@ -87,6 +89,7 @@ export class LoadBalancer extends Construct {
       // The security group's ARN names the account; the ALB's own would make a cycle.
       accountResourceArn: sg.arn,
       retentionDays: props.accessLogRetentionDays,
+      forceDestroy: props.throwAway ?? false,
     });
     this.accessLogBucket = accessLogs?.bucketName;
 
