@@ -58,6 +58,7 @@ const shapes: [string, RawSettings][] = [
     imageUri: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/keycloak:26.7.3",
   }],
   ["custom domain with DNS-validated certificate", { hostname: "login.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ" }],
+  ["ALB access logs on (S3 bucket, its policy, expiry and encryption)", { albAccessLogs: true }],
 ];
 
 test.each(shapes)("terraform validate accepts the %s stack", (_name, settings) => {

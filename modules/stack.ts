@@ -35,6 +35,9 @@ export class KeycloakStack extends TerraformStack {
       vpcCidr: network.vpcCidr,
       publicSubnetIds: network.publicSubnetIds,
       ingressCidrs: config.albIngressCidrs,
+      region: config.region,
+      accessLogRetentionDays: config.albAccessLogs ? config.albAccessLogRetentionDays : undefined,
+      throwAway: config.throwAway,
     });
     const hostname = config.hostname !== "" ? config.hostname : loadBalancer.dnsName;
     const certificate = new Certificate(this, "certificate", {
@@ -206,6 +209,9 @@ export class KeycloakStack extends TerraformStack {
     output("alarm_topic_arn", monitoring.topicArn, "SNS topic of every alarm: subscribe your pager or chat here");
     output("dashboard_url", `https://${config.region}.console.aws.amazon.com/cloudwatch/home?region=${config.region}#dashboards/dashboard/${monitoring.dashboardName}`, "CloudWatch dashboard of the alarms");
     output("alb_dns_name", loadBalancer.dnsName, "DNS name of the load balancer");
+    if (loadBalancer.accessLogBucket !== undefined) {
+      output("alb_access_log_bucket", loadBalancer.accessLogBucket, "S3 bucket of the ALB's access logs");
+    }
     output("bastion_public_ip", bastion.publicIp, "Public IP of the bastion");
     output(
       "bastion_ssh_command",

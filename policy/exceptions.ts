@@ -51,6 +51,12 @@ export const EXCEPTIONS: readonly PolicyException[] = [
     appliesTo: (s: Shape) => s.profile === "dev",
     reason: "The dev profile turns the WAF off (wafEnabled) to stay at the minimum cost; prod has it on. Without it a client can choose the address Keycloak records (README: Client address).",
   })),
+  {
+    rule: "ALB_ACCESS_LOGS",
+    resource: /^aws_lb\./,
+    appliesTo: (s) => !s.albAccessLogs,
+    reason: "ALB access logs are opt-in (albAccessLogs, off in both profiles): the WAF log and Keycloak's events cover day-to-day needs, and the logs cost S3 storage that grows with traffic (README: Internet-facing protection).",
+  },
 ];
 
 /**
@@ -86,11 +92,6 @@ export const CHECKOV_SKIPS: readonly CheckovSkip[] = [
     check: "CKV_AWS_192",
     source: "resource/aws/WAFACLCVE202144228.py",
     reason: "checkov reads the web ACL's `rule` blocks only, and ours are in `rule_json` (the WAF API's JSON, which the e2e proxy and the policy rules read), so it finds no known-bad-inputs group and fails; rule WAF_MANAGED_BASELINE checks that group (Log4JRCE included) blocks on the ALB's ACL.",
-  },
-  {
-    check: "CKV_AWS_91",
-    source: "resource/aws/ELBv2AccessLogs.py",
-    reason: "ALB access logs need an S3 bucket with its own policy and lifecycle, which this stack does not create; rejected traffic is in the VPC flow logs.",
   },
   {
     check: "CKV_AWS_150",

@@ -14,6 +14,7 @@ export interface Shape {
   readonly throwAway: boolean;
   readonly highAvailability: boolean;
   readonly bastionAllowSshFromAnywhere: boolean;
+  readonly albAccessLogs: boolean;
 }
 
 export interface Violation {
@@ -53,6 +54,7 @@ export const DEFAULT_SHAPE: Shape = {
   throwAway: false,
   highAvailability: true,
   bastionAllowSshFromAnywhere: false,
+  albAccessLogs: false,
 };
 
 export function each(json: TerraformJson, type: string): [string, Res][] {

@@ -1,6 +1,7 @@
 /** Policy rules on the load balancer: TLS, redirects, headers, what the ALB exposes and the target group's health check (rules.ts lists them all). */
 import { HEALTH_READY_PATH, PORTS } from "../modules/shared/constants";
 import { REMOVED } from "./mutation";
+import { ALB_ACCESS_LOGS_SHAPE } from "./shapes";
 import { TLS_1_2_PLUS, change, forEach, httpListener, httpsListener, type Res, type Rule } from "./rule-kit";
 
 export const EDGE_RULES: readonly Rule[] = [
@@ -43,6 +44,16 @@ export const EDGE_RULES: readonly Rule[] = [
       change("aws_lb_listener", ["default_action", 0, "redirect"], REMOVED, "a redirect action without its target", { pick: httpListener }),
       change("aws_lb_listener", ["default_action", 1], { type: "fixed-response" }, "a second action", { pick: httpListener }),
       change("aws_lb_listener", ["protocol"], "HTTP", "the forwarding listener on plain HTTP", { pick: httpsListener }),
+    ],
+  },
+  {
+    id: "ALB_ACCESS_LOGS",
+    checkov: { id: "CKV_AWS_91", source: "resource/aws/ELBv2AccessLogs.py" },
+    rationale: "The ALB logs every request to S3 (albAccessLogs): the address it saw, for cross-checking the one Keycloak records and for forensics.",
+    check: forEach("aws_lb", (r) => (r.access_logs as Res | undefined)?.enabled !== true && "access logs are off"),
+    bad: [
+      change("aws_lb", ["access_logs", "enabled"], false, "logging turned off", { shape: ALB_ACCESS_LOGS_SHAPE }),
+      change("aws_lb", ["access_logs"], REMOVED, "no access_logs block", { shape: ALB_ACCESS_LOGS_SHAPE }),
     ],
   },
   {

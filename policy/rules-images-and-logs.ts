@@ -1,6 +1,36 @@
-/** Policy rules on the image registry and the log groups (rules.ts lists them all). */
+/** Policy rules on the image registry, the log groups and the access-log bucket (rules.ts lists them all). */
+import type { TerraformJson } from "../modules/synth";
 import { REMOVED } from "./mutation";
 import { change, each, forEach, type Res, type Rule } from "./rule-kit";
+import { ALB_ACCESS_LOGS_SHAPE } from "./shapes";
+
+const PUBLIC_ACCESS_FLAGS = ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"];
+
+/** The resources of `type` whose `bucket` refers to `bucket` (`aws_s3_bucket.X`). */
+const ofBucket = (json: TerraformJson, type: string, bucket: string) => each(json, type).map(([, r]) => r).filter((r) => String(r.bucket).includes(`{${bucket}.`));
+
+/** Does the policy text deny every request made without TLS? */
+function deniesPlainHttp(policy: unknown): boolean {
+  try {
+    const statements = (JSON.parse(String(policy)) as { Statement: Res[] }).Statement;
+    return statements.some((s) => s.Effect === "Deny" && s.Principal === "*" && s.Action === "s3:*" &&
+      ((s.Condition as Res | undefined)?.Bool as Res | undefined)?.["aws:SecureTransport"] === "false");
+  } catch {
+    return false;
+  }
+}
+
+/** What a bucket of ours lacks: its public access block, its TLS-only policy, its expiry. */
+function bucketProblems(json: TerraformJson, bucket: string): string[] {
+  const blocks = ofBucket(json, "aws_s3_bucket_public_access_block", bucket);
+  const policies = ofBucket(json, "aws_s3_bucket_policy", bucket);
+  const lifecycles = ofBucket(json, "aws_s3_bucket_lifecycle_configuration", bucket);
+  return [
+    !blocks.some((b) => PUBLIC_ACCESS_FLAGS.every((f) => b[f] === true)) && "public access is not blocked on all four counts",
+    !policies.some((p) => deniesPlainHttp(p.policy)) && "no policy denies requests without TLS (aws:SecureTransport false)",
+    !lifecycles.some((l) => ((l.rule ?? []) as Res[]).some((r) => r.status === "Enabled" && ((r.expiration ?? []) as Res[]).some((e) => Number(e.days) > 0))) && "no enabled lifecycle rule expires its objects",
+  ].filter((p): p is string => typeof p === "string");
+}
 
 export const IMAGES_AND_LOGS_RULES: readonly Rule[] = [
   {
@@ -30,6 +60,19 @@ export const IMAGES_AND_LOGS_RULES: readonly Rule[] = [
         .map(([resource]) => ({ resource, message: "no lifecycle policy" }));
     },
     bad: [change("aws_ecr_lifecycle_policy", ["repository"], "some-other-repository", "the lifecycle policy is another repository's")],
+  },
+  {
+    id: "S3_BUCKET_PRIVATE_TLS_EXPIRING",
+    rationale: "The access-log bucket (albAccessLogs) holds every client address: public access blocked, reachable over TLS only, and its logs expire.",
+    check: (json) => each(json, "aws_s3_bucket").flatMap(([resource]) => bucketProblems(json, resource).map((message) => ({ resource, message }))),
+    bad: [
+      ...PUBLIC_ACCESS_FLAGS.map((f) => change("aws_s3_bucket_public_access_block", [f], false, `${f} false`, { shape: ALB_ACCESS_LOGS_SHAPE })),
+      change("aws_s3_bucket_policy", ["policy", "Statement", 1, "Condition", "Bool", "aws:SecureTransport"], "true", "the TLS deny turned around", { shape: ALB_ACCESS_LOGS_SHAPE }),
+      change("aws_s3_bucket_policy", ["policy", "Statement", 1, "Effect"], "Allow", "the TLS statement allows", { shape: ALB_ACCESS_LOGS_SHAPE }),
+      change("aws_s3_bucket_lifecycle_configuration", ["rule", 0, "status"], "Disabled", "the expiry disabled", { shape: ALB_ACCESS_LOGS_SHAPE }),
+      change("aws_s3_bucket_lifecycle_configuration", ["rule", 0, "expiration"], REMOVED, "no expiration", { shape: ALB_ACCESS_LOGS_SHAPE }),
+      change("aws_s3_bucket_lifecycle_configuration", ["bucket"], "another-bucket", "the expiry is another bucket's", { shape: ALB_ACCESS_LOGS_SHAPE }),
+    ],
   },
   {
     id: "LOG_RETENTION_SET",

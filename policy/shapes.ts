@@ -3,6 +3,9 @@ import type { KeycloakConfig, RawSettings } from "../modules/config";
 import { synthStack, testConfig, type TerraformJson } from "../modules/synth";
 import type { Shape } from "./rules";
 
+/** The shape with the ALB's access logs on (off in every other policy shape). */
+export const ALB_ACCESS_LOGS_SHAPE = "ALB access logs on";
+
 /** Every supported configuration shape: egress modes, certificate kinds, HA on and off, profiles. */
 export const SHAPE_SETTINGS: readonly [string, RawSettings][] = [
   ["prod defaults", { bastionAllowedCidrs: ["198.51.100.7/32"] }],
@@ -17,6 +20,7 @@ export const SHAPE_SETTINGS: readonly [string, RawSettings][] = [
     cpuArchitecture: "ARM64", imageUri: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/keycloak:26.7.3", adminAllowedCidrs: ["198.51.100.0/24"],
   }],
   ["SSH from anywhere with the explicit opt-in", { bastionAllowedCidrs: ["0.0.0.0/0"], bastionAllowSshFromAnywhere: true }],
+  [ALB_ACCESS_LOGS_SHAPE, { albAccessLogs: true }],
 ];
 
 export function shapeOf(name: string, settings: RawSettings): Shape {
@@ -32,6 +36,7 @@ export function shapeOfConfig(name: string, c: KeycloakConfig): Shape {
     throwAway: c.throwAway,
     highAvailability: c.highAvailability,
     bastionAllowSshFromAnywhere: c.bastionAllowSshFromAnywhere,
+    albAccessLogs: c.albAccessLogs,
   };
 }
 

@@ -30,6 +30,11 @@ module.exports = {
     mutate: ["modules/edge/waf.ts", "modules/edge/waf-limits.ts"],
     tests: ["edge/waf.test.ts", "edge/waf-limits.test.ts", "policy/waf-rules.test.ts", "policy/aws-rules.test.ts"],
   },
+  // ALB access logs: the bucket, its policy per Region, its expiry; S3's naming rules.
+  albAccessLogs: {
+    mutate: ["modules/edge/alb-access-logs.ts", "modules/edge/s3-limits.ts"],
+    tests: ["edge/alb-access-logs.test.ts", "config/aws-limits.test.ts", "policy/aws-rules.test.ts"],
+  },
   // Health check, draining, stop timeout, deployment percentages; the upgrade decision.
   lifecycle: {
     mutate: ["modules/service/task-lifecycle.ts", "modules/service/upgrade.ts"],

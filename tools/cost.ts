@@ -18,6 +18,8 @@ export const FREE_TYPES = new Set([
   "aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule", "null_resource",
   "tls_private_key", "tls_self_signed_cert", "aws_sns_topic", "aws_sns_topic_subscription",
   "aws_wafv2_web_acl_association", "aws_wafv2_web_acl_logging_configuration",
+  "aws_s3_bucket_policy", "aws_s3_bucket_public_access_block", "aws_s3_bucket_ownership_controls",
+  "aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_lifecycle_configuration",
 ]);
 
 export interface CostLine {
@@ -37,6 +39,7 @@ export function costLines(json: TerraformJson): CostLine[] {
     "aws_ecr_repository", "aws_appautoscaling_policy", "aws_cloudwatch_metric_alarm", "aws_cloudwatch_dashboard",
     "aws_kms_key",
     "aws_wafv2_web_acl",
+    "aws_s3_bucket",
   ]);
   const unknown = Object.keys(json.resource ?? {}).filter((t) => !priced.has(t) && !FREE_TYPES.has(t));
   if (unknown.length > 0) throw new Error(`no price for resource types: ${unknown.join(", ")} (add them to tools/cost.ts)`);
@@ -71,6 +74,13 @@ export function costLines(json: TerraformJson): CostLine[] {
     );
   }
   const nats = all(json, "aws_nat_gateway").length;
+  for (const lifecycle of all(json, "aws_s3_bucket_lifecycle_configuration")) {
+    const days = Number((((lifecycle.rule as Res[])[0].expiration as Res[])[0]).days);
+    // The ALB writes one file per node (one per zone) every 5 minutes; storage holds `days` of logs.
+    const puts = (all(json, "aws_lb")[0].subnets as unknown[]).length * 12 * HOURS_PER_MONTH;
+    const gb = (ASSUMPTIONS.albAccessLogGbPerMonth * days) / 30;
+    add(`ALB access logs in S3 (~${gb.toFixed(1)} GB kept for ${days} days, ${puts} PUTs)`, gb * PRICES.s3StandardGbMonth.usd + (puts / 1000) * PRICES.s3ThousandPuts.usd);
+  }
   add(`NAT gateway x${nats} (+${ASSUMPTIONS.natGbPerMonth} GB)`, nats * month(PRICES.natHour.usd) + (nats > 0 ? ASSUMPTIONS.natGbPerMonth * PRICES.natGb.usd : 0));
   const eips = all(json, "aws_eip").length;
   if (eips > 0) publicIps.push(`${eips} NAT`);
@@ -141,6 +151,7 @@ export const VARIANTS: readonly [string, RawSettings][] = [
   ["prod, single-AZ database", { dbMultiAz: false }],
   ["prod, ARM64 tasks", { cpuArchitecture: "ARM64" }],
   ["prod, WAF off", { wafEnabled: false }],
+  ["prod, ALB access logs on", { albAccessLogs: true }],
 ];
 
 const usd = (n: number) => `$${n.toFixed(2)}`;

@@ -26,6 +26,7 @@ const CLOUDWATCH = "https://aws.amazon.com/cloudwatch/pricing/";
 const ECR = "https://aws.amazon.com/ecr/pricing/";
 const KMS = "https://aws.amazon.com/kms/pricing/";
 const WAF = "https://aws.amazon.com/waf/pricing/";
+const S3 = "https://aws.amazon.com/s3/pricing/";
 
 export const PRICES = {
   fargateVcpuHourX86: { usd: 0.04048, unit: "vCPU-hour", source: FARGATE },
@@ -55,6 +56,8 @@ export const PRICES = {
   /** A managed rule group counts as one rule (the AWS groups we use carry no extra subscription fee). */
   wafRuleMonth: { usd: 1, unit: "rule-month", source: WAF },
   wafMillionRequests: { usd: 0.6, unit: "million requests inspected", source: WAF },
+  s3StandardGbMonth: { usd: 0.023, unit: "GB-month (S3 Standard, first 50 TB)", source: S3 },
+  s3ThousandPuts: { usd: 0.005, unit: "1,000 PUT requests (S3 Standard)", source: S3 },
 } satisfies Record<string, Price>;
 
 export const INSTANCE_PRICE_SOURCES = [RDS, EC2] as const;
@@ -95,6 +98,8 @@ export const ASSUMPTIONS = {
   /** Only blocked and counted requests are logged (modules/edge/waf.ts). */
   wafLogGbPerMonth: 0.5,
   imageGb: 0.5,
+  /** ALB access logs as stored (gzip), per month of traffic; an estimate, not a measurement. */
+  albAccessLogGbPerMonth: 0.5,
   containerInsightsMetricsPerTask: 10,
   bastionRootGb: 8,
   /** One cluster-metrics EMF line (about 330 bytes) plus the 26 bytes CloudWatch Logs bills per event. */

@@ -37,6 +37,7 @@ describe("config refuses what AWS refuses", () => {
     ["sg- (security group names)", "sg-prod", "not starting with sg-"],
     ["sg alone (its groups would be sg-alb, sg-db)", "sg", "not starting with sg-"],
     ["internal- (load balancer names)", "internal-kc", "or internal- (load balancer names)"],
+    ["sthree (the access-log bucket would be sthree-alb-logs-...)", "sthree", "nor with sthree- or amzn-s3-demo- (S3 reserves them"],
   ])("namePrefix with %s", (_what, prefix, allowed) => {
     const message = errorOf({ namePrefix: prefix });
     expect(message).toContain(`namePrefix`);

@@ -16,7 +16,7 @@ const expected: Expectations = { stateBucket: BUCKET, stateKey: "keycloak/test.t
 const synthesized = JSON.stringify(synthStack({ ...OFFLINE_SETTINGS, stateBucket: BUCKET }));
 /** A fresh copy of this project's stack, for a test to edit. */
 const ours = () => JSON.parse(synthesized) as Record<string, any>;
-const DATA_RULE = "only aws_availability_zones and aws_ssm_parameter under /aws/service/ may be read at plan time";
+const DATA_RULE = "only aws_availability_zones, aws_elb_service_account and aws_ssm_parameter under /aws/service/ may be read at plan time";
 const temp = new TempDirs();
 afterAll(() => temp.removeAll());
 
@@ -29,6 +29,10 @@ describe("the synthesized-JSON check in front of the credentialed plan", () => {
     expect(Object.keys(lookups.data ?? {}).sort()).toEqual(["aws_availability_zones", "aws_ssm_parameter"]);
     expect(checkSynth(lookups as never, expected).refusals).toEqual([]);
     expect(verdict.notes.some((n) => /local-exec provisioner: apply-time only/.test(n))).toBe(true);
+    // ALB access logs read the regional ELB account (a table inside the provider).
+    const withLogs = synthStack({ stateBucket: BUCKET, albAccessLogs: true });
+    expect(Object.keys(withLogs.data ?? {}).sort()).toEqual(["aws_availability_zones", "aws_elb_service_account", "aws_ssm_parameter"]);
+    expect(checkSynth(withLogs as never, expected).refusals).toEqual([]);
   });
 
   test("the allowed provider versions are the ones the installed @cdktf/provider-* packages synthesize", () => {
@@ -43,7 +47,7 @@ describe("the synthesized-JSON check in front of the credentialed plan", () => {
     json.terraform.required_providers.external = { source: "hashicorp/external", version: "2.3.4" };
     json.data = { ...json.data, external: { steal: { program: ["bash", "-c", "env"] } } };
     const { refusals } = checkSynth(json, expected);
-    expect(refusals).toContain("data source external.steal: only aws_availability_zones and aws_ssm_parameter under /aws/service/ may be read at plan time");
+    expect(refusals).toContain(`data source external.steal: ${DATA_RULE}`);
     expect(refusals).toContain('provider "external" (hashicorp/external): only hashicorp/aws, hashicorp/tls, hashicorp/null may run in the plan job');
   });
 

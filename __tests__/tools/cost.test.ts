@@ -38,6 +38,17 @@ describe("cost", () => {
     expect(wafLine({ profile: "dev" })).toBeUndefined();
   });
 
+  test("ALB access logs cost the days of logs S3 keeps and one PUT per ALB node every 5 minutes; nothing while off", () => {
+    const logsLine = (settings: Record<string, unknown>) => cost(settings).find((l) => l.item.startsWith("ALB access logs in S3"));
+    expect(logsLine({})).toBeUndefined();
+    const puts = 2 * 12 * 730;
+    expect(logsLine({ albAccessLogs: true, albAccessLogRetentionDays: 90 })).toEqual({
+      item: `ALB access logs in S3 (~1.5 GB kept for 90 days, ${puts} PUTs)`,
+      usd: 1.5 * PRICES.s3StandardGbMonth.usd + (puts / 1000) * PRICES.s3ThousandPuts.usd,
+    });
+    expect(logsLine({ albAccessLogs: true, azCount: 3 })!.item).toContain(`${3 * 12 * 730} PUTs`);
+  });
+
   test("Multi-AZ doubles the database instance line", () => {
     expect(line(cost({ dbMultiAz: true }), "RDS MySQL")).toBeCloseTo(2 * line(cost({ dbMultiAz: false }), "RDS MySQL"), 5);
   });

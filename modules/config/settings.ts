@@ -20,6 +20,7 @@ import {
   list,
   LOG_RETENTION_DAYS,
   matching,
+  MAX_ACCESS_LOG_RETENTION_DAYS,
   MAX_ADMIN_CIDRS,
   MAX_PUBLIC_REALMS,
   MAX_TASKS,
@@ -49,6 +50,10 @@ import { CPU_TARGET_PERCENT } from "../service/capacity-figures";
 import { IMAGE_DIGEST } from "../image/image";
 import { defaultRateLimit, KEYCLOAK_PER_VCPU_PER_SECOND, RATE_WINDOW_SECONDS } from "../edge/waf";
 import { WAF_MAX_RATE_LIMIT, WAF_MIN_RATE_LIMIT } from "../edge/waf-limits";
+import { S3_BUCKET_NAME } from "../edge/s3-limits";
+
+/** S3's reserved bucket-name prefixes a namePrefix could produce (xn-- already breaks the no-two-hyphens rule). */
+const BUCKET_RESERVED = S3_BUCKET_NAME.reservedPrefixes.filter((p) => !p.includes("--"));
 
 
 export interface KeycloakConfig {
@@ -74,6 +79,8 @@ export interface KeycloakConfig {
   readonly wafEnabled: boolean;
   readonly wafTokenRateLimit: number;
   readonly wafLoginActionsRateLimit: number;
+  readonly albAccessLogs: boolean;
+  readonly albAccessLogRetentionDays: number;
   readonly hostnameAdmin: string;
   readonly tlsPolicy: string;
   readonly mysqlVersion: MysqlVersion;
@@ -179,14 +186,15 @@ export const SETTINGS = [
     doc: "Prefix of every resource name.",
     allowed:
       "1-20 lowercase letters, digits or hyphens, starting with a letter, not ending with a hyphen, no two hyphens in a row (RDS names), " +
-      "not starting with sg- (security group names) or internal- (load balancer names); 20 keeps every derived name within its AWS limit",
+      "not starting with sg- (security group names) or internal- (load balancer names), " +
+      `nor with ${BUCKET_RESERVED.join(" or ")} (S3 reserves them for bucket names: the access-log bucket's); 20 keeps every derived name within its AWS limit`,
     default: (c) => `keycloak-${c.environment}`.slice(0, 20).replace(/-+$/, "").replace(/-{2,}/g, "-"),
     defaultDoc: "keycloak-<environment>",
     parse: (raw, fail) => {
       const text = matching(/^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/)(raw, fail);
       if (text.includes("--")) fail("two hyphens in a row");
       // Every group is <prefix>-<part>: "sg" alone gives sg-alb, as "internal" gives internal-alb.
-      for (const reserved of ["sg-", "internal-"]) if (`${text}-`.startsWith(reserved)) fail(`its names would start with ${reserved}`);
+      for (const reserved of ["sg-", "internal-", ...BUCKET_RESERVED]) if (`${text}-`.startsWith(reserved)) fail(`its names would start with ${reserved}`);
       return text;
     },
   }),
@@ -327,6 +335,21 @@ export const SETTINGS = [
     allowed: `an integer from ${WAF_MIN_RATE_LIMIT} (WAF's minimum) to ${WAF_MAX_RATE_LIMIT} (WAF's maximum)`,
     default: defaultRateLimit(KEYCLOAK_PER_VCPU_PER_SECOND.logins),
     parse: integer(WAF_MIN_RATE_LIMIT, WAF_MAX_RATE_LIMIT),
+  }),
+  setting({
+    key: "albAccessLogs",
+    doc: "ALB access logs to an S3 bucket of the stack (SSE-S3 encrypted, public access blocked, TLS only, expiring after albAccessLogRetentionDays): every request with the address the ALB saw, to cross-check the client address Keycloak records and for forensics. Off by default in both profiles: the WAF log and Keycloak's events cover day-to-day needs, and the logs cost S3 storage in proportion to traffic (one gzip-compressed line per request; the ALB charges nothing for delivering them; README: Security).",
+    allowed: "true, false",
+    default: false,
+    parse: bool,
+  }),
+  setting({
+    key: "albAccessLogRetentionDays",
+    doc: "Days the ALB access logs are kept before S3's lifecycle rule deletes them (with albAccessLogs).",
+    allowed: `an integer from 1 to ${MAX_ACCESS_LOG_RETENTION_DAYS}`,
+    default: (c) => c.logRetentionDays,
+    defaultDoc: "logRetentionDays",
+    parse: integer(1, MAX_ACCESS_LOG_RETENTION_DAYS),
   }),
   setting({
     key: "tlsPolicy",

@@ -19,7 +19,8 @@ export type Profile = (typeof PROFILES)[number];
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
-
+/** Our ceiling for the ALB access logs' retention: S3 expiration takes any positive day count; ten years, as CloudWatch's longest retention. */
+export const MAX_ACCESS_LOG_RETENTION_DAYS = 3653;
 
 export type Raw = unknown;
 

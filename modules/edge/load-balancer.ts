@@ -11,6 +11,7 @@ import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { HEALTH_READY_PATH, PORTS } from "../shared/constants";
 import { TASK_LIFECYCLE } from "../service/task-lifecycle";
 import { listenerRoutes, NOT_ROUTED, type FixedResponse } from "./listener-routes";
+import { AlbAccessLogs } from "./alb-access-logs";
 
 export interface LoadBalancerProps {
   readonly namePrefix: string;
@@ -19,6 +20,11 @@ export interface LoadBalancerProps {
   readonly publicSubnetIds: string[];
   /** Who may reach 80 and 443. @default ["0.0.0.0/0"] */
   readonly ingressCidrs: readonly string[];
+  readonly region: string;
+  /** Access logs to an S3 bucket kept this many days (alb-access-logs.ts). @default undefined (none) */
+  readonly accessLogRetentionDays?: number;
+  /** Throw-away stack: the access-log bucket is deleted with its logs. @default false */
+  readonly throwAway?: boolean;
 }
 
 /**
@@ -38,6 +44,8 @@ export class LoadBalancer extends Construct {
   readonly healthCheckPort: number;
   /** The HTTP listener; it only redirects to HTTPS. */
   readonly httpListener: LbListener;
+  /** Bucket of the access logs, when they are on. */
+  readonly accessLogBucket?: string;
 
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
@@ -75,6 +83,16 @@ export class LoadBalancer extends Construct {
       });
     }
 
+    const accessLogs = props.accessLogRetentionDays === undefined ? undefined : new AlbAccessLogs(this, "access-logs", {
+      namePrefix: props.namePrefix,
+      region: props.region,
+      // The security group's ARN names the account; the ALB's own would make a cycle.
+      accountResourceArn: sg.arn,
+      retentionDays: props.accessLogRetentionDays,
+      forceDestroy: props.throwAway ?? false,
+    });
+    this.accessLogBucket = accessLogs?.bucketName;
+
     const alb = new Lb(this, "alb", {
       name: `${props.namePrefix}-alb`,
       loadBalancerType: "application",
@@ -85,6 +103,11 @@ export class LoadBalancer extends Construct {
       enableHttp2: true,
       idleTimeout: 60,
       tags: { Name: `${props.namePrefix}-alb` },
+      ...(accessLogs && {
+        accessLogs: { bucket: accessLogs.bucketName, prefix: accessLogs.prefix, enabled: true },
+        // AWS tests write access when logging is turned on: the policy must be there first.
+        dependsOn: [accessLogs.policy],
+      }),
     });
     this.arn = alb.arn;
     this.arnSuffix = alb.arnSuffix;

@@ -13,7 +13,8 @@ import { RDS_RULES } from "./rds";
 import { IAM_ECR_RULES } from "./iam-ecr";
 import { MONITORING_RULES } from "./monitoring";
 import { WAF_AWS_RULES } from "./waf";
+import { S3_AWS_RULES } from "./s3";
 
 export type { AwsRule } from "./rule";
 
-export const AWS_RULES: readonly AwsRule[] = [...NAME_RULES, ...ALB_AWS_RULES, ...NETWORK_RULES, ...ECS_RULES, ...RDS_RULES, ...IAM_ECR_RULES, ...MONITORING_RULES, ...WAF_AWS_RULES];
+export const AWS_RULES: readonly AwsRule[] = [...NAME_RULES, ...ALB_AWS_RULES, ...NETWORK_RULES, ...ECS_RULES, ...RDS_RULES, ...IAM_ECR_RULES, ...MONITORING_RULES, ...WAF_AWS_RULES, ...S3_AWS_RULES];

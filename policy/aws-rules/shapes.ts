@@ -5,7 +5,7 @@
  * synthesized once per process and kept.
  */
 import type { RawSettings } from "../../modules/config";
-import { LOG_RETENTION_DAYS, MAX_ADMIN_CIDRS, MAX_PUBLIC_REALMS, TLS_POLICIES } from "../../modules/config/values";
+import { LOG_RETENTION_DAYS, MAX_ACCESS_LOG_RETENTION_DAYS, MAX_ADMIN_CIDRS, MAX_PUBLIC_REALMS, TLS_POLICIES } from "../../modules/config/values";
 import { MAX_STORAGE_GIB } from "../../modules/database/engine";
 import { SG_RULES_PER_DIRECTION } from "../../modules/network/subnet-budget";
 import { WAF_MAX_RATE_LIMIT, WAF_MIN_RATE_LIMIT } from "../../modules/edge/waf-limits";
@@ -26,7 +26,7 @@ export const FIRST: RawSettings = {
   logRetentionDays: LOG_RETENTION_DAYS[0], bootstrapAdmin: false, ecrKeepImages: 1, alarmEmails: [], alarm5xxPerMinute: 1,
   alarmResponseTimeP99Seconds: 1, alarmUtilizationPercent: 50, alarmDbFreeStorageGb: 1, alarmDbFreeMemoryMb: 16, alarmDbConnectionsPercent: 50,
   alarmClusterSplitMinutes: 3, wafEnabled: false, wafTokenRateLimit: WAF_MIN_RATE_LIMIT, wafLoginActionsRateLimit: WAF_MIN_RATE_LIMIT,
-  baseImageDigest: `sha256:${"0".repeat(64)}`,
+  baseImageDigest: `sha256:${"0".repeat(64)}`, albAccessLogs: false, albAccessLogRetentionDays: 1,
 };
 
 /** Every setting at the last value it accepts, lists at their longest. */
@@ -45,6 +45,7 @@ export const LAST: RawSettings = {
   alarmEmails: Array.from({ length: 10 }, (_, i) => `ops${i}@example.com`), alarm5xxPerMinute: 100000, alarmResponseTimeP99Seconds: 60,
   alarmUtilizationPercent: 100, alarmDbFreeStorageGb: 1000, alarmDbFreeMemoryMb: 65536, alarmDbConnectionsPercent: 100, alarmClusterSplitMinutes: 60,
   wafEnabled: true, wafTokenRateLimit: WAF_MAX_RATE_LIMIT, wafLoginActionsRateLimit: WAF_MAX_RATE_LIMIT,
+  albAccessLogs: true, albAccessLogRetentionDays: MAX_ACCESS_LOG_RETENTION_DAYS,
 };
 
 export const AWS_SHAPE_SETTINGS: readonly [string, RawSettings][] = [
@@ -57,6 +58,7 @@ export const AWS_SHAPE_SETTINGS: readonly [string, RawSettings][] = [
   ["largest task", { taskCpu: 16384, taskMemory: 122880, bastionAllowedCidrs: cidrs(1) }],
   ["WAF at its smallest rate limits", { wafTokenRateLimit: WAF_MIN_RATE_LIMIT, wafLoginActionsRateLimit: WAF_MIN_RATE_LIMIT, bastionAllowedCidrs: cidrs(1) }],
   ["smallest network", { vpcCidr: "10.0.0.0/23", bastionAllowedCidrs: cidrs(1) }],
+  ["ALB access logs in a Region without an ELB account", { region: "eu-central-2", albAccessLogs: true, albAccessLogRetentionDays: 1, bastionAllowedCidrs: cidrs(1) }],
 ];
 
 let cached: { shape: Shape; json: TerraformJson }[] | undefined;

@@ -11,8 +11,8 @@
  * branch's checkout, so a pull request cannot change it, and refuses everything outside what
  * this project's own stacks use: the aws, tls and null providers at the versions the base
  * branch's packages pin, only the aws provider's `region` and `default_tags`, only the S3 state
- * backend this pipeline names, and only the two data sources the stacks read (availability
- * zones, AWS's public AMI parameter). Provisioners (local-exec,
+ * backend this pipeline names, and only the data sources the stacks read (availability
+ * zones, AWS's public AMI parameter, and with ALB access logs the regional ELB account). Provisioners (local-exec,
  * remote-exec, file) run at apply only, never during a plan, and are reported, not refused:
  * the deploy runs main's reviewed code.
  *
@@ -56,8 +56,10 @@ const ALLOWED_DATA_SOURCES: Record<string, (config: JsonObject) => boolean> = {
   aws_availability_zones: () => true,
   // Only AWS's public parameters (the Amazon Linux AMI id), never the account's own.
   aws_ssm_parameter: (config) => typeof config.name === "string" && config.name.startsWith("/aws/service/") && !config.name.includes("${"),
+  // A table compiled into the provider (Region to ELB account id): no API call, nothing of the account's.
+  aws_elb_service_account: () => true,
 };
-const DATA_SOURCE_RULE = "only aws_availability_zones and aws_ssm_parameter under /aws/service/ may be read at plan time";
+const DATA_SOURCE_RULE = "only aws_availability_zones, aws_elb_service_account and aws_ssm_parameter under /aws/service/ may be read at plan time";
 
 /** Top-level keys of a stack's JSON this check knows; any other (module, check, import...) is refused. */
 const KNOWN_SECTIONS = ["terraform", "provider", "resource", "data", "output", "locals", "variable", "//"];
