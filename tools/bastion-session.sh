@@ -21,6 +21,17 @@ CA_BUNDLE_URL=$DEFAULT_CA_BUNDLE_URL
 SSH_OPTIONS=()
 REMOTE_DIR=""
 
+# Fails unless every program $@ is on PATH and the scripts to upload (the caller's BASTION_SCRIPT
+# and the setup script) are in this checkout.
+require_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || die "needs '$tool' on PATH"
+  done
+  # shellcheck disable=SC2153 # BASTION_SCRIPT is the sourcing script's
+  [[ -r $BASTION_SCRIPT && -r $SETUP_SCRIPT ]] || die "run it from a checkout of this repository: $BASTION_SCRIPT or $SETUP_SCRIPT is missing"
+}
+
 require_value() {
   [[ $2 -ge 2 ]] || die "$1 needs a value"
 }

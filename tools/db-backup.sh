@@ -98,14 +98,6 @@ parse_args() {
   [[ -r $IDENTITY ]] || die "--identity file '$IDENTITY' is not readable"
 }
 
-require_tools() {
-  local tool
-  for tool in ssh tar gzip; do
-    command -v "$tool" >/dev/null 2>&1 || die "needs '$tool' on PATH"
-  done
-  [[ -r $BASTION_SCRIPT && -r $SETUP_SCRIPT ]] || die "run it from a checkout of this repository: $BASTION_SCRIPT or $SETUP_SCRIPT is missing"
-}
-
 cleanup() {
   if [[ -n $PARTIAL ]]; then
     rm -f -- "$PARTIAL"
@@ -159,7 +151,7 @@ drop() {
 
 main() {
   parse_args "$@"
-  require_tools
+  require_tools ssh tar gzip
   trap cleanup EXIT
   case $COMMAND in
     dump) dump ;;

@@ -88,14 +88,6 @@ parse_args() {
   [[ -r $IDENTITY ]] || die "--identity file '$IDENTITY' is not readable"
 }
 
-require_tools() {
-  local tool
-  for tool in ssh tar aws; do
-    command -v "$tool" >/dev/null 2>&1 || die "needs '$tool' on PATH"
-  done
-  [[ -r $BASTION_SCRIPT && -r $SETUP_SCRIPT ]] || die "run it from a checkout of this repository: $BASTION_SCRIPT or $SETUP_SCRIPT is missing"
-}
-
 cleanup() {
   remove_remote_dir
 }
@@ -165,7 +157,7 @@ rotate() {
 
 main() {
   parse_args "$@"
-  require_tools
+  require_tools ssh tar aws
   trap cleanup EXIT
   rotate
 }

@@ -1,4 +1,5 @@
 import { createSocket, type Socket } from "node:dgram";
+import { RDS_ENDPOINT_DNS_TTL_SECONDS } from "../../modules/service/jvm-options";
 
 /**
  * A tiny authoritative DNS server for the stand's names, the stand-in for Route 53's private
@@ -8,8 +9,8 @@ import { createSocket, type Socket } from "node:dgram";
  * name NXDOMAIN. `set` moves a name to another address, as RDS does on a failover.
  */
 
-/** The TTL RDS gives its endpoints' DNS records. */
-export const RDS_DNS_TTL_SECONDS = 5;
+/** The TTL RDS gives its endpoints' DNS records: the stand answers with the one the task's JVM option is set from. */
+export const RDS_DNS_TTL_SECONDS = RDS_ENDPOINT_DNS_TTL_SECONDS;
 
 const TYPE_A = 1;
 const CLASS_IN = 1;

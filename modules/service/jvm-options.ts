@@ -4,6 +4,9 @@
  * none of those is replaced. One option per entry, each with the reason it is there.
  */
 
+/** The TTL RDS gives its endpoints' DNS records (a CNAME to the current primary), in seconds. */
+export const RDS_ENDPOINT_DNS_TTL_SECONDS = 5;
+
 /**
  * How long the JVM caches a successful name lookup, in seconds: RDS's endpoint TTL. On a
  * Multi-AZ failover RDS moves the endpoint's CNAME (TTL 5 s) to the standby's address. The
@@ -11,7 +14,7 @@
  * (InetAddressCachePolicy), so a task would keep dialling the black-holed old primary for up to
  * 30 s after the standby serves; at the TTL it follows the name as soon as RDS moved it.
  */
-export const DNS_CACHE_TTL_SECONDS = 5;
+export const DNS_CACHE_TTL_SECONDS = RDS_ENDPOINT_DNS_TTL_SECONDS;
 
 export const JVM_OPTIONS: readonly string[] = [
   // The JVM's DNS cache no longer than RDS's own TTL (DNS_CACHE_TTL_SECONDS). The system
