@@ -167,6 +167,7 @@ function setting<K extends SettingKey>(s: Setting<K>): Setting<K> {
 }
 
 export const SETTINGS = [
+  // ---- General: which preset, where, and what every name starts with.
   setting({
     key: "profile",
     doc: "Preset for the environment: `prod` (safe, HA) or `dev` (cheap, throw-away). Settings you give override it.",
@@ -198,6 +199,7 @@ export const SETTINGS = [
       return text;
     },
   }),
+  // ---- Network (modules/network): VPC, zones, subnets, egress.
   setting({
     key: "vpcCidr",
     doc: "IPv4 range of the VPC.",
@@ -261,6 +263,7 @@ export const SETTINGS = [
     default: true,
     parse: bool,
   }),
+  // ---- Edge (modules/edge): names, who may reach the ALB and the admin plane, WAF, access logs, TLS.
   setting({
     key: "hostname",
     doc: "Public host name of Keycloak. Empty: the ALB's own DNS name with a self-signed certificate, as the original did.",
@@ -358,6 +361,7 @@ export const SETTINGS = [
     default: "ELBSecurityPolicy-TLS13-1-2-2021-06",
     parse: oneOf(TLS_POLICIES),
   }),
+  // ---- Database (modules/database): engine, size, backups, pool, windows.
   setting({
     key: "mysqlVersion",
     doc: "RDS MySQL major version (minor upgrades are automatic).",
@@ -438,6 +442,7 @@ export const SETTINGS = [
     default: false,
     parse: bool,
   }),
+  // ---- Access (modules/access): the private zone and the bastion.
   setting({
     key: "privateZoneName",
     doc: "Private Route53 zone; the database is `db.<zone>`.",
@@ -473,6 +478,7 @@ export const SETTINGS = [
     default: "",
     parse: matching(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, true),
   }),
+  // ---- Service (modules/service, modules/image): task size, scaling, the image.
   setting({
     key: "taskCpu",
     doc: "Fargate task CPU units (1024 = 1 vCPU).",
@@ -577,6 +583,7 @@ export const SETTINGS = [
     default: 10,
     parse: integer(1, 1000),
   }),
+  // ---- Monitoring (modules/monitoring): alarm recipients and thresholds.
   setting({
     key: "alarmEmails",
     doc: "E-mail addresses subscribed to the alarm topic (each gets a confirmation mail). Empty: subscribe your own endpoint to the `alarm_topic_arn` output.",
@@ -633,6 +640,7 @@ export const SETTINGS = [
     default: 5,
     parse: integer(3, 60),
   }),
+  // ---- Terraform state.
   setting({
     key: "stateBucket",
     doc: "S3 bucket for remote state (key `keycloak/<environment>.tfstate`, encrypted, S3 lock file). Empty: local state.",
