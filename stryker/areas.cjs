@@ -37,9 +37,9 @@ module.exports = {
   },
   // Health check, draining, stop timeout, deployment percentages; the upgrade decision.
   lifecycle: {
-    mutate: ["modules/service/task-lifecycle.ts", "modules/service/upgrade.ts"],
+    mutate: ["modules/service/task-lifecycle.ts", "modules/service/upgrade.ts", "modules/service/db-failover.ts"],
     relatedTestsOnly: true,
-    tests: ["service/task-lifecycle.test.ts", "service/upgrade.test.ts", "service/keycloak-service.test.ts", "harness/ecs-stand-in.test.ts", "edge/load-balancer.test.ts"],
+    tests: ["service/task-lifecycle.test.ts", "service/db-failover.test.ts", "service/upgrade.test.ts", "service/keycloak-service.test.ts", "harness/ecs-stand-in.test.ts", "edge/load-balancer.test.ts"],
   },
   // Database connections against the instance's capacity, maintenance windows, task autoscaling,
   // the capacity figures and the model that sizes the stack from them.
@@ -81,7 +81,7 @@ module.exports = {
       "modules/image/image.ts:19-21",
       "modules/image/image.ts:58-76",
       "modules/access/bastion.ts:44-46",
-      "modules/service/keycloak-service.ts:108-136",
+      "modules/service/keycloak-service.ts:88-116",
       "modules/service/jvm-options.ts",
     ],
     // Only the test files that import the mutated file: a diagram mutant need not synth the service tests.

@@ -51,7 +51,7 @@ describe("lifecycle events under a load of logins and token refreshes, on the EC
     );
     // The scenario is the coordinator's crash, by the survivors' own cluster views.
     expect({ killed: crash.killed, killedWasCoordinator: crash.killedWasCoordinator }).toEqual({ killed: crash.killed, killedWasCoordinator: true });
-    // What the synthesized 9 x 10 s unhealthy threshold is for: the survivor's readiness went down, and the target group kept it.
+    // What the synthesized unhealthy threshold x interval is for: the survivor's readiness went down, and the target group kept it.
     expect({ survivorNotReadySeen: crash.survivorNotReadySeen }).toEqual({ survivorNotReadySeen: true });
     expect(crash.failedAfterWindow).toBe(0);
     expect(crash.deadTargetOutAfterMs).toBeLessThanOrEqual(crash.windowMs);

@@ -2,8 +2,8 @@ import { keycloakContainer, onlyResource, onlyResourceName, resourcesOf, rulesOf
 import { DB_SSL_MODE, FIRST_BOOT_TASK_COUNT, PORTS } from "../../modules/shared/constants";
 import { readBuildOptions } from "../../modules/image/build-options";
 import { TASK_LIFECYCLE } from "../../modules/service/task-lifecycle";
-import { CONTAINER_HEALTH_CHECK_COMMAND, DB_POOL_VALIDATION } from "../../modules/service/keycloak-service";
-import { DB_CONNECT_TIMEOUT_SECONDS } from "../support/db-faults";
+import { CONTAINER_HEALTH_CHECK_COMMAND } from "../../modules/service/keycloak-service";
+import { DB_CONNECT_TIMEOUT_SECONDS, DB_POOL_VALIDATION } from "../../modules/service/db-failover";
 
 describe("KeycloakService", () => {
   const json = synthStack();

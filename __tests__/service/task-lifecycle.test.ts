@@ -1,6 +1,7 @@
 import {
   crashErrorWindowSeconds,
   deploySurge,
+  hungTaskSeconds,
   minimumSecondsToUnhealthy,
   oneAtATimeMaximumPercent,
   stopChainViolations,
@@ -29,7 +30,7 @@ describe("the stop chain: deregister and drain -> SIGTERM -> shutdown delay -> s
     expect(broken({ stopTimeoutSeconds: 130 })).toEqual([expect.stringContaining("above Fargate's maximum of 120 s")]);
     expect(broken({ shutdownDelaySeconds: 0 })).toEqual([expect.stringContaining("keep-alive connections")]);
     expect(broken({ deregistrationDelaySeconds: 5 })).toEqual([expect.stringContaining("deregistration delay 5 s is shorter than one health check interval")]);
-    expect(broken({ targetHealthCheck: { ...TASK_LIFECYCLE.targetHealthCheck, timeoutSeconds: 15 } })).toEqual([expect.stringContaining("must be shorter than its interval")]);
+    expect(broken({ targetHealthCheck: { ...TASK_LIFECYCLE.targetHealthCheck, timeoutSeconds: 20 } })).toEqual([expect.stringContaining("must be shorter than its interval")]);
   });
 
   test("a container health check start period longer than the service's grace period is caught", () => {
@@ -57,17 +58,40 @@ describe("the stop chain: deregister and drain -> SIGTERM -> shutdown delay -> s
   });
 
   test("a crashed task gets requests for at most unhealthy threshold x interval + one timeout", () => {
-    expect(crashErrorWindowSeconds()).toBe(9 * 10 + 5);
+    expect(crashErrorWindowSeconds()).toBe(10 * 20 + 5);
   });
 
   test("the target group keeps a crashed coordinator's survivor (not ready for up to 60 s staleness + 10 s check period) in service", () => {
     expect(survivorNotReadySeconds()).toBe(70);
-    expect(minimumSecondsToUnhealthy(TASK_LIFECYCLE.targetHealthCheck)).toBe(80);
-    // The timings before the fix: 3 checks 15 s apart gave up on the survivor after 30 s.
+    expect(minimumSecondsToUnhealthy(TASK_LIFECYCLE.targetHealthCheck)).toBe(180);
+    // The timings before the first fix: 3 checks 15 s apart gave up on the survivor after 30 s
+    // (and on a failover, and before the container check catches a hang).
     expect(broken({ targetHealthCheck: { intervalSeconds: 15, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3 } })).toEqual([
       expect.stringContaining("after 30 s of failed readiness, but a crashed coordinator's survivor is not ready for up to 70 s"),
+      expect.stringContaining("after 30 s of failed readiness, but an RDS Multi-AZ failover"),
+      expect.stringContaining("fails a hung task only after 50 s, no sooner than the target group (30 s)"),
     ]);
-    expect(broken({ targetHealthCheck: { ...TASK_LIFECYCLE.targetHealthCheck, unhealthyThreshold: 8 } })).toEqual([expect.stringContaining("ECS would replace the survivor too")]);
+  });
+
+  test("the target group outlasts an RDS Multi-AZ failover (120 s) and the task's recovery from it (30 s): 150 s of failed readiness never make ECS replace a task", () => {
+    expect(minimumSecondsToUnhealthy(TASK_LIFECYCLE.targetHealthCheck)).toBeGreaterThan(150);
+    // The timings before this fix: 9 checks 10 s apart; the 120 s failover e2e saw node-a held unhealthy.
+    expect(broken({ targetHealthCheck: { intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 9 } })).toEqual([
+      expect.stringContaining("after 80 s of failed readiness, but an RDS Multi-AZ failover (120 s) and the task's recovery from it keep readiness down for up to 150 s"),
+    ]);
+    // The boundary: exactly 150 s is not enough, 152 s is.
+    expect(broken({ targetHealthCheck: { intervalSeconds: 25, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 7 } })).toEqual([
+      expect.stringContaining("after 150 s of failed readiness, but an RDS Multi-AZ failover"),
+    ]);
+    expect(broken({ targetHealthCheck: { intervalSeconds: 19, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 9 } })).toEqual([]);
+  });
+
+  test("a hung task leaves service through the container health check (3 x 15 s + 5 s), long before the target group's window", () => {
+    expect(hungTaskSeconds()).toBe(3 * 15 + 5);
+    expect(broken({ containerHealthCheck: { ...TASK_LIFECYCLE.containerHealthCheck, retries: 12 } })).toEqual([
+      expect.stringContaining("fails a hung task only after 185 s, no sooner than the target group (180 s)"),
+    ]);
+    expect(broken({ containerHealthCheck: { ...TASK_LIFECYCLE.containerHealthCheck, retries: 11 } })).toEqual([]);
   });
 });
 

@@ -1,8 +1,6 @@
 import { HEALTH_LIVE_PATH, PORTS } from "../../modules/shared/constants";
 import { TASK_LIFECYCLE } from "../../modules/service/task-lifecycle";
-import { DNS_CACHE_TTL_SECONDS } from "../../modules/service/jvm-options";
-import { DB_POOL_VALIDATION, DB_POOL_VALIDATION_ENVIRONMENT } from "../../modules/service/keycloak-service";
-import { RDS_DNS_TTL_SECONDS } from "./dns-server";
+import { databaseRecoverySeconds, DB_POOL_VALIDATION_ENVIRONMENT } from "../../modules/service/db-failover";
 import { fetchOnce } from "../../tools/keycloak-http/browser";
 import { dataSnapshot, witnessLogsIn, writeWitness, type DataSnapshot } from "./fault-data";
 import type { KeycloakNode } from "./keycloak-node";
@@ -69,20 +67,8 @@ const LONGEST_REFRESH_MS = 20_000;
 /** How often the target group's states and the tasks' liveness are sampled. */
 const WATCH_MS = 1_000;
 
-/**
- * From the standby serving to the load succeeding again, by the model: RDS's DNS TTL, then the
- * JVM's own DNS cache, then a connection attempt still aimed at the black-holed address giving up
- * (Keycloak's db-connect-timeout, 10 s by default in 26.7.3), then a request meeting a connection
- * to the old address: if it was idle longer than the pool's foreground validation interval (every
- * stale one is, after an outage longer than that) its validation gives up after the validation
- * timeout and the connection leaves the pool (DB_POOL_VALIDATION); a statement already in flight
- * on one gives up after the socket timeout (Keycloak maps the same db-connect-timeout to the
- * driver's socketTimeout for MySQL and MariaDB). The longer of the two.
- */
-export const DB_CONNECT_TIMEOUT_SECONDS = 10;
-export const RECOVERY_BOUND_MS =
-  (RDS_DNS_TTL_SECONDS + DNS_CACHE_TTL_SECONDS + DB_CONNECT_TIMEOUT_SECONDS + Math.max(DB_CONNECT_TIMEOUT_SECONDS, DB_POOL_VALIDATION.timeoutSeconds)) * 1000;
-
+/** From the standby serving to the load succeeding again, by the model (db-failover.ts). */
+export const RECOVERY_BOUND_MS = databaseRecoverySeconds() * 1000;
 
 /** ECS's container health check: /health/live on the management port, failing after its timeout. */
 async function live(node: KeycloakNode): Promise<boolean> {

@@ -177,7 +177,7 @@ export function nodeLossBound(hc: HealthCheckTiming, pollIntervalMs: number): Di
  * A node joining: the proxy sends it nothing before `rise` good readiness checks, so users see
  * nothing while the proxy has a healthy target (+ the margin). The proxy can have none: the lone
  * survivor of a killed peer is out of readiness for a while (Keycloak's cluster check) and this
- * stand's fast fall (HEALTH_CHECK) takes it out, where the ALB's 9 x 10 s keeps it (the lifecycle
+ * stand's fast fall (HEALTH_CHECK) takes it out, where the ALB's 10 x 20 s keeps it (the lifecycle
  * e2e shows that). Then the proxy fails open to every target, the starting one included, and the
  * service is down until the joining node is ready (`joinReadyMs`, measured from the event) and
  * has passed `rise` checks: those failures are counted apart and held to that outage's bound.

@@ -19,9 +19,11 @@ import { sleep, waitFor } from "./waiting";
  *   task stops, so draining (no new request) starts then, not after the health check. The stand-in
  *   deregisters once the task's last process is gone; how long ECS takes from the exit to the
  *   deregistration on AWS is left to `npm run drill` to measure.
- * - hang (every process frozen, SIGSTOP): nothing exits, so ECS sees nothing; only the target
- *   group's health check takes the target out, after `unhealthyThreshold` failed checks of
- *   `intervalMs` (each failing after `timeoutMs`). Until then its users' requests hang.
+ * - hang (every process frozen, SIGSTOP): nothing exits. The target group's health check takes the
+ *   target out after `unhealthyThreshold` failed checks of `intervalMs` (each failing after
+ *   `timeoutMs`); until then its users' requests hang. On AWS the container health check
+ *   (liveness, task-lifecycle.ts hungTaskSeconds) fails first and ECS replaces the task; this
+ *   stand-in does not run the container health check.
  *
  * `breaks` turns one link off on purpose, to show that the e2e notices.
  */

@@ -17,6 +17,7 @@ import { assumeRolePolicy, ecrPullStatements, policyDocument, privateEcrReposito
 import { oneAtATimeMaximumPercent, TASK_LIFECYCLE } from "./task-lifecycle";
 import { clusterMetricsScript, SIDECAR_NAME } from "./cluster-metrics";
 import { javaOptsAppend } from "./jvm-options";
+import { DB_POOL_VALIDATION_ENVIRONMENT } from "./db-failover";
 
 export interface KeycloakServiceProps {
   readonly namePrefix: string;
@@ -82,27 +83,6 @@ export const CONTAINER_HEALTH_CHECK_COMMAND = [
   "-c",
   `exec 3<>/dev/tcp/127.0.0.1/${PORTS.management} && printf 'GET ${HEALTH_LIVE_PATH} HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3 && IFS= read -r -t 5 status <&3 && [[ $status == 'HTTP/1.'?' 200 '* ]]`,
 ];
-
-/**
- * How the fixed-size pool drops connections to an address that stopped answering (an RDS
- * Multi-AZ failover black-holes the old primary). Without them every one of the pool's
- * connections to the old primary stays in the pool until a request borrows it and waits out the
- * driver's socket timeout (Keycloak's db-connect-timeout, 10 s), one request per connection.
- * Quarkus run-time properties (quarkus-agroal DataSourceJdbcRuntimeConfig), which Keycloak
- * passes through from the environment; seconds.
- * - foreground: a connection idle longer than this is validated (JDBC isValid) before it is
- *   handed out; under load connections are idle for less, so busy tasks pay no extra query.
- * - background: every idle connection is validated this often (Agroal's housekeeping thread).
- * - timeout: how long one validation may take before the connection counts as dead.
- */
-export const DB_POOL_VALIDATION = { foregroundSeconds: 2, backgroundSeconds: 10, timeoutSeconds: 2 } as const;
-
-/** DB_POOL_VALIDATION as the task's environment variables. */
-export const DB_POOL_VALIDATION_ENVIRONMENT: Readonly<Record<string, string>> = {
-  QUARKUS_DATASOURCE_JDBC_FOREGROUND_VALIDATION_INTERVAL: `${DB_POOL_VALIDATION.foregroundSeconds}S`,
-  QUARKUS_DATASOURCE_JDBC_BACKGROUND_VALIDATION_INTERVAL: `${DB_POOL_VALIDATION.backgroundSeconds}S`,
-  QUARKUS_DATASOURCE_JDBC_VALIDATION_QUERY_TIMEOUT: `${DB_POOL_VALIDATION.timeoutSeconds}S`,
-};
 
 /** The Keycloak run-time environment (no secrets: those come through `secrets`). */
 export function keycloakEnvironment(

@@ -9,6 +9,7 @@
  * timeout (running requests finish, distributed caches hand their entries over) -> the JVM
  * exits; only if that takes longer than the stop timeout does SIGKILL cut it short.
  */
+import { failoverNotReadySeconds, RDS_MULTI_AZ_FAILOVER_SECONDS } from "./db-failover";
 
 export interface HealthCheckTimings {
   readonly intervalSeconds: number;
@@ -38,9 +39,14 @@ export interface TaskLifecycle {
 export const FARGATE_MAX_STOP_TIMEOUT_SECONDS = 120;
 
 export const TASK_LIFECYCLE: TaskLifecycle = {
-  // 9 failed checks 10 s apart: longer than Keycloak's cluster check keeps a crash's survivor
-  // out of readiness (KEYCLOAK_CLUSTER_CHECK), so neither the ALB nor ECS gives up on it.
-  targetHealthCheck: { intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 9 },
+  // 10 failed checks 20 s apart (180 s at the least): longer than readiness fails through no fault
+  // of the task's, so neither the ALB nor ECS gives up on a healthy one: an RDS failover and the
+  // task's recovery from it (db-failover.ts, 150 s) and a crash's survivor held out by Keycloak's
+  // cluster check (KEYCLOAK_CLUSTER_CHECK, 70 s). A task that hangs is not left in service that
+  // long: the container health check (liveness, below) fails it after its retries and ECS
+  // replaces it, deregistering its target first. The price: a new task needs 2 checks, 40 s, to
+  // take traffic.
+  targetHealthCheck: { intervalSeconds: 20, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 10 },
   deregistrationDelaySeconds: 30,
   shutdownDelaySeconds: 5,
   shutdownTimeoutSeconds: 30,
@@ -73,6 +79,16 @@ export function survivorNotReadySeconds(): number {
  */
 export function minimumSecondsToUnhealthy(h: HealthCheckTimings): number {
   return (h.unhealthyThreshold - 1) * h.intervalSeconds;
+}
+
+/**
+ * How long a hung task (a JVM that stopped answering) stays in service at the most: the container
+ * health check's liveness probe fails `retries` times in a row, the last one after its timeout;
+ * then ECS replaces the task and deregisters its target first.
+ */
+export function hungTaskSeconds(t: Pick<TaskLifecycle, "containerHealthCheck"> = TASK_LIFECYCLE): number {
+  const c = t.containerHealthCheck;
+  return c.retries * c.intervalSeconds + c.timeoutSeconds;
 }
 
 /** How long the ALB may keep sending requests to a task that crashed (SIGKILL, no draining). */
@@ -113,7 +129,17 @@ export function stopChainViolations(t: TaskLifecycle, gracePeriodSeconds: number
       `the target group marks a target unhealthy after ${minimumSecondsToUnhealthy(h)} s of failed readiness, but a crashed coordinator's survivor is not ready for up to ${survivorNotReadySeconds()} s (Keycloak's cluster check): the ALB would fail open to starting tasks and ECS would replace the survivor too`,
     );
   }
+  if (minimumSecondsToUnhealthy(h) <= failoverNotReadySeconds()) {
+    problems.push(
+      `the target group marks a target unhealthy after ${minimumSecondsToUnhealthy(h)} s of failed readiness, but an RDS Multi-AZ failover (${RDS_MULTI_AZ_FAILOVER_SECONDS} s) and the task's recovery from it keep readiness down for up to ${failoverNotReadySeconds()} s: ECS would replace healthy tasks at every failover`,
+    );
+  }
   const c = t.containerHealthCheck;
+  if (hungTaskSeconds(t) >= minimumSecondsToUnhealthy(h)) {
+    problems.push(
+      `the container health check fails a hung task only after ${hungTaskSeconds(t)} s, no sooner than the target group (${minimumSecondsToUnhealthy(h)} s): the long target-group window would keep a hung task in service`,
+    );
+  }
   if (c.startPeriodSeconds > gracePeriodSeconds) {
     problems.push(
       `the container health check's start period ${c.startPeriodSeconds} s is longer than the service's grace period ${gracePeriodSeconds} s: the ALB would count a starting task unhealthy first`,
