@@ -4,6 +4,7 @@
  * modules/edge/alb-limits.ts (the listener routes are built within them); these rows check
  * every synthesized shape against them.
  */
+import { TASK_LIFECYCLE } from "../../modules/service/task-lifecycle";
 import type { TerraformJson } from "../../modules/synth";
 // The rows cite nearly every limit of the module: one namespace, not a second list of its names.
 import * as limits from "../../modules/edge/alb-limits";
@@ -220,7 +221,7 @@ export const ALB_AWS_RULES: readonly AwsRule[] = [
     }),
     bad: [
       ...hcCases("interval", [[4, "interval 4"], [301, "interval 301"]]),
-      ...hcCases("timeout", [[1, "timeout 1"], [121, "timeout 121"], [10, "timeout equal to the interval (10 s)"]]),
+      ...hcCases("timeout", [[1, "timeout 1"], [121, "timeout 121"], [TASK_LIFECYCLE.targetHealthCheck.intervalSeconds, `timeout equal to the interval (${TASK_LIFECYCLE.targetHealthCheck.intervalSeconds} s)`]]),
     ],
   },
   {

@@ -29,6 +29,8 @@ export const DOCS = {
   rdsClasses: "DB instance class types: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Types.html",
   rdsMysqlLogs: "MySQL database log files (slow query and general logs): https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.MySQL.LogFileSize.html",
   rdsLogsToCloudWatch: "Publishing MySQL logs to Amazon CloudWatch Logs: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.MySQLDB.PublishtoCloudWatchLogs.html",
+  rdsFailover: "Failing over a Multi-AZ DB instance for Amazon RDS: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.MultiAZ.Failover.html",
+  ecsServices: "Amazon ECS services (the scheduler replaces tasks a container or target group health check finds unhealthy): https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_services.html",
   ecsRegister: "ECS API Reference, RegisterTaskDefinition: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html",
   ecsContainer: "ECS API Reference, ContainerDefinition: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html",
   ecsHealthCheck: "ECS API Reference, HealthCheck: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html",

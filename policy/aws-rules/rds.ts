@@ -2,6 +2,7 @@
 import { change, DOCS, each, forEach, outside, REMOVED, type AwsRule, type Res } from "./kit";
 import { maxStorageGib, minMaxAllocatedStorageGib, MYSQL_INSTANCE_SIZES } from "../../modules/database/engine";
 import { parseDailyWindow, parseWeeklyWindow, windowsOverlap, dailyMinutes, weeklyMinutes } from "../../modules/database/rds-windows";
+import { failoverNotReadySeconds, RDS_MULTI_AZ_FAILOVER_SECONDS } from "../../modules/service/db-failover";
 import type { TerraformJson } from "../../modules/synth";
 
 const MYSQL_LOGS = ["audit", "error", "general", "slowquery", "iam-db-auth-error"];
@@ -120,6 +121,22 @@ export const RDS_RULES: readonly AwsRule[] = [
       change("aws_cloudwatch_log_group", ["name"], "/aws/rds/instance/other/error", "the group named for another instance", { pick: (r) => String(r.name).startsWith("/aws/rds/") }),
       change("aws_cloudwatch_log_group", ["retention_in_days"], REMOVED, "no retention", { pick: (r) => String(r.name).startsWith("/aws/rds/") }),
       change("aws_db_instance", ["depends_on"], REMOVED, "the instance not waiting for its log group"),
+    ],
+  },
+  {
+    id: "rds-failover-outlasts-target-health",
+    resource: "aws_lb_target_group.health_check (interval, unhealthy_threshold)",
+    rule: `a Multi-AZ failover typically takes 60-${RDS_MULTI_AZ_FAILOVER_SECONDS} s, and readiness (Keycloak's database check) fails through it and the task's recovery: (unhealthy_threshold - 1) x interval must exceed ${failoverNotReadySeconds()} s, or ECS replaces every healthy task at each failover RDS makes for maintenance`,
+    source: `${DOCS.rdsFailover}; ${DOCS.ecsServices}`,
+    adjustable: false,
+    check: forEach("aws_lb_target_group", (r) => {
+      const hc = (r.health_check ?? {}) as Res;
+      const window = (Number(hc.unhealthy_threshold) - 1) * Number(hc.interval);
+      return !(window > failoverNotReadySeconds()) && `${window} s of failed checks mark a target unhealthy, within a failover's ${failoverNotReadySeconds()} s`;
+    }),
+    bad: [
+      change("aws_lb_target_group", ["health_check", "interval"], 10, "the former 10 s interval (90 s)"),
+      change("aws_lb_target_group", ["health_check", "unhealthy_threshold"], 8, "8 checks 20 s apart (140 s)"),
     ],
   },
   {
