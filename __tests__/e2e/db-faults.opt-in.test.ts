@@ -61,7 +61,7 @@ describe(`database faults at AWS's durations (${OUTAGE_MS / 1000} s failover) un
     expectSurvived(r);
   }, 12 * 60_000);
 
-  test("a zone loss: one task killed and the database failed over at once; the same bounds, and the killed task's users keep their sessions", async () => {
+  test("a zone loss: one task killed and the database failed over at once; the same bounds and 0 sessions lost, and re-logins only for users pinned to the killed task who refreshed during the outage (Keycloak reports the failed session load as 'Session not active')", async () => {
     const r = await runDbFault(run, { outageMs: OUTAGE_MS, zoneLoss: true, recoveryBoundMs: RECOVERY_BOUND_MS });
     run.stand.summary.notes.push(describeDbFault(r));
     expect(r.killed).toBeDefined();

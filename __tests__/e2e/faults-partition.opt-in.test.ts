@@ -4,7 +4,7 @@ import { Browser, fetchOnce } from "../../tools/keycloak-http/browser";
 import { REPO_ROOT } from "../../tools/keycloak-dist";
 import { waitForCluster } from "../support/cluster-checks";
 import { SplitAlarmProbe } from "../support/cluster-metrics";
-import { STICKY_COOKIE } from "../support/haproxy";
+import { STICKY_COOKIE, stickyTarget } from "../support/haproxy";
 import { adminToken, logIn, realmRepresentation, type Tokens } from "../support/keycloak-login";
 import type { KeycloakNode } from "../support/keycloak-node";
 import { LifecycleRun } from "../support/lifecycle-run";
@@ -68,14 +68,13 @@ interface Session {
 }
 
 /** The task a stickiness cookie pins to: haproxy's `maxlife` appends dates to the server's name (`node-a|axW2y|axW2x`). */
-const pinnedTask = (cookie: string | undefined) => cookie?.split("|")[0];
 
 /** A user's browser logged in through the proxy, pinned (stickiness cookie) to `node`. */
 async function sessionOn(node: KeycloakNode, label: string): Promise<Session> {
   const browser = new Browser(run.stand.proxyEndpoint);
   browser.setCookie(STICKY_COOKIE, node.name);
   const tokens = await logIn(browser, run.stand.realm);
-  const pinnedTo = pinnedTask(browser.cookie(STICKY_COOKIE)) ?? "?";
+  const pinnedTo = stickyTarget(browser.cookie(STICKY_COOKIE)) ?? "?";
   return { label, pinnedTo, browser, tokens };
 }
 
@@ -277,7 +276,7 @@ describe("a network partition between the two tasks (JGroups dropped both ways),
       `| --- | ---: | ${groups.map(() => "---:").join(" | ")} | ---: |`,
       ...phases.map(([phase, from, to]) => {
         const cells = groups.map(([, task]) => {
-          const on = load.samples.filter((s) => s.at >= from && s.at < to && pinnedTask(s.pinnedTo) === task);
+          const on = load.samples.filter((s) => s.at >= from && s.at < to && s.pinnedTo === task);
           return `${on.length} (${on.filter((s) => !s.ok).length})`;
         });
         const relogins = load.relogins.filter((r) => r.at >= from && r.at < to).length;

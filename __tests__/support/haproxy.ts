@@ -33,6 +33,15 @@ export const HEALTH_CHECK = { intervalMs: 1_000, fall: 2, rise: 2 } as const;
 /** The cookie the ALB uses for duration-based stickiness; haproxy sets one of the same name. */
 export const STICKY_COOKIE = "AWSALB";
 
+/**
+ * The task a stickiness cookie pins to: haproxy's inserted cookie is the server's name, followed
+ * with `maxlife` by `|<first>|<last>` dates (the ALB's own cookie is opaque; the stand names the
+ * node). Compare this, never the whole value, with a node's name.
+ */
+export function stickyTarget(cookie: string | undefined): string | undefined {
+  return cookie?.split("|")[0];
+}
+
 export interface Certificate {
   /** PEM certificate, for clients to trust. */
   certPem: string;

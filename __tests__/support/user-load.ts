@@ -1,5 +1,5 @@
 import { Browser, type Endpoint } from "../../tools/keycloak-http/browser";
-import { STICKY_COOKIE } from "./haproxy";
+import { STICKY_COOKIE, stickyTarget } from "./haproxy";
 import { logIn, type Realm, type Tokens } from "./keycloak-login";
 import { sleep, waitFor } from "./waiting";
 
@@ -30,6 +30,8 @@ export interface Relogin {
   user: string;
   pinnedTo?: string;
   detail: string;
+  /** The refresh token Keycloak refused: a fault test can ask again later whether the session really ended. */
+  refusedRefreshToken: string;
 }
 
 export interface LoadOptions {
@@ -93,7 +95,7 @@ export class UserLoad {
   private async refreshLoop(user: string, browser: Browser, first: Tokens): Promise<void> {
     let tokens = first;
     while (!this.stopped) {
-      const pinnedTo = browser.cookie(STICKY_COOKIE);
+      const pinnedTo = stickyTarget(browser.cookie(STICKY_COOKIE));
       const at = Date.now();
       const done = this.inFlight.begin(at);
       try {
@@ -106,7 +108,7 @@ export class UserLoad {
           this.samples.push({ at, kind: "refresh", ok: true, ms: Date.now() - at, user, pinnedTo });
         } else if (response.status === 400 && response.body.includes("invalid_grant")) {
           // The session is gone: Keycloak asks for a new login, which the user does.
-          this.relogins.push({ at, user, pinnedTo, detail: response.body.slice(0, 200) });
+          this.relogins.push({ at, user, pinnedTo, detail: response.body.slice(0, 200), refusedRefreshToken: tokens.refresh_token });
           this.samples.push({ at, kind: "refresh", ok: true, ms: Date.now() - at, user, pinnedTo });
           tokens = await this.timedLogin(user, browser);
         } else {
@@ -130,7 +132,7 @@ export class UserLoad {
 
   private async timedLogin(user: string, browser: Browser): Promise<Tokens> {
     const at = Date.now();
-    const pinnedTo = browser.cookie(STICKY_COOKIE);
+    const pinnedTo = stickyTarget(browser.cookie(STICKY_COOKIE));
     const done = this.inFlight.begin(at);
     try {
       const tokens = await logIn(browser, this.realm);
