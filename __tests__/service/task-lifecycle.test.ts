@@ -86,7 +86,7 @@ describe("the stop chain: deregister and drain -> SIGTERM -> shutdown delay -> s
     expect(broken({ targetHealthCheck: { intervalSeconds: 19, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 9 } })).toEqual([]);
   });
 
-  test("a hung task leaves service through the container health check (3 x 15 s + 5 s), long before the target group's window", () => {
+  test("the container health check fails a hung task (3 x 15 s + 5 s) long before the target group's window, so ECS starts replacing it first", () => {
     expect(hungTaskSeconds()).toBe(3 * 15 + 5);
     expect(broken({ containerHealthCheck: { ...TASK_LIFECYCLE.containerHealthCheck, retries: 12 } })).toEqual([
       expect.stringContaining("fails a hung task only after 185 s, no sooner than the target group (180 s)"),

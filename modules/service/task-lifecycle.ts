@@ -42,10 +42,12 @@ export const TASK_LIFECYCLE: TaskLifecycle = {
   // 10 failed checks 20 s apart (180 s at the least): longer than readiness fails through no fault
   // of the task's, so neither the ALB nor ECS gives up on a healthy one: an RDS failover and the
   // task's recovery from it (db-failover.ts, 150 s) and a crash's survivor held out by Keycloak's
-  // cluster check (KEYCLOAK_CLUSTER_CHECK, 70 s). A task that hangs is not left in service that
-  // long: the container health check (liveness, below) fails it after its retries and ECS
-  // replaces it, deregistering its target first. The price: a new task needs 2 checks, 40 s, to
-  // take traffic.
+  // cluster check (KEYCLOAK_CLUSTER_CHECK, 70 s). The price: a new task needs 2 checks, 40 s, to
+  // take traffic, and a task that hangs may stay in service as long: the container health check
+  // (liveness, below) fails it sooner, but ECS then starts the replacement first and stops the
+  // hung task only once that is healthy, and in the hang e2e the replacement could not join the
+  // cluster while the hung member lived (README, "Faults survived"): the target group's window
+  // was what took it out.
   targetHealthCheck: { intervalSeconds: 20, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 10 },
   deregistrationDelaySeconds: 30,
   shutdownDelaySeconds: 5,
@@ -82,9 +84,10 @@ export function minimumSecondsToUnhealthy(h: HealthCheckTimings): number {
 }
 
 /**
- * How long a hung task (a JVM that stopped answering) stays in service at the most: the container
- * health check's liveness probe fails `retries` times in a row, the last one after its timeout;
- * then ECS replaces the task and deregisters its target first.
+ * How long the container health check takes to fail a hung task (a JVM that stopped answering):
+ * its liveness probe fails `retries` times in a row, the last one after its timeout. ECS then
+ * starts a replacement and stops the hung task (deregistering its target) once the replacement
+ * is healthy; the target group's own window is the backstop.
  */
 export function hungTaskSeconds(t: Pick<TaskLifecycle, "containerHealthCheck"> = TASK_LIFECYCLE): number {
   const c = t.containerHealthCheck;
@@ -137,7 +140,7 @@ export function stopChainViolations(t: TaskLifecycle, gracePeriodSeconds: number
   const c = t.containerHealthCheck;
   if (hungTaskSeconds(t) >= minimumSecondsToUnhealthy(h)) {
     problems.push(
-      `the container health check fails a hung task only after ${hungTaskSeconds(t)} s, no sooner than the target group (${minimumSecondsToUnhealthy(h)} s): the long target-group window would keep a hung task in service`,
+      `the container health check fails a hung task only after ${hungTaskSeconds(t)} s, no sooner than the target group (${minimumSecondsToUnhealthy(h)} s): ECS would not start replacing a hung task before the target group's window`,
     );
   }
   if (c.startPeriodSeconds > gracePeriodSeconds) {
