@@ -128,7 +128,8 @@ export async function runHang(run: LifecycleRun): Promise<HangResult> {
       }, SAMPLE_MS);
       if (record !== undefined) {
         await record.done;
-        await run.formCluster();
+        // A replacement that never became healthy is a result (record.error), not a reason to stop watching.
+        if (record.error === undefined) await run.formCluster();
       }
     });
   } finally {
