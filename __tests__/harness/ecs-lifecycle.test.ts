@@ -3,12 +3,13 @@ import { ecsTimingsOf } from "../support/ecs-timings";
 import type { Haproxy } from "../support/haproxy";
 import type { KeycloakNode } from "../support/keycloak-node";
 import { synthStack } from "../../modules/synth";
+import { waitFor } from "../support/waiting";
 
 /** The ECS stand-in's order of operations, with a recording proxy and nodes that only log what happens to them. */
 
 const timings = ecsTimingsOf(synthStack({ desiredCount: 2, maxCount: 4, dbPoolMaxSize: 15 }), "keycloak-test");
 
-function fakes(breaks?: LifecycleBreak) {
+function fakes(breaks?: LifecycleBreak, replacing?: { maximumPercent: number; failing: Set<string> }) {
   const log: string[] = [];
   const proxy = {
     runtime: async (command: string) => void log.push(command),
@@ -26,11 +27,14 @@ function fakes(breaks?: LifecycleBreak) {
       stop: async (ms: number) => ((running = false), log.push(`SIGTERM ${name}, SIGKILL after ${ms} ms`), { exitMs: 0, killed: false }),
       freeze: (frozen = true) => void log.push(`${frozen ? "SIGSTOP" : "SIGCONT"} ${name}`),
       kill: async () => void ((running = false), log.push(`SIGKILL ${name}`)),
+      healthCheck: async () => !replacing?.failing.has(name),
       logTail: () => "",
     } as unknown as KeycloakNode;
   };
   const nodes = ["node-a", "node-b", "node-c", "node-d"].map(node);
-  const ecs = new EcsServiceStandIn(proxy, timings, (n) => n.start([]), breaks);
+  const policy = replacing && { spareFor: (unhealthy: KeycloakNode) => nodes.find((n) => !n.running && n !== unhealthy), startTimeoutMs: 1_000 };
+  const ecsTimings = replacing ? { ...timings, maximumPercent: replacing.maximumPercent, containerHealthCheck: { ...timings.containerHealthCheck, intervalMs: 10, startPeriodMs: 0 } } : timings;
+  const ecs = new EcsServiceStandIn(proxy, ecsTimings, (n) => n.start([]), breaks, policy);
   return { log, nodes, ecs };
 }
 
@@ -94,4 +98,37 @@ test("a rolling deploy follows the synthesized percentages (one task at a time a
     expect({ breaks, steps }).toEqual({ breaks, steps: expected });
     expect(ecs.tasks.map((n) => n.name)).toEqual(["node-c", "node-d"]);
   }
+});
+
+test("a task its container health check finds UNHEALTHY is replaced as ECS does: the replacement first while the maximum percent leaves room, else the unhealthy task stopped first", async () => {
+  for (const [maximumPercent, expected] of [
+    [150, ["start node-c", "set server keycloak/node-c state drain", "set server keycloak/node-c health down", "set server keycloak/node-c state ready", "set server keycloak_fail_open/node-c state ready", "set server keycloak/node-b state maint", "set server keycloak_fail_open/node-b state maint", `SIGTERM node-b, SIGKILL after ${timings.stopTimeoutMs} ms`]],
+    [100, ["set server keycloak/node-b state maint", "set server keycloak_fail_open/node-b state maint", `SIGTERM node-b, SIGKILL after ${timings.stopTimeoutMs} ms`, "start node-c", "set server keycloak/node-c state drain", "set server keycloak/node-c health down", "set server keycloak/node-c state ready", "set server keycloak_fail_open/node-c state ready"]],
+  ] as const) {
+    const failing = new Set<string>();
+    const { log, nodes, ecs } = fakes(undefined, { maximumPercent, failing });
+    for (const node of nodes.slice(0, 2)) await ecs.runTask(node, 1_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(ecs.replacements).toEqual([]);
+    log.length = 0;
+    failing.add("node-b");
+    await waitFor("the replacement", 5_000, () => ecs.replacements[0]);
+    await ecs.replacements[0].done;
+    expect({ maximumPercent, log, order: ecs.replacements[0].order, error: ecs.replacements[0].error }).toEqual({ maximumPercent, log: expected, order: maximumPercent === 150 ? "start-first" : "stop-first", error: undefined });
+    expect(ecs.tasks.map((n) => n.name)).toEqual(["node-a", "node-c"]);
+    // node-a kept passing: never replaced.
+    expect(ecs.replacements.map((r) => r.task)).toEqual(["node-b"]);
+    failing.add("node-a").add("node-c");
+    // Stop watching: every task stopped.
+    for (const node of [...ecs.tasks]) await ecs.stopTask(node);
+  }
+});
+
+test("the break no-container-check runs no container health check: nothing is replaced", async () => {
+  const failing = new Set(["node-b"]);
+  const { nodes, ecs } = fakes("no-container-check", { maximumPercent: 150, failing });
+  for (const node of nodes.slice(0, 2)) await ecs.runTask(node, 1_000);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(ecs.replacements).toEqual([]);
+  for (const node of [...ecs.tasks]) await ecs.stopTask(node);
 });

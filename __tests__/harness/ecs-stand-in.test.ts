@@ -1,4 +1,5 @@
 import { TASK_LIFECYCLE, crashErrorWindowSeconds } from "../../modules/service/task-lifecycle";
+import { CONTAINER_HEALTH_CHECK_COMMAND } from "../../modules/service/keycloak-service";
 import { crashErrorWindowMs, ecsTimingsOf, timeScale } from "../support/ecs-timings";
 import { fastFall, haproxyConfig, HEALTH_CHECK } from "../support/haproxy";
 import { percentile, REQUESTS_PER_LOGIN, windowStats, type UserLoad } from "../support/user-load";
@@ -12,12 +13,14 @@ describe("the ECS stand-in's timings", () => {
   test("are the synthesized target group's, service's and container's", () => {
     const t = ecsTimingsOf(json, "keycloak-test");
     const h = TASK_LIFECYCLE.targetHealthCheck;
+    const c = TASK_LIFECYCLE.containerHealthCheck;
     expect(t).toEqual({
       scale: 1,
       healthCheck: { path: "/health/ready", port: 9000, matcher: "200", intervalMs: h.intervalSeconds * 1000, timeoutMs: h.timeoutSeconds * 1000, healthyThreshold: h.healthyThreshold, unhealthyThreshold: h.unhealthyThreshold },
       deregistrationDelayMs: TASK_LIFECYCLE.deregistrationDelaySeconds * 1000,
       stickiness: { cookieDurationSeconds: 86400 },
       stopTimeoutMs: TASK_LIFECYCLE.stopTimeoutSeconds * 1000,
+      containerHealthCheck: { command: CONTAINER_HEALTH_CHECK_COMMAND, intervalMs: c.intervalSeconds * 1000, timeoutMs: c.timeoutSeconds * 1000, retries: c.retries, startPeriodMs: c.startPeriodSeconds * 1000 },
       desiredCount: 2,
       minimumHealthyPercent: 100,
       maximumPercent: 150,
@@ -27,12 +30,14 @@ describe("the ECS stand-in's timings", () => {
 
   test("scale every duration by one factor, and refuse a factor outside (0, 1]", () => {
     const t = ecsTimingsOf(json, "keycloak-test", 0.5);
-    expect([t.scale, t.healthCheck.intervalMs, t.deregistrationDelayMs, t.stopTimeoutMs, t.healthCheck.unhealthyThreshold]).toEqual([
+    expect([t.scale, t.healthCheck.intervalMs, t.deregistrationDelayMs, t.stopTimeoutMs, t.healthCheck.unhealthyThreshold, t.containerHealthCheck.startPeriodMs, t.containerHealthCheck.retries]).toEqual([
       0.5,
       TASK_LIFECYCLE.targetHealthCheck.intervalSeconds * 500,
       TASK_LIFECYCLE.deregistrationDelaySeconds * 500,
       TASK_LIFECYCLE.stopTimeoutSeconds * 500,
       TASK_LIFECYCLE.targetHealthCheck.unhealthyThreshold,
+      TASK_LIFECYCLE.containerHealthCheck.startPeriodSeconds * 500,
+      TASK_LIFECYCLE.containerHealthCheck.retries,
     ]);
     expect(timeScale({})).toBe(1);
     expect(timeScale({ E2E_TIME_SCALE: "0.25" })).toBe(0.25);

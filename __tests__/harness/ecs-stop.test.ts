@@ -5,8 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PORTS } from "../../modules/shared/constants";
 import { EcsServiceStandIn, type EcsTask } from "../support/ecs-lifecycle";
+import { healthCheckArgv, runHealthCheck, unhealthyAfterHangMs } from "../support/container-health";
+import { ecsTimingsOf, type ContainerHealthCheck, type EcsTimings, type TargetHealthCheck } from "../support/ecs-timings";
+import { synthStack } from "../../modules/synth";
 import { crashContainer, freezeContainer, groupRunning, stopContainer } from "../support/ecs-stop";
-import type { EcsTimings } from "../support/ecs-timings";
 import { Haproxy, makeCertificate } from "../support/haproxy";
 import { REPO_ROOT } from "../../tools/keycloak-dist";
 import { killGroup } from "../support/teardown";
@@ -20,6 +22,9 @@ import { sleep } from "../support/waiting";
  */
 
 jest.setTimeout(60_000);
+
+/** The Keycloak container's health check command, as synthesized (bash, /dev/tcp to 127.0.0.1's management port, GET /health/live). */
+const SYNTHESIZED_CHECK = ecsTimingsOf(synthStack({ desiredCount: 2, maxCount: 4, dbPoolMaxSize: 15 }), "keycloak-test").containerHealthCheck.command;
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -126,6 +131,11 @@ class FakeTask implements EcsTask {
     freezeContainer(this.pid!, frozen);
   }
 
+  /** The container's command against this task's own address (a loopback address of its own here, where a container has 127.0.0.1). */
+  healthCheck(command: string[], timeoutMs: number): Promise<boolean> {
+    return runHealthCheck(healthCheckArgv(command).map((arg) => arg.replaceAll("127.0.0.1", this.address)), timeoutMs);
+  }
+
   cleanUp(): void {
     if (this.pid !== undefined) {
       killGroup(this.pid, "SIGCONT");
@@ -146,20 +156,41 @@ function canConnect(host: string, port: number): Promise<boolean> {
   });
 }
 
-describe("which window takes a failed task out of the target group", () => {
-  /**
-   * Short timings (not the synthesized 10 s x 3 checks: this is about which mechanism acts, not
-   * about AWS's numbers): checks every 300 ms, failing after 200 ms, DOWN after 3 failures.
-   */
-  const timings: EcsTimings = {
+/**
+ * Short timings (not the synthesized ones: these tests are about which mechanism acts, not about
+ * AWS's numbers): the target group's check, the drain and stop timeout, the container's check.
+ */
+function shortTimings(check: Pick<TargetHealthCheck, "intervalMs" | "timeoutMs" | "unhealthyThreshold">, stopMs: number, container: Omit<ContainerHealthCheck, "command">): EcsTimings {
+  return {
     scale: 1,
-    healthCheck: { path: "/health/ready", port: PORTS.management, matcher: "200", intervalMs: 300, timeoutMs: 200, healthyThreshold: 2, unhealthyThreshold: 3 },
-    deregistrationDelayMs: 1_000,
-    stopTimeoutMs: 1_000,
+    healthCheck: { path: "/health/ready", port: PORTS.management, matcher: "200", healthyThreshold: 2, ...check },
+    deregistrationDelayMs: stopMs,
+    stopTimeoutMs: stopMs,
+    containerHealthCheck: { command: SYNTHESIZED_CHECK, ...container },
     desiredCount: 2,
     minimumHealthyPercent: 100,
     maximumPercent: 150,
   };
+}
+
+/** haproxy on loopback in front of `tasks`, as the target group with `timings`, none registered yet. */
+async function proxyFor(tasks: FakeTask[], timings: EcsTimings): Promise<Haproxy> {
+  const dir = tempDir();
+  return Haproxy.start({
+    dir,
+    bindAddress: "127.0.0.1",
+    bindPort: await freePort("127.0.0.1"),
+    certificate: makeCertificate(dir, "keycloak.e2e.test"),
+    backends: tasks.map((t) => ({ name: t.name, address: t.address })),
+    targetGroup: timings,
+    registered: [],
+  });
+}
+
+describe("which window takes a failed task out of the target group", () => {
+  /** Checks every 300 ms, failing after 200 ms, DOWN after 3 failures. */
+  // The container health check is not run here: this service has no replacement policy.
+  const timings = shortTimings({ intervalMs: 300, timeoutMs: 200, unhealthyThreshold: 3 }, 1_000, { intervalMs: 300, timeoutMs: 200, retries: 3, startPeriodMs: 0 });
   const hc = timings.healthCheck;
   /** The health check's window: the failed checks in a row, the first perhaps starting just before the failure. */
   const healthCheckWindowMs = (hc.unhealthyThreshold + 1) * hc.intervalMs + hc.timeoutMs;
@@ -168,16 +199,7 @@ describe("which window takes a failed task out of the target group", () => {
   const tasks = [new FakeTask("task-a", "127.0.0.2"), new FakeTask("task-b", "127.0.0.3")];
 
   beforeAll(async () => {
-    const dir = tempDir();
-    proxy = await Haproxy.start({
-      dir,
-      bindAddress: "127.0.0.1",
-      bindPort: await freePort("127.0.0.1"),
-      certificate: makeCertificate(dir, "keycloak.e2e.test"),
-      backends: tasks.map((t) => ({ name: t.name, address: t.address })),
-      targetGroup: timings,
-      registered: [],
-    });
+    proxy = await proxyFor(tasks, timings);
     ecs = new EcsServiceStandIn<FakeTask>(proxy, timings, (task) => task.start());
     for (const task of tasks) await ecs.runTask(task, 10_000);
   });
@@ -207,5 +229,66 @@ describe("which window takes a failed task out of the target group", () => {
     expect(tookMs).toBeLessThanOrEqual(healthCheckWindowMs + 500);
     // Nothing exited: the frozen task is still there for ECS to replace.
     expect(tasks[1].running).toBe(true);
+  });
+});
+
+describe("a hang found by the container health check (the synthesized command): ECS replaces the task before the target group's window", () => {
+  /**
+   * Short timings, in the synthesized proportions: the target group's window (10 checks 500 ms
+   * apart) is longer than the container check's (3 runs 200 ms apart, 200 ms timeout) plus a
+   * replacement's start and healthy threshold.
+   */
+  const timings = shortTimings({ intervalMs: 500, timeoutMs: 200, unhealthyThreshold: 10 }, 500, { intervalMs: 200, timeoutMs: 200, retries: 3, startPeriodMs: 0 });
+  const targetWindowMs = (timings.healthCheck.unhealthyThreshold - 1) * timings.healthCheck.intervalMs;
+
+  async function hangUnder(breaks?: "no-container-check") {
+    const tasks = [new FakeTask("task-a", "127.0.0.4"), new FakeTask("task-b", "127.0.0.5"), new FakeTask("task-c", "127.0.0.6")];
+    const proxy = await proxyFor(tasks, timings);
+    try {
+      const ecs = new EcsServiceStandIn<FakeTask>(proxy, timings, (task) => task.start(), breaks, {
+        spareFor: () => tasks.find((t) => !t.running),
+        startTimeoutMs: 10_000,
+      });
+      for (const task of tasks.slice(0, 2)) await ecs.runTask(task, 10_000);
+      // Healthy tasks pass their checks: nothing is replaced.
+      await sleep(5 * timings.containerHealthCheck.intervalMs);
+      expect(ecs.replacements).toEqual([]);
+      const frozenAt = Date.now();
+      ecs.hang(tasks[1]);
+      let outAfterMs: number | undefined;
+      let downAfterMs: number | undefined;
+      // haproxy starts the next check `inter` after a timed-out one ended: its window runs longer than the ALB's.
+      while (Date.now() - frozenAt < 4 * targetWindowMs && outAfterMs === undefined && downAfterMs === undefined) {
+        const state = (await proxy.serverStates())[tasks[1].name];
+        if (state.startsWith("MAINT")) outAfterMs = Date.now() - frozenAt;
+        if (state.startsWith("DOWN")) downAfterMs = Date.now() - frozenAt;
+        await sleep(20);
+      }
+      await Promise.all(ecs.replacements.map((r) => r.done));
+      return { ecs, frozenAt, outAfterMs, downAfterMs, othersRunning: [tasks[0].running, tasks[2].running] };
+    } finally {
+      tasks.forEach((t) => t.cleanUp());
+      proxy.kill();
+    }
+  }
+
+  test("the hung task is UNHEALTHY after the check's retries, the replacement starts first (150 %), and the hung target is deregistered before the target group would fail it", async () => {
+    const { ecs, frozenAt, outAfterMs, downAfterMs, othersRunning } = await hangUnder();
+    expect({ downAfterMs, out: outAfterMs !== undefined && outAfterMs < targetWindowMs }).toEqual({ downAfterMs: undefined, out: true });
+    expect(ecs.replacements.map(({ task, replacement, order, error }) => ({ task, replacement, order, error }))).toEqual([{ task: "task-b", replacement: "task-c", order: "start-first", error: undefined }]);
+    const [r] = ecs.replacements;
+    // UNHEALTHY within retries x (interval + timeout) of the freeze (+ the check's process start-up).
+    expect(r.unhealthyAt - frozenAt).toBeLessThanOrEqual(unhealthyAfterHangMs(timings.containerHealthCheck) + 300);
+    // Deregistered only once the replacement was healthy, and stopped with SIGKILL (a frozen process cannot handle SIGTERM).
+    expect(r.replacementHealthyAt!).toBeLessThanOrEqual(frozenAt + outAfterMs!);
+    expect(r.stop!.killed).toBe(true);
+    expect({ tasks: ecs.tasks.map((t) => t.name), othersRunning }).toEqual({ tasks: ["task-a", "task-c"], othersRunning: [true, true] });
+  });
+
+  test("without the container health check (the break), the hung target stays until the target group's window fails it, and nothing replaces it", async () => {
+    const { ecs, outAfterMs, downAfterMs } = await hangUnder("no-container-check");
+    expect(outAfterMs).toBeUndefined();
+    expect(downAfterMs!).toBeGreaterThanOrEqual(targetWindowMs);
+    expect(ecs.replacements).toEqual([]);
   });
 });

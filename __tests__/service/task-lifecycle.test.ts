@@ -69,7 +69,7 @@ describe("the stop chain: deregister and drain -> SIGTERM -> shutdown delay -> s
     expect(broken({ targetHealthCheck: { intervalSeconds: 15, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3 } })).toEqual([
       expect.stringContaining("after 30 s of failed readiness, but a crashed coordinator's survivor is not ready for up to 70 s"),
       expect.stringContaining("after 30 s of failed readiness, but an RDS Multi-AZ failover"),
-      expect.stringContaining("fails a hung task only after 50 s, no sooner than the target group (30 s)"),
+      expect.stringContaining("fails a hung task only after 60 s, no sooner than the target group (30 s)"),
     ]);
   });
 
@@ -86,12 +86,12 @@ describe("the stop chain: deregister and drain -> SIGTERM -> shutdown delay -> s
     expect(broken({ targetHealthCheck: { intervalSeconds: 19, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 9 } })).toEqual([]);
   });
 
-  test("the container health check fails a hung task (3 x 15 s + 5 s) long before the target group's window, so ECS starts replacing it first", () => {
-    expect(hungTaskSeconds()).toBe(3 * 15 + 5);
-    expect(broken({ containerHealthCheck: { ...TASK_LIFECYCLE.containerHealthCheck, retries: 12 } })).toEqual([
-      expect.stringContaining("fails a hung task only after 185 s, no sooner than the target group (180 s)"),
+  test("the container health check fails a hung task (3 x (15 s + 5 s)) long before the target group's window, so ECS starts replacing it first", () => {
+    expect(hungTaskSeconds()).toBe(3 * (15 + 5));
+    expect(broken({ containerHealthCheck: { ...TASK_LIFECYCLE.containerHealthCheck, retries: 9 } })).toEqual([
+      expect.stringContaining("fails a hung task only after 180 s, no sooner than the target group (180 s)"),
     ]);
-    expect(broken({ containerHealthCheck: { ...TASK_LIFECYCLE.containerHealthCheck, retries: 11 } })).toEqual([]);
+    expect(broken({ containerHealthCheck: { ...TASK_LIFECYCLE.containerHealthCheck, retries: 8 } })).toEqual([]);
   });
 });
 

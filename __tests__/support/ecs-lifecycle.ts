@@ -1,3 +1,4 @@
+import { ContainerHealth, type ContainerHealthStatus } from "./container-health";
 import type { EcsTimings } from "./ecs-timings";
 import type { Haproxy } from "./haproxy";
 import type { StopOutcome } from "./ecs-stop";
@@ -19,22 +20,23 @@ import { sleep, waitFor } from "./waiting";
  *   task stops, so draining (no new request) starts then, not after the health check. The stand-in
  *   deregisters once the task's last process is gone; how long ECS takes from the exit to the
  *   deregistration on AWS is left to `npm run drill` to measure.
- * - hang (every process frozen, SIGSTOP): nothing exits. The target group's health check takes the
- *   target out after `unhealthyThreshold` failed checks of `intervalMs` (each failing after
- *   `timeoutMs`); until then its users' requests hang. On AWS the container health check
- *   (liveness, task-lifecycle.ts hungTaskSeconds) fails first and ECS replaces the task; this
- *   stand-in does not run the container health check.
+ * - hang (every process frozen, SIGSTOP): nothing exits. The container health check (the task
+ *   definition's command, run in the task's namespace: container-health.ts) fails `retries` times
+ *   in a row and the task is UNHEALTHY; the service replaces it as ECS replaces an unhealthy task
+ *   (replaceUnhealthy). Without that (the break `no-container-check`) only the target group's
+ *   health check takes the target out, after `unhealthyThreshold` failed checks of `intervalMs`;
+ *   until then its users' requests hang.
  *
  * `breaks` turns one link off on purpose, to show that the e2e notices.
  */
 
 /** A link of the stop chain turned off on purpose (E2E_LIFECYCLE_BREAK). */
-export type LifecycleBreak = "no-drain" | "no-deregistration-delay" | "kill-at-once" | "max-percent-200";
+export type LifecycleBreak = "no-drain" | "no-deregistration-delay" | "kill-at-once" | "max-percent-200" | "no-container-check";
 
 export function lifecycleBreak(env: NodeJS.ProcessEnv = process.env): LifecycleBreak | undefined {
   const raw = env.E2E_LIFECYCLE_BREAK;
   if (raw === undefined || raw === "") return undefined;
-  const known: LifecycleBreak[] = ["no-drain", "no-deregistration-delay", "kill-at-once", "max-percent-200"];
+  const known: LifecycleBreak[] = ["no-drain", "no-deregistration-delay", "kill-at-once", "max-percent-200", "no-container-check"];
   if (!known.includes(raw as LifecycleBreak)) throw new Error(`E2E_LIFECYCLE_BREAK '${raw}' is not one of ${known.join(", ")}`);
   return raw as LifecycleBreak;
 }
@@ -67,10 +69,34 @@ export interface EcsTask {
   kill(): Promise<void>;
   /** Every process frozen (true) or thawed (false). */
   freeze(frozen?: boolean): void;
+  /** Runs the container's health check `command` (the task definition's) as ECS runs it in the container: whether it passed within `timeoutMs`. */
+  healthCheck(command: string[], timeoutMs: number): Promise<boolean>;
   logTail(lines: number): string;
 }
 
+/** How the service replaces an unhealthy task: which node a replacement runs on, and how long it may take to start. */
+export interface ReplacementPolicy<T> {
+  /** A node that runs no task, for the replacement of `unhealthy`; undefined when there is none. */
+  spareFor(unhealthy: T): T | undefined;
+  startTimeoutMs: number;
+}
 
+/** What the service did about a task its container health check found UNHEALTHY. */
+export interface ReplacementRecord {
+  task: string;
+  unhealthyAt: number;
+  /** The replacement's node. */
+  replacement?: string;
+  /** "start-first" while the maximum percent leaves room for one more task, else "stop-first". */
+  order: "start-first" | "stop-first";
+  replacementHealthyAt?: number;
+  /** The unhealthy task's stop (deregister, drain, SIGTERM, SIGKILL after stopTimeout). */
+  stop?: StopRecord;
+  stoppedAt?: number;
+  error?: string;
+  /** Settles once the replacement is healthy and the unhealthy task stopped (or it failed: `error`). */
+  done: Promise<void>;
+}
 
 export interface StopRecord {
   task: string;
@@ -86,6 +112,9 @@ export class EcsServiceStandIn<T extends EcsTask = KeycloakNode> {
   /** Tasks registered in the target group, in start order (the oldest first). */
   readonly tasks: T[] = [];
   readonly stops: StopRecord[] = [];
+  readonly replacements: ReplacementRecord[] = [];
+  /** The container health check of each task's latest start, while ECS watches it (not once the task is stopping). */
+  private readonly health = new Map<T, ContainerHealth>();
 
   constructor(
     private readonly proxy: Haproxy,
@@ -93,6 +122,8 @@ export class EcsServiceStandIn<T extends EcsTask = KeycloakNode> {
     /** Starts a task's process with its task definition's command. */
     private readonly startProcess: (node: T) => Promise<void>,
     readonly breaks?: LifecycleBreak,
+    /** Without one, the container health check does not run (the service has nothing to replace a task with). */
+    private readonly replacementPolicy?: ReplacementPolicy<T>,
   ) {}
 
   /** The service's deployment maximum, or the broken one. */
@@ -103,8 +134,78 @@ export class EcsServiceStandIn<T extends EcsTask = KeycloakNode> {
   /** ECS starts a task and registers it; resolves once the target group holds it healthy. */
   async runTask(node: T, timeoutMs: number): Promise<void> {
     await this.startProcess(node);
+    this.watchHealth(node, Date.now());
     await this.register(node);
     await this.waitHealthy(node, timeoutMs);
+  }
+
+  /** The container health status of `node`'s latest start, while it is watched. */
+  containerHealth(node: T): ContainerHealthStatus | undefined {
+    return this.health.get(node)?.status;
+  }
+
+  /**
+   * ECS runs the container's health check from the container's start until the task stops: each
+   * run `interval` after the previous one ended; at UNHEALTHY the service replaces the task.
+   */
+  private watchHealth(node: T, startedAt: number): void {
+    if (this.replacementPolicy === undefined || this.breaks === "no-container-check") return;
+    const check = this.timings.containerHealthCheck;
+    const health = new ContainerHealth(check, startedAt);
+    this.health.set(node, health);
+    const watched = () => this.health.get(node) === health && node.running;
+    void (async () => {
+      while (watched()) {
+        await sleep(check.intervalMs);
+        if (!watched()) return;
+        const passed = await node.healthCheck(check.command, check.timeoutMs);
+        if (!watched()) return;
+        if (health.record(passed, Date.now()) === "UNHEALTHY") {
+          this.replaceUnhealthy(node);
+          return;
+        }
+      }
+    })();
+  }
+
+  /**
+   * ECS replaces an unhealthy service task (Developer Guide, "Amazon ECS services"; since
+   * 2023-10-23): it starts the replacement first while the maximum percent leaves room for one
+   * more task, and stops the unhealthy task (deregister and drain, SIGTERM, SIGKILL after
+   * stopTimeout) once the replacement is healthy; without room it stops the unhealthy task first.
+   */
+  private replaceUnhealthy(node: T): ReplacementRecord {
+    // Watched no more: the task is on its way out.
+    this.health.delete(node);
+    const maximum = Math.floor((this.tasks.length * this.maximumPercent) / 100);
+    const record: ReplacementRecord = { task: node.name, unhealthyAt: Date.now(), order: this.tasks.length < maximum ? "start-first" : "stop-first", done: Promise.resolve() };
+    const policy = this.replacementPolicy!;
+    const stopUnhealthy = async () => {
+      record.stop = await this.stopTask(node);
+      record.stoppedAt = Date.now();
+    };
+    const startReplacement = async () => {
+      const spare = policy.spareFor(node);
+      if (spare === undefined) throw new Error(`no spare node to replace ${node.name}`);
+      record.replacement = spare.name;
+      await this.runTask(spare, policy.startTimeoutMs);
+      record.replacementHealthyAt = Date.now();
+    };
+    record.done = (async () => {
+      try {
+        if (record.order === "start-first") {
+          await startReplacement();
+          await stopUnhealthy();
+        } else {
+          await stopUnhealthy();
+          await startReplacement();
+        }
+      } catch (error) {
+        record.error = (error as Error).message;
+      }
+    })();
+    this.replacements.push(record);
+    return record;
   }
 
   private async register(node: T): Promise<void> {
@@ -122,6 +223,8 @@ export class EcsServiceStandIn<T extends EcsTask = KeycloakNode> {
   /** ECS's graceful stop of one task: deregister and drain, SIGTERM, SIGKILL after stopTimeout. */
   async stopTask(node: T): Promise<StopRecord> {
     const started = Date.now();
+    // A stopping task's health is no longer the service's concern.
+    this.health.delete(node);
     if (this.breaks !== "no-drain") {
       await deregisterTarget(this.proxy, node.name);
       if (this.breaks !== "no-deregistration-delay") await this.drain(node);
@@ -142,6 +245,7 @@ export class EcsServiceStandIn<T extends EcsTask = KeycloakNode> {
    */
   async crash(node: T): Promise<{ deregisteredAfterMs: number }> {
     const killedAt = Date.now();
+    this.health.delete(node);
     await node.kill();
     await this.deregister(node);
     this.forget(node);
@@ -149,8 +253,9 @@ export class EcsServiceStandIn<T extends EcsTask = KeycloakNode> {
   }
 
   /**
-   * A task hangs (every process frozen): it does not exit, so ECS deregisters nothing; the target
-   * stays registered until the health check fails it (waitUnhealthy). `thaw` undoes it.
+   * A task hangs (every process frozen): it does not exit, so ECS deregisters nothing at once; the
+   * target stays registered until the container health check has the task replaced
+   * (replaceUnhealthy: `replacements`), or the target group's health check fails it (waitUnhealthy).
    */
   hang(node: T): void {
     node.freeze(true);

@@ -6,7 +6,7 @@ import { crashErrorWindowSeconds } from "../../modules/service/task-lifecycle";
 /**
  * What the ECS stand-in must do as AWS would, read from the synthesized stack (never restated in
  * the tests): the target group's health check, deregistration delay and stickiness, the service's
- * deployment percentages and desired count, and the container's stop timeout. All durations can
+ * deployment percentages and desired count, and the container's stop timeout and health check. All durations can
  * be scaled by one factor (E2E_TIME_SCALE) when the real ones make a run too slow; the summary
  * prints it.
  */
@@ -23,6 +23,21 @@ export interface TargetHealthCheck {
   unhealthyThreshold: number;
 }
 
+/**
+ * The Keycloak container's health check as ECS runs it (Docker's HEALTHCHECK semantics): `command`
+ * every `intervalMs` (the next run `intervalMs` after the previous one ended), a run longer than
+ * `timeoutMs` fails, failures within `startPeriodMs` of the container's start do not count until
+ * one run passed, and `retries` failures in a row make the container UNHEALTHY.
+ */
+export interface ContainerHealthCheck {
+  /** The task definition's `healthCheck.command`: `["CMD", argv...]` or `["CMD-SHELL", script]`. */
+  command: string[];
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  startPeriodMs: number;
+}
+
 export interface EcsTimings {
   /** The factor every duration below was multiplied by (1 = AWS's own timings). */
   scale: number;
@@ -32,6 +47,7 @@ export interface EcsTimings {
   stickiness?: { cookieDurationSeconds: number };
   /** The container's stopTimeout: SIGTERM to SIGKILL. */
   stopTimeoutMs: number;
+  containerHealthCheck: ContainerHealthCheck;
   desiredCount: number;
   minimumHealthyPercent: number;
   maximumPercent: number;
@@ -68,8 +84,13 @@ export function ecsTimingsOf(json: { resource?: Resources }, stack: string, scal
   const service = only(resources, "aws_ecs_service", stack);
   const task = only(resources, "aws_ecs_task_definition", stack);
   // The Keycloak container's stopTimeout: the one ECS waits for after SIGTERM (the metrics sidecar is not essential).
-  const containers = (JSON.parse(task.container_definitions as string) as { name?: string; stopTimeout?: number }[]).filter((c) => c.name === CONTAINER_NAME);
+  type Container = { name?: string; stopTimeout?: number; healthCheck?: { command?: string[]; interval?: number; timeout?: number; retries?: number; startPeriod?: number } };
+  const containers = (JSON.parse(task.container_definitions as string) as Container[]).filter((c) => c.name === CONTAINER_NAME);
   if (containers.length !== 1 || containers[0].stopTimeout === undefined) throw new Error(`${stack}: expected one container named ${CONTAINER_NAME} with a stopTimeout`);
+  const check = containers[0].healthCheck;
+  if (check?.command === undefined || [check.interval, check.timeout, check.retries, check.startPeriod].some((v) => typeof v !== "number")) {
+    throw new Error(`${stack}: the stand-in runs the ${CONTAINER_NAME} container's health check, but it has none with command, interval, timeout, retries and startPeriod: ${JSON.stringify(check)}`);
+  }
   const ms = (seconds: unknown) => Math.round(Number(seconds) * 1000 * scale);
   return {
     scale,
@@ -85,6 +106,7 @@ export function ecsTimingsOf(json: { resource?: Resources }, stack: string, scal
     deregistrationDelayMs: ms(tg.deregistration_delay),
     stickiness: stickiness?.enabled ? { cookieDurationSeconds: Number(stickiness.cookie_duration) } : undefined,
     stopTimeoutMs: ms(containers[0].stopTimeout),
+    containerHealthCheck: { command: check.command, intervalMs: ms(check.interval), timeoutMs: ms(check.timeout), retries: Number(check.retries), startPeriodMs: ms(check.startPeriod) },
     // The service is created with FIRST_BOOT_TASK_COUNT tasks; the autoscaling target then holds
     // it at its minimum, the count every later deploy and scale-in starts from.
     desiredCount: Number(only(resources, "aws_appautoscaling_target", stack).min_capacity),

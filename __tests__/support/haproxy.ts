@@ -167,6 +167,8 @@ export interface ServerStat {
   status: string;
   /** Sessions (requests in flight) on the server now. */
   current: number;
+  /** Sessions the server was given since the proxy started (`stot`): it grows with every request sent to it. */
+  total: number;
 }
 
 export class Haproxy {
@@ -218,7 +220,7 @@ export class Haproxy {
     return rows
       .map((row) => Object.fromEntries(row.split(",").map((cell, i) => [columns[i], cell])))
       .filter((r) => r.pxname.startsWith("keycloak") && r.svname !== "BACKEND" && r.svname !== "FRONTEND")
-      .map((r) => ({ backend: r.pxname, server: r.svname, status: r.status, current: Number(r.scur) }));
+      .map((r) => ({ backend: r.pxname, server: r.svname, status: r.status, current: Number(r.scur), total: Number(r.stot) }));
   }
 
   /** A command on haproxy's runtime API (`set server ...`); throws on any answer but an empty one. */

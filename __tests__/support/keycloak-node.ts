@@ -9,6 +9,7 @@ import type { ImageContainer } from "./image-runner";
 import { JAVA_HOME, REPO_ROOT } from "../../tools/keycloak-dist";
 import { withCgroupsMounted, type TaskCgroup } from "./task-cgroup";
 import { freezeContainer, stopContainer, type StopOutcome } from "./ecs-stop";
+import { healthCheckArgv, runHealthCheck } from "./container-health";
 import { groupAlive, killGroup, type Guard } from "./teardown";
 import type { Host } from "./test-network";
 import { sleep, waitFor } from "./waiting";
@@ -192,6 +193,14 @@ export class KeycloakNode {
   /** Freezes (SIGSTOP) or thaws every process of the task: a hung task, which does not exit. */
   freeze(frozen = true): void {
     if (!this.groupGone && this.child?.pid !== undefined) freezeContainer(this.child.pid, frozen);
+  }
+
+  /**
+   * The container's health check `command` (the task definition's), as ECS runs it in the
+   * container: in the task's network namespace, so its 127.0.0.1 is the task's own loopback.
+   */
+  healthCheck(command: string[], timeoutMs: number): Promise<boolean> {
+    return runHealthCheck(this.options.host.namespace.command(healthCheckArgv(command)), timeoutMs);
   }
 
   killNow(): void {

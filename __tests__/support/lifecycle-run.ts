@@ -124,14 +124,15 @@ export class LifecycleRun {
    * `version`: the Keycloak release the service runs first. @default KEYCLOAK_VERSION
    * `runtime`: what the nodes run; an upgrade needs the distribution runtime. @default runtimeKind()
    * `databaseDns`, `taskEnvironment`: as StandOptions has them. @default false, the synthesized environment
+   * `breaks`: a link of the stand-in turned off on purpose. @default E2E_LIFECYCLE_BREAK
    */
   constructor(
     summaryFile = join(REPO_ROOT, ".cache", "lifecycle-summary.md"),
-    private readonly options: { version?: string; runtime?: RuntimeKind } & Pick<StandOptions, "databaseDns" | "taskEnvironment"> = {},
+    private readonly options: { version?: string; runtime?: RuntimeKind; breaks?: LifecycleBreak } & Pick<StandOptions, "databaseDns" | "taskEnvironment"> = {},
   ) {
     this.stand = new ClusterStand(new ClusterSummary([], 0), summaryFile, options.version);
     const raw = process.env.E2E_LIFECYCLE_BREAK;
-    this.breaks = raw === SHUTDOWN_DELAY_BREAK ? SHUTDOWN_DELAY_BREAK : lifecycleBreak();
+    this.breaks = options.breaks ?? (raw === SHUTDOWN_DELAY_BREAK ? SHUTDOWN_DELAY_BREAK : lifecycleBreak());
   }
 
   get nodes(): KeycloakNode[] {
@@ -149,9 +150,11 @@ export class LifecycleRun {
       timings,
       (node) => node.start(this.stand.container.command, { ...this.stand.taskSecrets(), ...extraEnv }),
       this.breaks === SHUTDOWN_DELAY_BREAK ? undefined : this.breaks,
+      // A task the container health check finds UNHEALTHY is replaced on a node that runs no task.
+      { spareFor: (unhealthy) => this.spares().find((node) => node !== unhealthy), startTimeoutMs: START_TIMEOUT_MS },
     );
     this.stand.summary.notes.push(
-      `ECS stand-in timings from the synthesized stack, scaled by ${timings.scale}: health check ${timings.healthCheck.port}${timings.healthCheck.path} every ${timings.healthCheck.intervalMs / 1000} s (timeout ${timings.healthCheck.timeoutMs / 1000} s, healthy ${timings.healthCheck.healthyThreshold}, unhealthy ${timings.healthCheck.unhealthyThreshold}), deregistration delay ${timings.deregistrationDelayMs / 1000} s, stopTimeout ${timings.stopTimeoutMs / 1000} s, deployment ${timings.minimumHealthyPercent}-${timings.maximumPercent} % of ${timings.desiredCount}${this.breaks ? `; BROKEN ON PURPOSE: ${this.breaks}` : ""}.`,
+      `ECS stand-in timings from the synthesized stack, scaled by ${timings.scale}: health check ${timings.healthCheck.port}${timings.healthCheck.path} every ${timings.healthCheck.intervalMs / 1000} s (timeout ${timings.healthCheck.timeoutMs / 1000} s, healthy ${timings.healthCheck.healthyThreshold}, unhealthy ${timings.healthCheck.unhealthyThreshold}), container health check every ${timings.containerHealthCheck.intervalMs / 1000} s (timeout ${timings.containerHealthCheck.timeoutMs / 1000} s, retries ${timings.containerHealthCheck.retries}, start period ${timings.containerHealthCheck.startPeriodMs / 1000} s), deregistration delay ${timings.deregistrationDelayMs / 1000} s, stopTimeout ${timings.stopTimeoutMs / 1000} s, deployment ${timings.minimumHealthyPercent}-${timings.maximumPercent} % of ${timings.desiredCount}${this.breaks ? `; BROKEN ON PURPOSE: ${this.breaks}` : ""}.`,
     );
     this.ecs.samplesBetween = (from, to) => this.targetSamples.filter((s) => s.at >= from && s.at <= to);
     this.sampling = this.sampleTargets();
@@ -372,7 +375,8 @@ export class LifecycleRun {
     return this.nodes.filter((node) => !node.running);
   }
 
-  private async formCluster(): Promise<void> {
+  /** Waits until the service's tasks form one cluster. */
+  async formCluster(): Promise<void> {
     await this.stand.formCluster(`${this.ecs.tasks.map((n) => n.name).join(" + ")}`, this.ecs.tasks, CLUSTER_TIMEOUT_MS);
   }
 

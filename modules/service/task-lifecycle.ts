@@ -84,14 +84,15 @@ export function minimumSecondsToUnhealthy(h: HealthCheckTimings): number {
 }
 
 /**
- * How long the container health check takes to fail a hung task (a JVM that stopped answering):
- * its liveness probe fails `retries` times in a row, the last one after its timeout. ECS then
+ * How long the container health check takes to fail a hung task (a JVM that stopped answering),
+ * at the most: its liveness probe fails `retries` times in a row, each after its timeout, and
+ * Docker starts the next check an interval after the previous one ended. ECS then
  * starts a replacement and stops the hung task (deregistering its target) once the replacement
  * is healthy; the target group's own window is the backstop.
  */
 export function hungTaskSeconds(t: Pick<TaskLifecycle, "containerHealthCheck"> = TASK_LIFECYCLE): number {
   const c = t.containerHealthCheck;
-  return c.retries * c.intervalSeconds + c.timeoutSeconds;
+  return c.retries * (c.intervalSeconds + c.timeoutSeconds);
 }
 
 /** How long the ALB may keep sending requests to a task that crashed (SIGKILL, no draining). */
