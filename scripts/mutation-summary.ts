@@ -4,7 +4,9 @@
  * config-static area mutates settings.ts and values.ts again, without ignoreStatic). Score =
  * killed (or timed out) / all tested mutants, as Stryker counts it; Ignored mutants (static ones
  * under ignoreStatic) are not in the score and are counted per file, so none hides.
- * `--survivors` lists each surviving mutant.
+ * `--survivors` lists each surviving mutant; `--markdown` prints README's table, one row per area
+ * with its run (seconds, date, commit: .cache/stryker/runs/, which scripts/mutation.sh writes),
+ * then the per-file table.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -57,6 +59,42 @@ export function scoreTable(scores: readonly FileScore[]): string {
   ].join("\n");
 }
 
+/** One area's run, as scripts/mutation.sh records it next to the report. */
+export interface AreaRun {
+  readonly seconds: number;
+  readonly date: string;
+  readonly commit: string;
+}
+
+const runTime = (seconds: number) => (seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`);
+
+/**
+ * README's table: one row per area that has a run record (a report without one, say from a
+ * run before records existed, is named under the table, not scored as if current).
+ */
+export function markdownTable(scores: readonly FileScore[], runs: Readonly<Record<string, AreaRun>>): string {
+  const areas = [...new Set(scores.map((s) => s.area))];
+  const recorded = areas.filter((area) => area in runs);
+  const sum = (rows: readonly FileScore[], key: "detected" | "undetected" | "ignored") => rows.reduce((total, s) => total + s[key], 0);
+  const row = (label: string, rows: readonly FileScore[], run: string) => {
+    const [detected, undetected] = [sum(rows, "detected"), sum(rows, "undetected")];
+    return `| ${label} | ${rows.length} | ${detected + undetected} | ${detected} | ${undetected} | ${sum(rows, "ignored")} | ${percent(detected, undetected)} | ${run} |`;
+  };
+  const inRecorded = scores.filter((s) => recorded.includes(s.area));
+  const lines = [
+    "| area | files | mutants tested | killed | survived | Ignored | score | run time | date | commit |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ...recorded.map((area) => {
+      const { seconds, date, commit } = runs[area];
+      return row(area, scores.filter((s) => s.area === area), `${runTime(seconds)} | ${date} | ${commit}`);
+    }),
+    row("**all**", inRecorded, `${runTime(recorded.reduce((total, area) => total + runs[area].seconds, 0))} |  | `),
+  ];
+  const unrecorded = areas.filter((area) => !(area in runs));
+  if (unrecorded.length > 0) lines.push("", `Reports without a run record, left out: ${unrecorded.join(", ")}.`);
+  return [...lines, "", scoreTable(inRecorded)].join("\n");
+}
+
 if (require.main === module) {
   const dir = projectPath(".cache", "stryker");
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json") && f !== "policy-stacks.json") : [];
@@ -65,6 +103,10 @@ if (require.main === module) {
     process.exit(1);
   }
   const scores = fileScores(files.map((f) => ({ area: f.replace(/\.json$/, ""), ...JSON.parse(readFileSync(join(dir, f), "utf8")) })));
-  console.log(scoreTable(scores));
+  const runsDir = join(dir, "runs");
+  const runs: Record<string, AreaRun> = Object.fromEntries(
+    (existsSync(runsDir) ? readdirSync(runsDir) : []).map((f) => [f.replace(/\.json$/, ""), JSON.parse(readFileSync(join(runsDir, f), "utf8")) as AreaRun]),
+  );
+  console.log(process.argv.includes("--markdown") ? markdownTable(scores, runs) : scoreTable(scores));
   if (process.argv.includes("--survivors")) for (const s of scores) for (const line of s.survivors) console.log(line);
 }

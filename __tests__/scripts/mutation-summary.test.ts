@@ -1,4 +1,4 @@
-import { fileScores, scoreTable } from "../../scripts/mutation-summary";
+import { fileScores, markdownTable, scoreTable } from "../../scripts/mutation-summary";
 
 const mutant = (status: string, line = 1) => ({ status, mutatorName: "EqualityOperator", replacement: "a  !==\n b", location: { start: { line } } });
 
@@ -24,5 +24,22 @@ describe("mutation summary", () => {
     expect(table).toContain("| one | `a.ts` | 2 | 1 | 2 | 66.7 % |");
     expect(table).toContain("| two | `b.ts` | 1 | 1 | 0 | 50.0 % |");
     expect(table).toContain("| **all** | | 3 | 2 | 2 | 60.0 % |");
+  });
+
+  test("--markdown gives one row per recorded area with its files, tested, killed, survived, Ignored, score and run, a total, and names a report without a run record", () => {
+    const table = markdownTable(scores, { one: { seconds: 754, date: "2026-12-06", commit: "abc1234" } });
+    expect(table).toContain("| one | 1 | 3 | 2 | 1 | 2 | 66.7 % | 13 min | 2026-12-06 | abc1234 |");
+    expect(table).toContain("| **all** | 1 | 3 | 2 | 1 | 2 | 66.7 % | 13 min |  |  |");
+    expect(table).not.toMatch(/^\| two \|/m);
+    expect(table).toContain("Reports without a run record, left out: two.");
+    expect(table).toContain("| one | `a.ts` | 2 | 1 | 2 | 66.7 % |");
+    expect(table).not.toContain("`b.ts`");
+  });
+
+  test("--markdown sums every recorded area into the total and gives short runs in seconds", () => {
+    const table = markdownTable(scores, { one: { seconds: 60, date: "2026-12-06", commit: "abc1234" }, two: { seconds: 20, date: "2026-12-07", commit: "def5678" } });
+    expect(table).toContain("| two | 1 | 2 | 1 | 1 | 0 | 50.0 % | 20 s | 2026-12-07 | def5678 |");
+    expect(table).toContain("| **all** | 2 | 5 | 3 | 2 | 2 | 60.0 % | 80 s |  |  |");
+    expect(table).not.toContain("without a run record");
   });
 });
