@@ -102,6 +102,11 @@ describe("capacity model: the arithmetic", () => {
     expect(chooseTaskSize(1000)).toBeUndefined();
   });
 
+  test("a maxCount of exactly the service's 100 tasks fits: 320 vCPU x 2.5 = 50 sixteen-vCPU tasks, maxCount 100", () => {
+    expect(chooseTaskSize(320)).toMatchObject({ taskCpu: 16384, count: { tasks: 50 }, maxCount: 100 });
+    expect(chooseTaskSize(320.1)).toBeUndefined();
+  });
+
   test("the database is the cheapest priced class whose connection budget (synth's own check) holds the pool", () => {
     const byPrice = Object.keys(RDS_INSTANCE_HOUR).sort((a, b) => RDS_INSTANCE_HOUR[a] - RDS_INSTANCE_HOUR[b]);
     for (const [desired, max, vcpu] of [[2, 4, 1], [3, 6, 1], [10, 20, 1], [27, 54, 1], [10, 20, 2]] as const) {
