@@ -3,15 +3,22 @@
 # stryker/areas.cjs in turn, then the scores per file. A benchmark, not part of .ci/run.
 set -euo pipefail
 
-readonly ALL_AREAS=(config config-static policy listener lifecycle capacity monitoring access image tools)
+readonly ALL_AREAS=(config config-static policy listener waf albAccessLogs lifecycle capacity monitoring access image tools)
 
 usage() {
   echo "usage: npm run test:mutation [-- AREA...]   areas: ${ALL_AREAS[*]} (default: all)"
 }
 
+# The run of an area next to its report: seconds, its UTC start date and the commit it mutated
+# (mutation-summary.ts --markdown prints them; a worktree with changes is marked "+changes").
 run_area() {
-  local area="$1" start="${SECONDS}"
+  local area="$1" start="${SECONDS}" date commit
+  date="$(date -u +%F)"
+  commit="$(git rev-parse --short HEAD)"
+  git diff --quiet HEAD -- || commit+="+changes"
   MUTATION_AREA="${area}" npx stryker run stryker/stryker.config.cjs
+  mkdir -p .cache/stryker/runs
+  printf '{"seconds": %d, "date": "%s", "commit": "%s"}\n' "$(( SECONDS - start ))" "${date}" "${commit}" >".cache/stryker/runs/${area}.json"
   echo "mutation area ${area}: $(( SECONDS - start )) s" | tee -a .cache/stryker/times.txt
 }
 

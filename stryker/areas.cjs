@@ -51,7 +51,7 @@ module.exports = {
     relatedTestsOnly: true,
     tests: [
       "database/database-capacity.test.ts", "database/rds-windows.test.ts", "service/autoscaling.test.ts",
-      "service/capacity-figures.test.ts", "tools/capacity-model.test.ts", "tools/drill-checks.test.ts",
+      "service/capacity-figures.test.ts", "tools/capacity-model.test.ts", "tools/drill-checks.test.ts", "service/jvm-sizing.test.ts",
     ],
   },
   // Alarm definitions and the cluster's own metrics.

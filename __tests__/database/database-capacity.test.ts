@@ -15,6 +15,10 @@ describe("database connection budget", () => {
     for (const c of ["db.m6g.small", "db.x1e.large", "db.t4g.nano", "t4g.small", "db.r6g.huge"]) expect(instanceMemoryGib(c)).toBeUndefined();
   });
 
+  test("a class name must be the whole name: text before or after it, or around the size's multiple, makes it unknown", () => {
+    for (const c of ["xdb.t4g.small", "db.t4g.small.x", "db.m6g.x2xlarge", "db.m6g.2xlargex"]) expect({ c, gib: instanceMemoryGib(c) }).toEqual({ c, gib: undefined });
+  });
+
   test("max_connections follows RDS's formula on the usable memory: about 150 on 2 GiB, about 75 on 1 GiB", () => {
     expect(maxConnections(2)).toBe(153);
     expect(maxConnections(1)).toBe(76);

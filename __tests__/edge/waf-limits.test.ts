@@ -16,6 +16,13 @@ describe("WAF capacity units", () => {
     ]);
   });
 
+  test("an OR costs what the statements inside it cost, as an AND does", () => {
+    const label = { LabelMatchStatement: { Scope: "LABEL", Key: "x" } };
+    const regex = { RegexMatchStatement: { RegexString: "x", FieldToMatch: { UriPath: {} }, TextTransformations: [{ Priority: 0, Type: "NONE" }] } };
+    expect(statementWcu({ OrStatement: { Statements: [label, regex] } })).toEqual({ wcu: 1 + 3 + 10, unknown: [] });
+    expect(statementWcu({ AndStatement: { Statements: [label, regex] } })).toEqual({ wcu: 1 + 3 + 10, unknown: [] });
+  });
+
   test("custom keys, a JSON body and all query arguments cost what AWS says", () => {
     const regex = (field: object) => ({ RegexMatchStatement: { RegexString: "x", FieldToMatch: field, TextTransformations: [] } });
     expect(statementWcu(regex({ JsonBody: {} })).wcu).toBe(6);

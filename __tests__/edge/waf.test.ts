@@ -90,6 +90,20 @@ describe("Waf", () => {
     for (const name of ["AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"]) expect(named(json, name).OverrideAction).toEqual({ None: {} });
   });
 
+  test("every managed rule group is AWS's, and the ACL and every rule send CloudWatch metrics and samples under their own name", () => {
+    const groups = rules(json).flatMap((r) => {
+      const group = (r.Statement as Res).ManagedRuleGroupStatement as Res | undefined;
+      return group ? [[group.VendorName, group.Name]] : [];
+    });
+    expect(groups).toEqual([
+      ["AWS", "AWSManagedRulesAmazonIpReputationList"],
+      ["AWS", "AWSManagedRulesKnownBadInputsRuleSet"],
+      ["AWS", "AWSManagedRulesCommonRuleSet"],
+    ]);
+    for (const rule of rules(json)) expect(rule.VisibilityConfig).toEqual({ SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: rule.Name });
+    expect(acl(json).visibility_config).toMatchObject({ cloudwatch_metrics_enabled: true, sampled_requests_enabled: true });
+  });
+
   test("WAF logs blocked and counted requests to an aws-waf-logs- group with retention, Authorization and Cookie redacted", () => {
     const [groupName, group] = Object.entries(resourcesOf(json, "aws_cloudwatch_log_group")).find(([, g]) => String(g.name).startsWith("aws-waf-logs-"))!;
     expect(group.retention_in_days).toBe(30);

@@ -76,6 +76,12 @@ describe("capacity model: the arithmetic", () => {
     expect(requestsPerTarget(logins(0, 100), baseVcpu(logins(0, 100), OUR_FIGURES), 2)).toBe(6666);
   });
 
+  test("client credentials grants count in the request-count target, and a demand of client credentials alone is served", () => {
+    // 6.2 CPU-ms a grant: 40 % of 1 vCPU is 64.5 grants a second, 3870 a minute.
+    expect(requestsPerTarget(logins(0, 0, 100), baseVcpu(logins(0, 0, 100), OUR_FIGURES), 1)).toBe(3870);
+    expect(capacityPlan(logins(0, 0, 10)).baseVcpu).toBeCloseTo(0.062, 6);
+  });
+
   test("task memory: the smallest Fargate accepts at that CPU that holds Keycloak's 1250 MB per node", () => {
     // Below 1 vCPU Fargate's smallest memory is too small: 0.25 and 0.5 vCPU need 2048, not 512 or 1024.
     expect(taskMemoryMib(256)).toBe(2048);
@@ -94,6 +100,11 @@ describe("capacity model: the arithmetic", () => {
     // 31.8 vCPU x 2.5 = 80 one-vCPU tasks, maxCount 160 > 100: two-vCPU tasks.
     expect(chooseTaskSize(31.8)).toMatchObject({ taskCpu: 2048, count: { tasks: 40 }, maxCount: 80 });
     expect(chooseTaskSize(1000)).toBeUndefined();
+  });
+
+  test("a maxCount of exactly the service's 100 tasks fits: 320 vCPU x 2.5 = 50 sixteen-vCPU tasks, maxCount 100", () => {
+    expect(chooseTaskSize(320)).toMatchObject({ taskCpu: 16384, count: { tasks: 50 }, maxCount: 100 });
+    expect(chooseTaskSize(320.1)).toBeUndefined();
   });
 
   test("the database is the cheapest priced class whose connection budget (synth's own check) holds the pool", () => {
