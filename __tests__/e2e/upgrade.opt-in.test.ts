@@ -136,6 +136,8 @@ function scenario(from: string, expected: UpgradeStrategy): void {
 
     const versions = new VersionWatch(SLOTS.map((key) => () => stand.node(key)), stand.realm, VERSION_INTERVAL_MS);
     const poller = new Poller(`${stand.realm.issuer}/.well-known/openid-configuration`, stand.proxyEndpoint, POLL_INTERVAL_MS, 20_000, () => stand.healthyTargets());
+    // Every old task has told its release before the upgrade touches it.
+    await versions.answered(ecs.tasks.map((n) => n.name), CLUSTER_TIMEOUT_MS);
     const upgrade = new StandUpgrade(stand, ecs, target, { startMs: START_TIMEOUT_MS, clusterMs: CLUSTER_TIMEOUT_MS }, upgradeBreaks());
     const upgradeStarted = Date.now();
     try {

@@ -2,7 +2,7 @@ import { PORTS } from "../../modules/shared/constants";
 import { fetchOnce } from "../../tools/keycloak-http/browser";
 import { adminToken, type Realm } from "./keycloak-login";
 import type { KeycloakNode } from "./keycloak-node";
-import { sleep } from "./waiting";
+import { sleep, waitFor } from "./waiting";
 
 /**
  * Which Keycloak release ran when, as the nodes themselves report it, not as the harness
@@ -114,6 +114,12 @@ export class VersionWatch {
         await sleep(Math.max(0, intervalMs - (Date.now() - at)));
       }
     });
+  }
+
+  /** Resolves once each of `nodes` reported its release: the watch sees them before anything changes. */
+  async answered(nodes: string[], timeoutMs: number): Promise<void> {
+    await waitFor(`${nodes.join(", ")} to report their release`, timeoutMs, async () =>
+      nodes.every((node) => this.reports.some((r) => r.node === node && r.version !== undefined)) ? true : undefined);
   }
 
   async stop(): Promise<VersionReport[]> {
