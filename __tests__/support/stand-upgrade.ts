@@ -45,6 +45,8 @@ export interface RecreateTimes {
 export class StandUpgrade {
   /** Steps the stand has nothing for (autoscaling), kept for the report. */
   readonly notApplicable: string[] = [];
+  /** Slots whose node is one of the new release already (a second switch would make a second task of it). */
+  private readonly onTarget = new Set<keyof StandNodes>();
   private stopAllMs?: number;
   private firstStartMs?: number;
 
@@ -71,22 +73,29 @@ export class StandUpgrade {
     return key;
   }
 
+  /** The slot's next task is one of the new task definition. */
+  private async switchToTarget(key: keyof StandNodes): Promise<KeycloakNode> {
+    if (this.onTarget.has(key)) return this.stand.node(key);
+    this.onTarget.add(key);
+    return this.stand.switchDistribution(key, this.target);
+  }
+
   /** A spare slot with a node of the new release in it (a task of the new task definition). */
   private async newTask(): Promise<KeycloakNode> {
     const [key] = this.spareSlots();
     if (key === undefined) throw new Error("the stand has no spare slot for a task of the new release");
-    return this.stand.switchDistribution(key, this.target);
+    return this.switchToTarget(key);
   }
 
   private async rollingDeploy(): Promise<void> {
     if (!this.breaks.includes("stop-first")) {
-      const spares = await Promise.all(this.spareSlots().map((key) => this.stand.switchDistribution(key, this.target)));
+      const spares = await Promise.all(this.spareSlots().map((key) => this.switchToTarget(key)));
       await this.ecs.rollingDeploy(spares, this.timeouts.startMs);
       return;
     }
     for (const old of [...this.ecs.tasks]) {
       await this.ecs.stopTask(old);
-      const replacement = await this.stand.switchDistribution(this.slotOf(old), this.target);
+      const replacement = await this.switchToTarget(this.slotOf(old));
       await this.ecs.runTask(replacement, this.timeouts.startMs);
     }
   }
@@ -127,7 +136,7 @@ export class StandUpgrade {
         }
         case "switch-task-definition":
           // Every slot's next task is one of the new task definition.
-          for (const key of this.spareSlots()) await this.stand.switchDistribution(key, this.target);
+          for (const key of this.spareSlots()) await this.switchToTarget(key);
           if (this.breaks.includes("idle-gap")) await sleep(IDLE_GAP_MS);
           break;
         case "wait-stable":
