@@ -81,12 +81,16 @@ describe("JFR profile: the recording as `jfr print` writes it", () => {
 });
 
 describe("load: open and closed loops", () => {
-  const fastOp = () => new Promise<void>((resolve) => setTimeout(resolve, 5));
 
   test("the open loop sends at the asked rate without waiting for answers", async () => {
-    const result = await openLoop("refresh", fastOp, 40, 500, 10);
-    expect(result.samples.length).toBe(20);
-    expect(result.skipped).toBe(0);
+    // Every due time is sent (no cap in reach, so a stalled event loop cannot turn sends into
+    // skips), and answers of 200 ms do not hold the next send: a loop that waited would need
+    // 20 x 200 ms = 4 s, the open loop about 0.5 s + one answer.
+    const slowish = () => new Promise<void>((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    const result = await openLoop("refresh", slowish, 40, 500, 100);
+    expect({ sent: result.samples.length, skipped: result.skipped }).toEqual({ sent: 20, skipped: 0 });
+    expect(Date.now() - started).toBeLessThan(2_500);
   });
 
   test("the open loop does not send past the in-flight cap and counts what it did not send", async () => {
