@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { hungTaskSeconds } from "../../modules/service/task-lifecycle";
 import type { ContainerHealthCheck } from "./ecs-timings";
 import { killGroup } from "./teardown";
 
@@ -53,7 +54,9 @@ export class ContainerHealth {
  * before, the next starts `interval` after it ended and fails after `timeout`, `retries` times.
  */
 export function unhealthyAfterHangMs(check: Pick<ContainerHealthCheck, "intervalMs" | "timeoutMs" | "retries">): number {
-  return check.retries * (check.intervalMs + check.timeoutMs);
+  // The stack's own rule (task-lifecycle.ts), applied to the synthesized (and scaled) timings.
+  const seconds = hungTaskSeconds({ containerHealthCheck: { intervalSeconds: check.intervalMs / 1000, timeoutSeconds: check.timeoutMs / 1000, retries: check.retries, startPeriodSeconds: 0 } });
+  return Math.round(seconds * 1000);
 }
 
 /** The argv a health check command runs: `["CMD", argv...]` as is, `["CMD-SHELL", script]` with /bin/sh. */

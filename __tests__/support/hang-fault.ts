@@ -62,13 +62,12 @@ export interface HangResult {
 }
 
 /** The task a stickiness cookie pins to: haproxy's `maxlife` appends dates to the server's name (`node-a|axW2y|axW2x`). */
-const pinnedTask = (cookie: string | undefined) => cookie?.split("|")[0];
 
 /** Freezes the task with the most session users pinned to it, and watches until it is replaced (or the target group fails it). */
 export async function runHang(run: LifecycleRun): Promise<HangResult> {
   const load = run.load!;
   const timings = run.ecs.timings;
-  const lastPin = (user: string) => pinnedTask(load.samples.filter((s) => s.user === user).at(-1)?.pinnedTo);
+  const lastPin = (user: string) => load.samples.filter((s) => s.user === user).at(-1)?.pinnedTo;
   const [a, b] = run.ecs.tasks;
   const pinned = (node: KeycloakNode) => load.sessionUsers.filter((user) => lastPin(user) === node.name);
   const hung = pinned(b).length >= pinned(a).length ? b : a;
@@ -146,7 +145,7 @@ export async function runHang(run: LifecycleRun): Promise<HangResult> {
   const replacementNode = run.nodes.find((node) => node.name === record?.replacement);
   const replacementUp = replacementNode === undefined ? undefined : upAt.get(replacementNode.name);
   const relogins = load.relogins.filter((r) => r.at >= frozenAt && r.at < end);
-  const describe = (s: (typeof failed)[number]) => `${((s.at - frozenAt) / 1000).toFixed(1)} s ${s.kind} of ${s.user} (pinned to ${pinnedTask(s.pinnedTo) ?? "-"}): ${s.detail?.slice(0, 80)}`;
+  const describe = (s: (typeof failed)[number]) => `${((s.at - frozenAt) / 1000).toFixed(1)} s ${s.kind} of ${s.user} (pinned to ${s.pinnedTo ?? "-"}): ${s.detail?.slice(0, 80)}`;
   return {
     event,
     stats,
