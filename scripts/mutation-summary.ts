@@ -5,8 +5,9 @@
  * killed (or timed out) / all tested mutants, as Stryker counts it; Ignored mutants (static ones
  * under ignoreStatic) are not in the score and are counted per file, so none hides.
  * `--survivors` lists each surviving mutant; `--markdown` prints README's table, one row per area
- * with its run (seconds, date, commit: .cache/stryker/runs/, which scripts/mutation.sh writes),
- * then the per-file table.
+ * with its run (ignoreStatic, seconds, date, commit: .cache/stryker/runs/, which scripts/mutation.sh
+ * writes), then the per-file table. A static survivor is an unproven gap only in an area run with
+ * ignoreStatic; without it, every test of the area ran against it.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -76,6 +77,8 @@ export interface AreaRun {
   readonly seconds: number;
   readonly date: string;
   readonly commit: string;
+  /** Whether the run ignored static mutants (areas.cjs); records from before the field was written all did. */
+  readonly ignoreStatic?: boolean;
 }
 
 const runTime = (seconds: number) => (seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`);
@@ -94,13 +97,13 @@ export function markdownTable(scores: readonly FileScore[], runs: Readonly<Recor
   };
   const inRecorded = scores.filter((s) => recorded.includes(s.area));
   const lines = [
-    "| area | files | mutants tested | killed | survived | of them static | Ignored | score | run time | date | commit |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    "| area | files | mutants tested | killed | survived | of them static | Ignored | score | ignoreStatic | run time | date | commit |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |",
     ...recorded.map((area) => {
-      const { seconds, date, commit } = runs[area];
-      return row(area, scores.filter((s) => s.area === area), `${runTime(seconds)} | ${date} | ${commit}`);
+      const { seconds, date, commit, ignoreStatic } = runs[area];
+      return row(area, scores.filter((s) => s.area === area), `${ignoreStatic === false ? "no" : "yes"} | ${runTime(seconds)} | ${date} | ${commit}`);
     }),
-    row("**all**", inRecorded, `${runTime(recorded.reduce((total, area) => total + runs[area].seconds, 0))} |  | `),
+    row("**all**", inRecorded, ` | ${runTime(recorded.reduce((total, area) => total + runs[area].seconds, 0))} |  | `),
   ];
   const unrecorded = areas.filter((area) => !(area in runs));
   if (unrecorded.length > 0) lines.push("", `Reports without a run record, left out: ${unrecorded.join(", ")}.`);

@@ -9,16 +9,18 @@ usage() {
   echo "usage: npm run test:mutation [-- AREA...]   areas: ${ALL_AREAS[*]} (default: all)"
 }
 
-# The run of an area next to its report: seconds, its UTC start date and the commit it mutated
+# The run of an area next to its report: seconds, its UTC start date, the commit it mutated and
+# whether it ignored static mutants
 # (mutation-summary.ts --markdown prints them; a worktree with changes is marked "+changes").
 run_area() {
-  local area="$1" start="${SECONDS}" date commit
+  local area="$1" start="${SECONDS}" date commit ignore_static
   date="$(date -u +%F)"
   commit="$(git rev-parse --short HEAD)"
   git diff --quiet HEAD -- || commit+="+changes"
   MUTATION_AREA="${area}" npx stryker run stryker/stryker.config.cjs
   mkdir -p .cache/stryker/runs
-  printf '{"seconds": %d, "date": "%s", "commit": "%s"}\n' "$(( SECONDS - start ))" "${date}" "${commit}" >".cache/stryker/runs/${area}.json"
+  ignore_static="$(node -p "require('./stryker/areas.cjs')['${area}'].ignoreStatic ?? true")"
+  printf '{"seconds": %d, "date": "%s", "commit": "%s", "ignoreStatic": %s}\n' "$(( SECONDS - start ))" "${date}" "${commit}" "${ignore_static}" >".cache/stryker/runs/${area}.json"
   echo "mutation area ${area}: $(( SECONDS - start )) s" | tee -a .cache/stryker/times.txt
 }
 

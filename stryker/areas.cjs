@@ -2,6 +2,11 @@
 // that exercise them, so a mutant costs seconds, not a synth of every test file. Every file of
 // modules/ that holds logic is in one area (a test in __tests__/scripts/mutation-areas.test.ts
 // checks); files that only declare resources from their props are listed in declarative.cjs with why.
+// Areas whose code runs while a test file synthesizes its stacks in `describe` (every module the
+// stack calls) are run without ignoreStatic: under it, such a mutant is either Ignored or run only
+// against the few tests that synthesize inside a test, and survives unproven. Without it a static
+// mutant runs every test of its area (an area's tests take 5-20 s). config and policy keep
+// ignoreStatic (their static code is documentation; config-static runs the settings without it).
 module.exports = {
   config: {
     mutate: ["modules/config/index.ts", "modules/config/settings.ts", "modules/config/values.ts", "modules/network/subnet-budget.ts"],
@@ -22,21 +27,25 @@ module.exports = {
   },
   // The ALB's listener rules: which paths reach Keycloak, which are refused.
   listener: {
+    ignoreStatic: false,
     mutate: ["modules/edge/listener-routes.ts", "modules/edge/alb-limits.ts"],
     tests: ["edge/listener-routes.test.ts", "edge/load-balancer.test.ts", "policy/alb-rules.test.ts", "policy/aws-rules-alb.test.ts"],
   },
   // The web ACL: managed groups, forwarding headers refused, per-address rate limits.
   waf: {
+    ignoreStatic: false,
     mutate: ["modules/edge/waf.ts", "modules/edge/waf-limits.ts"],
     tests: ["edge/waf.test.ts", "edge/waf-limits.test.ts", "policy/waf-rules.test.ts", "policy/aws-rules.test.ts"],
   },
   // ALB access logs: the bucket, its policy per Region, its expiry; S3's naming rules.
   albAccessLogs: {
+    ignoreStatic: false,
     mutate: ["modules/edge/alb-access-logs.ts", "modules/edge/s3-limits.ts"],
     tests: ["edge/alb-access-logs.test.ts", "config/aws-limits.test.ts", "policy/aws-rules.test.ts"],
   },
   // Health check, draining, stop timeout, deployment percentages; the upgrade decision.
   lifecycle: {
+    ignoreStatic: false,
     mutate: ["modules/service/task-lifecycle.ts", "modules/service/upgrade.ts", "modules/service/db-failover.ts"],
     relatedTestsOnly: true,
     tests: ["service/task-lifecycle.test.ts", "service/db-failover.test.ts", "service/upgrade.test.ts", "service/keycloak-service.test.ts", "harness/ecs-stand-in.test.ts", "edge/load-balancer.test.ts"],
@@ -44,6 +53,7 @@ module.exports = {
   // Database connections against the instance's capacity, maintenance windows, task autoscaling,
   // the capacity figures and the model that sizes the stack from them.
   capacity: {
+    ignoreStatic: false,
     mutate: [
       "modules/database/database-capacity.ts", "modules/database/rds-windows.ts", "modules/service/autoscaling.ts",
       "modules/service/capacity-figures.ts", "tools/capacity-model.ts", "modules/service/jvm-sizing.ts",
@@ -56,18 +66,21 @@ module.exports = {
   },
   // Alarm definitions and the cluster's own metrics.
   monitoring: {
+    ignoreStatic: false,
     mutate: ["modules/monitoring/alarm-definitions.ts", "modules/service/cluster-metrics.ts"],
     relatedTestsOnly: true,
     tests: ["monitoring/monitoring.test.ts", "service/cluster-metrics.test.ts"],
   },
   // IAM policy documents and the secrets they grant.
   access: {
+    ignoreStatic: false,
     mutate: ["modules/access/iam.ts", "modules/access/secrets.ts"],
     relatedTestsOnly: true,
     tests: ["access/secrets.test.ts", "access/bastion.test.ts", "service/keycloak-service.test.ts", "service/jvm-options.test.ts"],
   },
   // What goes into the image, and where it is pushed.
   image: {
+    ignoreStatic: false,
     mutate: ["modules/image/image-content.ts", "modules/image/registry.ts", "modules/image/build-options.ts", "modules/image/base-image.ts"],
     relatedTestsOnly: true,
     tests: ["image/image-content.test.ts", "image/image.test.ts", "image/base-image.test.ts"],

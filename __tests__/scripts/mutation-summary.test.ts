@@ -28,18 +28,19 @@ describe("mutation summary", () => {
 
   test("--markdown gives one row per recorded area with its files, tested, killed, survived, Ignored, score and run, a total, and names a report without a run record", () => {
     const table = markdownTable(scores, { one: { seconds: 754, date: "2026-12-06", commit: "abc1234" } });
-    expect(table).toContain("| one | 1 | 3 | 2 | 1 | 0 | 2 | 66.7 % | 13 min | 2026-12-06 | abc1234 |");
-    expect(table).toContain("| **all** | 1 | 3 | 2 | 1 | 0 | 2 | 66.7 % | 13 min |  |  |");
+    expect(table).toContain("| one | 1 | 3 | 2 | 1 | 0 | 2 | 66.7 % | yes | 13 min | 2026-12-06 | abc1234 |");
+    expect(table).toContain("| **all** | 1 | 3 | 2 | 1 | 0 | 2 | 66.7 % |  | 13 min |  |  |");
     expect(table).not.toMatch(/^\| two \|/m);
     expect(table).toContain("Reports without a run record, left out: two.");
     expect(table).toContain("| one | `a.ts` | 2 | 1 | 0 | 2 | 66.7 % |");
     expect(table).not.toContain("`b.ts`");
   });
 
-  test("--markdown sums every recorded area into the total and gives short runs in seconds", () => {
-    const table = markdownTable(scores, { one: { seconds: 60, date: "2026-12-06", commit: "abc1234" }, two: { seconds: 20, date: "2026-12-07", commit: "def5678" } });
-    expect(table).toContain("| two | 1 | 3 | 1 | 2 | 1 | 0 | 33.3 % | 20 s | 2026-12-07 | def5678 |");
-    expect(table).toContain("| **all** | 2 | 6 | 3 | 3 | 1 | 2 | 50.0 % | 80 s |  |  |");
+  test("--markdown sums every recorded area into the total, gives short runs in seconds, and says which runs ignored static mutants (a record without the field did)", () => {
+    const table = markdownTable(scores, { one: { seconds: 60, date: "2026-12-06", commit: "abc1234" }, two: { seconds: 20, date: "2026-12-07", commit: "def5678", ignoreStatic: false } });
+    expect(table).toContain("| one | 1 | 3 | 2 | 1 | 0 | 2 | 66.7 % | yes | 60 s | 2026-12-06 | abc1234 |");
+    expect(table).toContain("| two | 1 | 3 | 1 | 2 | 1 | 0 | 33.3 % | no | 20 s | 2026-12-07 | def5678 |");
+    expect(table).toContain("| **all** | 2 | 6 | 3 | 3 | 1 | 2 | 50.0 % |  | 80 s |  |  |");
     expect(table).not.toContain("without a run record");
   });
 });
