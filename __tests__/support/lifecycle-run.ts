@@ -8,7 +8,8 @@ import { REPO_ROOT, type KeycloakDist } from "../../tools/keycloak-dist";
 import type { KeycloakNode } from "./keycloak-node";
 import type { RuntimeKind } from "./node-runtime";
 import { UserLoad, windowStats, type LoadOptions, type WindowStats } from "./user-load";
-import { sleep } from "./waiting";
+import { holdRequest, type HeldRequest } from "./held-request";
+import { sleep, waitFor } from "./waiting";
 
 /**
  * The lifecycle scenarios on the ECS stand-in, under a user load: each method is one operator
@@ -27,22 +28,69 @@ const SETTLE_MS = 3_000;
 const BASELINE_MS = 20_000;
 /** How often the proxy's targets and the tasks' processes are sampled. */
 const SAMPLE_MS = 250;
-/** What Quarkus logs once the JVM ran its shutdown on SIGTERM (from its shutdown hook, or from main when its own signal handler ends the run: both seen in the e2e); a SIGKILL leaves no such line. */
-const GRACEFUL_SHUTDOWN_LINE = /\] \((?:Shutdown thread|main)\) Keycloak stopped in \d+(\.\d+)?s/;
+/** How long the request held on a stopping task stays in flight: shorter than the deregistration delay (30 s), longer than the breaks' signal comes (at once). */
+const HOLD_MS = 4_000;
+/**
+ * What Quarkus logs once the JVM ran its shutdown on SIGTERM (from its shutdown hook, or from main
+ * when its own signal handler ends the run: both seen in the e2e), with the line's time and how
+ * long the shutdown took, its shutdown delay included; a SIGKILL leaves no such line.
+ */
+const GRACEFUL_SHUTDOWN_LINE = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d),(\d{3}) .*\] \((?:Shutdown thread|main)\) Keycloak stopped in (\d+(?:\.\d+)?)s/gm;
+
+/** A held request may be seen answered this much after the signal (the test's event loop is busy with the load); the breaks miss by seconds. */
+const ANSWER_SLACK_MS = 1_000;
 
 /**
  * What a graceful stop did, seen from outside the stand-in's own bookkeeping: the signal the
- * process handled (its log), and whether the proxy had the target out of service while the
- * process still ran (its drain before the signal).
+ * process handled and when (its log), whether the proxy had the target out of service while the
+ * process still ran, and whether a request in flight on the target when the stop began was
+ * answered before the signal (the drain).
  */
 export interface StopEffect {
   task: string;
   /** The JVM logged its shutdown: it received SIGTERM and ran its shutdown hooks (a SIGKILL cannot). */
   shutdownLogged: boolean;
+  /** When the JVM got the signal: its shutdown line's time less the shutdown's logged length (epoch ms, the machine's clock). */
+  signalAt?: number;
+  /** How long the JVM's shutdown took, by its own log (KC_SHUTDOWN_DELAY included). */
+  shutdownMs?: number;
   /** Proxy samples with the target out of service (MAINT) while its process still ran: deregistered before the signal. */
   deregisteredWhileRunning: number;
+  /** The first sample with the target out of service (epoch ms). */
+  deregisteredAt?: number;
   /** From the first sample with the target out of service to the first with its process gone, ms. */
   drainToExitMs?: number;
+  /** The request held in flight on the target when the stop began (held-request.ts). */
+  held?: HeldRequest;
+}
+
+/** The JVM's last graceful shutdown in `log`: when it got the signal and how long it took. */
+export function loggedShutdown(log: string): { signalAt: number; shutdownMs: number } | undefined {
+  const last = [...log.matchAll(GRACEFUL_SHUTDOWN_LINE)].at(-1);
+  if (last === undefined) return undefined;
+  const [y, mo, d, h, mi, s, ms] = last.slice(1, 8).map(Number);
+  // Keycloak logs in the machine's time zone, as Date reads local fields.
+  const loggedAt = new Date(y, mo - 1, d, h, mi, s, ms).getTime();
+  const shutdownMs = Math.round(Number(last[8]) * 1000);
+  return { signalAt: loggedAt - shutdownMs, shutdownMs };
+}
+
+/**
+ * The judgements on a graceful stop's effect, each true when the stop chain held: the JVM ran its
+ * shutdown (SIGTERM, not SIGKILL) and held it for KC_SHUTDOWN_DELAY; the target was out of service
+ * while the process ran (deregistered first); the request in flight when the stop began reached
+ * the target and was answered before the signal, unless the deregistration delay ran out first.
+ */
+export function judgeStop(e: StopEffect, expected: { shutdownDelayMs: number; deregistrationDelayMs: number }) {
+  const answered = e.held?.answeredAt;
+  const drainedInTime = e.signalAt !== undefined && e.deregisteredAt !== undefined && e.signalAt - e.deregisteredAt >= expected.deregistrationDelayMs;
+  return {
+    task: e.task,
+    shutdownLogged: e.shutdownLogged,
+    heldShutdownDelay: e.shutdownMs !== undefined && e.shutdownMs >= expected.shutdownDelayMs,
+    deregisteredBeforeExit: e.deregisteredWhileRunning > 0,
+    inFlightAnsweredBeforeSignal: e.held?.reachedTarget === true && e.signalAt !== undefined && answered !== undefined && (answered <= e.signalAt + ANSWER_SLACK_MS || drainedInTime),
+  };
 }
 
 /** One sample of the proxy's targets and the tasks' processes. */
@@ -86,26 +134,34 @@ class ObservedEcsService extends EcsServiceStandIn {
   /** Set by LifecycleRun: the target samples taken while the stop ran. */
   samplesBetween: (from: number, to: number) => TargetSample[] = () => [];
 
+  /** Set by LifecycleRun: a request held in flight on the task, resolved once the proxy has it on the task's target. */
+  holdRequestOn: (task: string) => Promise<{ answered: Promise<HeldRequest> }> = async (task) => ({ answered: Promise.resolve({ target: task, sentAt: Date.now(), reachedTarget: false, error: "no request held" }) });
+
   override async stopTask(node: KeycloakNode): Promise<StopRecord> {
+    const held = await this.holdRequestOn(node.name);
     const from = Date.now();
     const record = await super.stopTask(node);
     // One more sample after the process is gone, so the exit is seen.
     await sleep(2 * SAMPLE_MS);
-    this.effects.push(stopEffect(node.name, node.currentLog(), this.samplesBetween(from, Date.now())));
+    this.effects.push(stopEffect(node.name, node.currentLog(), this.samplesBetween(from, Date.now()), await held.answered));
     return record;
   }
 }
 
 /** A stop's effect from its log and the samples taken while it ran. */
-export function stopEffect(task: string, log: string, samples: { at: number; maint: string[]; running: string[] }[]): StopEffect {
+export function stopEffect(task: string, log: string, samples: { at: number; maint: string[]; running: string[] }[], held?: HeldRequest): StopEffect {
   const out = samples.filter((s) => s.maint.includes(task));
   const deregisteredAt = out[0]?.at;
   const goneAt = samples.find((s) => !s.running.includes(task))?.at;
+  const shutdown = loggedShutdown(log);
   return {
     task,
-    shutdownLogged: GRACEFUL_SHUTDOWN_LINE.test(log),
+    shutdownLogged: shutdown !== undefined,
+    ...shutdown,
     deregisteredWhileRunning: out.filter((s) => s.running.includes(task)).length,
+    deregisteredAt,
     drainToExitMs: deregisteredAt !== undefined && goneAt !== undefined ? goneAt - deregisteredAt : undefined,
+    ...(held === undefined ? {} : { held }),
   };
 }
 
@@ -135,6 +191,14 @@ export class LifecycleRun {
     this.breaks = options.breaks ?? (raw === SHUTDOWN_DELAY_BREAK ? SHUTDOWN_DELAY_BREAK : lifecycleBreak());
   }
 
+  /** The task definition's KC_SHUTDOWN_DELAY (what the stack asks of the JVM, whatever a break starts it with), ms. */
+  get shutdownDelayMs(): number {
+    const raw = this.stand.container.environment.KC_SHUTDOWN_DELAY;
+    const seconds = /^(\d+)s$/.exec(raw ?? "");
+    if (seconds === null) throw new Error(`the task definition's KC_SHUTDOWN_DELAY '${raw}' is not whole seconds ('<n>s')`);
+    return Number(seconds[1]) * 1000;
+  }
+
   get nodes(): KeycloakNode[] {
     return Object.values(this.stand.nodes).filter((node): node is KeycloakNode => node !== undefined);
   }
@@ -157,6 +221,7 @@ export class LifecycleRun {
       `ECS stand-in timings from the synthesized stack, scaled by ${timings.scale}: health check ${timings.healthCheck.port}${timings.healthCheck.path} every ${timings.healthCheck.intervalMs / 1000} s (timeout ${timings.healthCheck.timeoutMs / 1000} s, healthy ${timings.healthCheck.healthyThreshold}, unhealthy ${timings.healthCheck.unhealthyThreshold}), container health check every ${timings.containerHealthCheck.intervalMs / 1000} s (timeout ${timings.containerHealthCheck.timeoutMs / 1000} s, retries ${timings.containerHealthCheck.retries}, start period ${timings.containerHealthCheck.startPeriodMs / 1000} s), deregistration delay ${timings.deregistrationDelayMs / 1000} s, stopTimeout ${timings.stopTimeoutMs / 1000} s, deployment ${timings.minimumHealthyPercent}-${timings.maximumPercent} % of ${timings.desiredCount}${this.breaks ? `; BROKEN ON PURPOSE: ${this.breaks}` : ""}.`,
     );
     this.ecs.samplesBetween = (from, to) => this.targetSamples.filter((s) => s.at >= from && s.at <= to);
+    this.ecs.holdRequestOn = (task) => this.holdRequestOn(task);
     this.sampling = this.sampleTargets();
     await this.ecs.runTask(this.stand.nodes.a, FIRST_START_TIMEOUT_MS);
   }
@@ -185,6 +250,23 @@ export class LifecycleRun {
         await loop;
       },
     };
+  }
+
+  /**
+   * Sends a request to `task`'s target that stays in flight for HOLD_MS (held-request.ts) and
+   * resolves once the proxy has a connection to the target open (or, for a target it holds down,
+   * did not within HOLD_MS / 2): the request a graceful stop's drain must let finish. `answered`
+   * gives the request's record once answered.
+   */
+  private async holdRequestOn(task: string): Promise<{ answered: Promise<HeldRequest> }> {
+    const held = holdRequest(`${this.stand.realm.issuer}/protocol/openid-connect/token`, this.stand.proxyEndpoint, task, HOLD_MS);
+    const connected = async () => (await this.stand.proxy.serverStats()).some((s) => s.backend === "keycloak" && s.server === task && s.current > 0);
+    // A target the proxy holds down (a hung task's) gets no request: the record says so, the stop goes on.
+    const reachedTarget = await waitFor(`the proxy to hold the request on ${task}`, HOLD_MS / 2, async () => ((await connected()) ? true : undefined), 50).then(
+      () => true,
+      () => false,
+    );
+    return { answered: held.then((record) => ({ ...record, reachedTarget })) };
   }
 
   /** The most targets the proxy held registered at once in [from, to]. */

@@ -1,4 +1,4 @@
-import type { LifecycleRun } from "./lifecycle-run";
+import { judgeStop, type LifecycleRun } from "./lifecycle-run";
 import type { WindowStats } from "./user-load";
 
 /**
@@ -43,11 +43,15 @@ export function expectLosslessDeploy(run: LifecycleRun, whole: WindowStats, from
   expectLossless(whole, run.baseline!);
 }
 
-/** The last `count` stops each got SIGTERM (the JVM logged its shutdown) after the proxy took the target out of service. */
+/**
+ * The last `count` stops each got SIGTERM (the JVM logged its shutdown) and held it for
+ * KC_SHUTDOWN_DELAY, after the proxy took the target out of service, and only once the request in
+ * flight on the target when the stop began was answered (the drain), by judgeStop.
+ */
 export function expectGracefulStops(run: LifecycleRun, count: number): void {
   const effects = run.ecs.effects.slice(-count);
-  expect(effects.map((e) => ({ task: e.task, shutdownLogged: e.shutdownLogged, deregisteredBeforeExit: e.deregisteredWhileRunning > 0 }))).toEqual(
-    effects.map((e) => ({ task: e.task, shutdownLogged: true, deregisteredBeforeExit: true })),
-  );
+  const expected = { shutdownDelayMs: run.shutdownDelayMs, deregistrationDelayMs: run.ecs.timings.deregistrationDelayMs };
+  const judged = effects.map((e) => judgeStop(e, expected));
+  expect(judged).toEqual(effects.map((e) => ({ task: e.task, shutdownLogged: true, heldShutdownDelay: true, deregisteredBeforeExit: true, inFlightAnsweredBeforeSignal: true })));
   expect(effects).toHaveLength(count);
 }
