@@ -1,4 +1,4 @@
-import { judgeStop, loggedShutdown, stopEffect, type StopEffect } from "../support/lifecycle-run";
+import { describeStop, judgeStop, loggedShutdown, stopEffect, type StopEffect } from "../support/lifecycle-run";
 import { expectLossless } from "../support/lossless";
 import { InFlight, windowStats, type Sample, type WindowStats } from "../support/user-load";
 
@@ -64,6 +64,13 @@ describe("a graceful stop judged by its effect (judgeStop), each break of the st
     expect(judgeStop({ ...good, shutdownLogged: false, signalAt: undefined, shutdownMs: undefined }, expected)).toEqual({ ...pass, shutdownLogged: false, heldShutdownDelay: false, inFlightAnsweredBeforeSignal: false });
     expect(judgeStop({ ...good, shutdownMs: 412 }, expected)).toEqual({ ...pass, heldShutdownDelay: false });
     expect(judgeStop({ ...good, shutdownMs: 4_999 }, expected).heldShutdownDelay).toBe(false);
+  });
+
+  test("a stop's summary line gives each event's time from the target going out of service", () => {
+    expect(describeStop(good)).toBe("Stop of node-a: out of service for 36 samples while it ran; the request held on it answered (401) at 3.6 s; SIGTERM at 3.7 s by the JVM's log, its shutdown 5.4 s; process gone never seen.");
+    expect(describeStop({ ...good, held: { ...held, reachedTarget: false }, signalAt: undefined, drainToExitMs: 9_100 })).toBe(
+      "Stop of node-a: out of service for 36 samples while it ran; the held request never reached it; no graceful shutdown logged; process gone at 9.1 s.",
+    );
   });
 
   test("a held request that never reached the target, or was never answered, proves no drain", () => {

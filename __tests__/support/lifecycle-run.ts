@@ -134,6 +134,8 @@ class ObservedEcsService extends EcsServiceStandIn {
   /** Set by LifecycleRun: the target samples taken while the stop ran. */
   samplesBetween: (from: number, to: number) => TargetSample[] = () => [];
 
+  /** Set by LifecycleRun: a line for the run's summary. */
+  note: (line: string) => void = () => undefined;
   /** Set by LifecycleRun: a request held in flight on the task, resolved once the proxy has it on the task's target. */
   holdRequestOn: (task: string) => Promise<{ answered: Promise<HeldRequest> }> = async (task) => ({ answered: Promise.resolve({ target: task, sentAt: Date.now(), reachedTarget: false, error: "no request held" }) });
 
@@ -143,9 +145,19 @@ class ObservedEcsService extends EcsServiceStandIn {
     const record = await super.stopTask(node);
     // One more sample after the process is gone, so the exit is seen.
     await sleep(2 * SAMPLE_MS);
-    this.effects.push(stopEffect(node.name, node.currentLog(), this.samplesBetween(from, Date.now()), await held.answered));
+    const effect = stopEffect(node.name, node.currentLog(), this.samplesBetween(from, Date.now()), await held.answered);
+    this.effects.push(effect);
+    this.note(describeStop(effect));
     return record;
   }
+}
+
+/** A stop's effect as one line, its times from the target going out of service. */
+export function describeStop(e: StopEffect): string {
+  const at = (ms?: number) => (ms === undefined || e.deregisteredAt === undefined ? "never seen" : `${((ms - e.deregisteredAt) / 1000).toFixed(1)} s`);
+  const held = e.held === undefined ? "no request held" : e.held.reachedTarget ? `the request held on it ${e.held.answeredAt === undefined ? `not answered (${e.held.error})` : `answered (${e.held.status}) at ${at(e.held.answeredAt)}`}` : "the held request never reached it";
+  const signal = e.signalAt === undefined ? "no graceful shutdown logged" : `SIGTERM at ${at(e.signalAt)} by the JVM's log, its shutdown ${((e.shutdownMs ?? 0) / 1000).toFixed(1)} s`;
+  return `Stop of ${e.task}: out of service for ${e.deregisteredWhileRunning} samples while it ran; ${held}; ${signal}; process gone ${e.drainToExitMs === undefined ? "never seen" : `at ${(e.drainToExitMs / 1000).toFixed(1)} s`}.`;
 }
 
 /** A stop's effect from its log and the samples taken while it ran. */
@@ -222,6 +234,7 @@ export class LifecycleRun {
     );
     this.ecs.samplesBetween = (from, to) => this.targetSamples.filter((s) => s.at >= from && s.at <= to);
     this.ecs.holdRequestOn = (task) => this.holdRequestOn(task);
+    this.ecs.note = (line) => this.stand.summary.notes.push(line);
     this.sampling = this.sampleTargets();
     await this.ecs.runTask(this.stand.nodes.a, FIRST_START_TIMEOUT_MS);
   }
