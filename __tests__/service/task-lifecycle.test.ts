@@ -33,6 +33,19 @@ describe("the stop chain: deregister and drain -> SIGTERM -> shutdown delay -> s
     expect(broken({ targetHealthCheck: { ...TASK_LIFECYCLE.targetHealthCheck, timeoutSeconds: 20 } })).toEqual([expect.stringContaining("must be shorter than its interval")]);
   });
 
+  test("each limit is inclusive where the stop chain still holds: shutdown phases equal to the stop timeout, a stop timeout of exactly 120 s, a 1 s shutdown delay, a drain of one interval, a start period equal to the grace period", () => {
+    expect(broken({ stopTimeoutSeconds: 45 })).toEqual([]);
+    expect(broken({ stopTimeoutSeconds: 120 })).toEqual([]);
+    expect(broken({ shutdownDelaySeconds: 1 })).toEqual([]);
+    expect(broken({ deregistrationDelaySeconds: 20 })).toEqual([]);
+    expect(stopChainViolations(TASK_LIFECYCLE, 120)).toEqual([]);
+  });
+
+  test("a target group that gives up exactly when a crashed coordinator's survivor may be ready again (70 s) is caught", () => {
+    const at70 = broken({ targetHealthCheck: { intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 8 } });
+    expect(at70).toContainEqual(expect.stringContaining("after 70 s of failed readiness, but a crashed coordinator's survivor is not ready for up to 70 s"));
+  });
+
   test("a container health check start period longer than the service's grace period is caught", () => {
     expect(stopChainViolations(TASK_LIFECYCLE, 100)).toEqual([expect.stringContaining("start period 120 s is longer than the service's grace period 100 s")]);
   });

@@ -23,8 +23,41 @@ describe("decideUpgrade: the check's documented answers, nothing else", () => {
     });
   });
 
-  test("exit 4 (rolling-updates feature disabled) is a recreate", () => {
-    expect(decideUpgrade({ exitCode: 4, output: "" }).strategy).toBe("recreate");
+  test("exit 3 gives every incompatible line of the check, trimmed, in its order, and nothing else of the output", () => {
+    const output = [
+      "Checking compatibility...",
+      "  [keycloak] Rolling Update is not available. 'keycloak.version' is incompatible: 26.5.0 -> 26.7.3  ",
+      "[cacheEmbedded] Provider is compatible.",
+      "[jgroups] 'stack' IS INCOMPATIBLE: tcp -> jdbc-ping",
+      "[features] Feature rolling-updates:v2 disabled",
+    ].join("\n");
+    expect(decideUpgrade({ exitCode: 3, output }).reason).toBe(
+      "[keycloak] Rolling Update is not available. 'keycloak.version' is incompatible: 26.5.0 -> 26.7.3; [jgroups] 'stack' IS INCOMPATIBLE: tcp -> jdbc-ping; [features] Feature rolling-updates:v2 disabled",
+    );
+  });
+
+  test("exit 3 without an incompatible line still recreates, and says the check's exit code was the reason", () => {
+    expect(decideUpgrade({ exitCode: 3, output: "[keycloak] Provider is compatible.\n" })).toEqual({ strategy: "recreate", reason: "the check requires a recreate (exit 3)" });
+  });
+
+  test("exit 4 (rolling-updates feature disabled) is a recreate, with that reason", () => {
+    expect(decideUpgrade({ exitCode: 4, output: "" })).toEqual({ strategy: "recreate", reason: "the rolling-updates feature is disabled (exit 4)" });
+  });
+
+  test("a refusal quotes the output's last 15 lines, trimmed, and what the documented error codes mean", () => {
+    const output = `  ${Array.from({ length: 20 }, (_, i) => `line ${i + 1}`).join("\n")}\n\n`;
+    const message = (() => {
+      try {
+        decideUpgrade({ exitCode: 1, output });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return "";
+    })();
+    expect(message).toBe(
+      `the compatibility check exited 1 (1: error such as missing or corrupt metadata, 2: invalid options); no upgrade strategy chosen, nothing deployed. Output:\n${Array.from({ length: 15 }, (_, i) => `line ${i + 6}`).join("\n")}`,
+    );
+    expect(() => decideUpgrade({ exitCode: 0, output: "  all fine\n" })).toThrow(`the compatibility check exited 0 without printing "${ROLLING_OK_LINE}"; refusing to roll. Output:\nall fine`);
   });
 
   test.each([
@@ -52,9 +85,11 @@ describe("gateUpgrade: the deploy pipeline rolls only on the check's rolling ver
     const stop = gateUpgrade(recreate, "stop");
     expect(stop.action).toBe("stop");
     expect(stop.message).toContain("'keycloak.version' is incompatible: 26.5.0 -> 26.7.3");
+    // The stop tells the operator both ways on.
+    expect(stop.message).toMatch(/Run the recreate by hand \(README: Upgrade Keycloak\) or deploy with on-recreate=recreate\.$/);
   });
-  test("no metadata of a previous deploy (first deploy): rolling, nothing runs yet", () => {
-    expect(gateUpgrade(undefined, "stop").action).toBe("rolling");
+  test("no metadata of a previous deploy (first deploy): rolling, and the pipeline's log says why", () => {
+    expect(gateUpgrade(undefined, "stop")).toEqual({ action: "rolling", message: "no metadata of a previous deploy: first deploy, nothing runs yet" });
   });
 });
 
@@ -90,6 +125,14 @@ describe("upgradePlan: what each strategy does to the service", () => {
 
   test("an incompatible pair never gets a plan that mixes versions, whatever the desired count", () => {
     for (const count of [1, 2, 3, 5]) expect(mixesVersions(upgradePlan(decideUpgrade({ exitCode: 3, output: MINOR_OUTPUT }).strategy, count))).toBe(false);
+  });
+
+  test("a plan mixes versions when a task may run at the switch: tasks scaled up (not down to 0) after the stop was awaited", () => {
+    const stopped = [{ kind: "scale", desiredCount: 0 }, { kind: "wait-all-stopped" }] as const;
+    expect(mixesVersions([...stopped, { kind: "switch-task-definition" }])).toBe(false);
+    expect(mixesVersions([...stopped, { kind: "scale", desiredCount: 1 }, { kind: "switch-task-definition" }])).toBe(true);
+    expect(mixesVersions([...stopped, { kind: "scale", desiredCount: 0 }, { kind: "switch-task-definition" }])).toBe(false);
+    expect(mixesVersions([{ kind: "scale", desiredCount: 0 }, { kind: "switch-task-definition" }])).toBe(true);
   });
 
   test("a desired count below 1 is refused", () => {
