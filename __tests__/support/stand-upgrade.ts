@@ -40,6 +40,8 @@ export interface RecreateTimes {
   stopAllMs: number;
   /** The first task of the new release: process start (it migrates the schema) until the target group held it healthy. */
   firstStartMs: number;
+  /** When that task's process was started (epoch ms). */
+  firstStartedAt: number;
 }
 
 export class StandUpgrade {
@@ -49,6 +51,7 @@ export class StandUpgrade {
   private readonly onTarget = new Set<keyof StandNodes>();
   private stopAllMs?: number;
   private firstStartMs?: number;
+  private firstStartedAt?: number;
 
   constructor(
     private readonly stand: ClusterStand,
@@ -60,7 +63,9 @@ export class StandUpgrade {
 
   /** The recreate's stop and first start, once the plan ran them. */
   get recreateTimes(): RecreateTimes | undefined {
-    return this.stopAllMs === undefined || this.firstStartMs === undefined ? undefined : { stopAllMs: this.stopAllMs, firstStartMs: this.firstStartMs };
+    return this.stopAllMs === undefined || this.firstStartMs === undefined || this.firstStartedAt === undefined
+      ? undefined
+      : { stopAllMs: this.stopAllMs, firstStartMs: this.firstStartMs, firstStartedAt: this.firstStartedAt };
   }
 
   private spareSlots(): (keyof StandNodes)[] {
@@ -110,6 +115,7 @@ export class StandUpgrade {
     }
     const starting = this.spareSlots().slice(0, desiredCount - this.ecs.tasks.length).map((key) => this.stand.node(key));
     const started = Date.now();
+    this.firstStartedAt ??= started;
     await Promise.all(starting.map((node) => this.ecs.runTask(node, this.timeouts.startMs)));
     this.firstStartMs ??= Date.now() - started;
   }
