@@ -29,7 +29,7 @@ module.exports = {
   listener: {
     ignoreStatic: false,
     mutate: ["modules/edge/listener-routes.ts", "modules/edge/alb-limits.ts"],
-    tests: ["edge/listener-routes.test.ts", "edge/load-balancer.test.ts", "policy/alb-rules.test.ts", "policy/aws-rules-alb.test.ts"],
+    tests: ["edge/alb-limits.test.ts", "edge/listener-routes.test.ts", "edge/load-balancer.test.ts", "policy/alb-rules.test.ts", "policy/aws-rules-alb.test.ts"],
   },
   // The web ACL: managed groups, forwarding headers refused, per-address rate limits.
   waf: {

@@ -25,4 +25,10 @@ describe("listener routes", () => {
     expect(forwardsEverything(routes)).toEqual([expect.objectContaining({ purpose: "admin sources", sourceCidrs: ["198.51.100.7/32"] })]);
     expect(routes.find((r) => r.purpose === "public realms")?.paths).toEqual(expect.arrayContaining([...STATIC_PATTERNS]));
   });
+
+  test.each([1, 3, 4, 6, 7])("%i admin sources are split into rules of at most 3 sources, every one of them with a source condition: no admin rule without sources forwards every path to everyone", (count) => {
+    const cidrs = Array.from({ length: count }, (_, i) => `198.51.100.${i}/32`);
+    const admin = forwardsEverything(listenerRoutes({ adminAllowedCidrs: cidrs, publicRealms: [] }));
+    expect(admin.map((r) => r.sourceCidrs)).toEqual(Array.from({ length: Math.ceil(count / 3) }, (_, i) => cidrs.slice(3 * i, 3 * i + 3)));
+  });
 });
