@@ -97,7 +97,7 @@ export function taskCount(base: number, taskVcpu: number, headroomFactor = HEADR
   return { tasks: Math.max(MIN_TASKS, forHeadroom, forLosingOne), forHeadroom, forLosingOne };
 }
 
-/** The smallest memory (MiB) Fargate accepts at this CPU that holds Keycloak's per-node memory (a parameter only for tests). */
+/** The smallest memory (MiB) Fargate accepts at this CPU that holds Keycloak's per-node memory (that memory a parameter only for tests). */
 export function taskMemoryMib(taskCpu: number, memoryPerNodeMb: number = KEYCLOAK_FIGURES.memoryPerNodeMb.value): number {
   const need = (memoryPerNodeMb * MB) / MIB;
   return FARGATE_SIZES[taskCpu].find((m) => m >= need)!;
