@@ -97,9 +97,9 @@ export function taskCount(base: number, taskVcpu: number, headroomFactor = HEADR
   return { tasks: Math.max(MIN_TASKS, forHeadroom, forLosingOne), forHeadroom, forLosingOne };
 }
 
-/** The smallest memory (MiB) Fargate accepts at this CPU that holds Keycloak's per-node memory. */
-export function taskMemoryMib(taskCpu: number): number {
-  const need = (KEYCLOAK_FIGURES.memoryPerNodeMb.value * MB) / MIB;
+/** The smallest memory (MiB) Fargate accepts at this CPU that holds Keycloak's per-node memory (that memory a parameter only for tests). */
+export function taskMemoryMib(taskCpu: number, memoryPerNodeMb: number = KEYCLOAK_FIGURES.memoryPerNodeMb.value): number {
+  const need = (memoryPerNodeMb * MB) / MIB;
   return FARGATE_SIZES[taskCpu].find((m) => m >= need)!;
 }
 
@@ -111,11 +111,15 @@ export interface TaskSize {
   readonly fargateUsdPerHour: number;
 }
 
-/** The cheapest task size (and count) for a base load; undefined when even the largest needs over 100 tasks. */
-export function chooseTaskSize(base: number): TaskSize | undefined {
+/**
+ * The cheapest task size (and count) for a base load; undefined when even the largest needs over 100 tasks.
+ * The memory per node is a parameter only for tests: with Keycloak's, every size's memory is 2 GiB
+ * per vCPU, so the smallest size that fits is always the cheapest; a larger need makes it not.
+ */
+export function chooseTaskSize(base: number, memoryPerNodeMb: number = KEYCLOAK_FIGURES.memoryPerNodeMb.value): TaskSize | undefined {
   const sizes = Object.keys(FARGATE_SIZES).map(Number).filter((cpu) => cpu >= MIN_TASK_CPU).sort((a, b) => a - b);
   const options = sizes.flatMap((taskCpu) => {
-    const taskMemory = taskMemoryMib(taskCpu);
+    const taskMemory = taskMemoryMib(taskCpu, memoryPerNodeMb);
     const count = taskCount(base, taskCpu / 1024);
     const maxCount = SCALE_OUT_FACTOR * count.tasks;
     if (maxCount > MAX_TASKS) return [];
@@ -135,21 +139,23 @@ export interface DatabaseChoice {
   readonly poolReducedFrom?: number;
 }
 
-/** Priced RDS classes (tools/prices.ts) whose memory we know, cheapest first. */
-function pricedClasses(): string[] {
-  return Object.keys(RDS_INSTANCE_HOUR)
+/** Priced RDS classes whose memory we know, cheapest first. */
+function pricedClasses(prices: Readonly<Record<string, number>>): string[] {
+  return Object.keys(prices)
     .filter((c) => instanceMemoryGib(c) !== undefined)
-    .sort((a, b) => RDS_INSTANCE_HOUR[a] - RDS_INSTANCE_HOUR[b]);
+    .sort((a, b) => prices[a] - prices[b]);
 }
 
 /**
  * The cheapest class whose budget holds the pool: dbPoolMaxSize's default (20) per task vCPU,
  * since a task's concurrent database work grows with the requests its CPU serves. When no
  * priced class holds it, the class with the most connections and the largest pool that fits.
+ * The prices are tools/prices.ts's; a parameter only for tests (the table's own order is already
+ * by price within each family).
  */
-export function chooseDatabase(desiredCount: number, maxCount: number, taskVcpu: number): DatabaseChoice | undefined {
+export function chooseDatabase(desiredCount: number, maxCount: number, taskVcpu: number, prices = RDS_INSTANCE_HOUR): DatabaseChoice | undefined {
   const pool = Math.min(POOL_MAX, DEFAULT_POOL_PER_VCPU * taskVcpu);
-  const classes = pricedClasses();
+  const classes = pricedClasses(prices);
   for (const dbInstanceClass of classes) {
     const budget = connectionBudget({ dbInstanceClass, desiredCount, maxCount, dbPoolMaxSize: pool });
     if (budget.demand.total <= budget.connections) {

@@ -12,7 +12,7 @@ describe("database connection budget", () => {
   });
 
   test("classes whose memory we do not know are undefined, not guessed", () => {
-    for (const c of ["db.m6g.small", "db.x1e.large", "db.t4g.nano", "t4g.small", "db.r6g.huge"]) expect(instanceMemoryGib(c)).toBeUndefined();
+    for (const c of ["db.m6g.small", "db.x1e.large", "db.x1e.2xlarge", "db.t4g.nano", "t4g.small", "db.r6g.huge"]) expect({ c, gib: instanceMemoryGib(c) }).toEqual({ c, gib: undefined });
   });
 
   test("a class name must be the whole name: text before or after it, or around the size's multiple, makes it unknown", () => {

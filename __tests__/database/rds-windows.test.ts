@@ -33,6 +33,11 @@ describe("RDS backup and maintenance windows", () => {
     expect(windowsOverlap(daily("03:00-04:00"), weekly("fri:02:00-fri:03:01"))).toBe(true);
   });
 
+  test("windows that only meet, the backup ending as the maintenance starts, do not overlap", () => {
+    expect(windowsOverlap(daily("02:00-03:00"), weekly("wed:03:00-wed:03:30"))).toBe(false);
+    expect(windowsOverlap(daily("02:00-03:00"), weekly("wed:02:59-wed:03:30"))).toBe(true);
+  });
+
   test("overlaps are found across midnight and across the end of the week", () => {
     expect(windowsOverlap(daily("23:45-00:30"), weekly("tue:00:15-tue:01:00"))).toBe(true);
     expect(windowsOverlap(daily("00:10-00:40"), weekly("sun:23:30-mon:00:20"))).toBe(true);

@@ -1,9 +1,17 @@
 import { connectionBudget } from "../../modules/config";
 import { keycloakContainer, onlyResource, resourcesOf, synthStack, testConfig } from "../../modules/synth";
-import { CPU_TARGET_PERCENT, KEYCLOAK_FIGURES, OUR_FIGURES } from "../../modules/service/capacity-figures";
+import {
+  CPU_TARGET_PERCENT,
+  HEADROOM_FACTOR,
+  KEYCLOAK_FIGURES,
+  OUR_FIGURES,
+  taskCpuAlarmPercent,
+  type RequestCosts,
+} from "../../modules/service/capacity-figures";
 import { FARGATE_SIZES } from "../../modules/service/fargate";
 import {
   baseVcpu,
+  capacityExampleMarkdown,
   capacityPlan,
   capacityReport,
   chooseDatabase,
@@ -14,16 +22,28 @@ import {
   SCALE_OUT_FACTOR,
   taskCount,
   taskMemoryMib,
+  type CapacityPlan,
   type Demand,
 } from "../../tools/capacity-model";
 import { parseArgs } from "../../tools/capacity";
-import { RDS_INSTANCE_HOUR } from "../../tools/prices";
+import { PRICES, RDS_INSTANCE_HOUR } from "../../tools/prices";
 
 const logins = (n: number, refreshes = 0, clientCredentials = 0): Demand => ({
   loginsPerSecond: n,
   refreshesPerSecond: refreshes,
   clientCredentialsPerSecond: clientCredentials,
 });
+
+const MIB = 1024 * 1024;
+const MB = 1_000_000;
+
+/** Fargate's hourly price of `tasks` tasks of `taskCpu` units and `taskMemory` MiB, from the price table. */
+const fargateHourly = (tasks: number, taskCpu: number, taskMemory: number) =>
+  tasks * ((taskCpu / 1024) * PRICES.fargateVcpuHourX86.usd + (taskMemory / 1024) * PRICES.fargateGbHourX86.usd);
+
+/** A demand's base vCPU by hand: rate x CPU-ms per request, summed, in CPU-seconds. */
+const baseByHand = (d: Demand, costs: RequestCosts) =>
+  (d.loginsPerSecond * costs.passwordLoginCpuMs.value + d.refreshesPerSecond * costs.refreshTokenCpuMs.value + d.clientCredentialsPerSecond * costs.clientCredentialsCpuMs.value) / 1000;
 
 describe("capacity model: the arithmetic", () => {
   test("reproduces Keycloak's own calculation example: 45 logins, 360 client credentials, 360 refreshes a second = 9 vCPU, limit 2.5 x that", () => {
@@ -107,6 +127,31 @@ describe("capacity model: the arithmetic", () => {
     expect(chooseTaskSize(320.1)).toBeUndefined();
   });
 
+  test("a task size's hourly Fargate cost is its count x (vCPU x the vCPU-hour price + GB x the GB-hour price)", () => {
+    expect(chooseTaskSize(0.795)!.fargateUsdPerHour).toBeCloseTo(fargateHourly(2, 1024, 2048), 12);
+    expect(chooseTaskSize(31.8)!.fargateUsdPerHour).toBeCloseTo(fargateHourly(40, 2048, 4096), 12);
+  });
+
+  test("the task size is the cheapest, not the smallest, when a larger one costs less: at 3000 MB a node two 2 vCPU / 4 GiB tasks undercut four 1 vCPU / 3 GiB ones", () => {
+    expect([1024, 2048, 4096].map((cpu) => taskMemoryMib(cpu, 3000))).toEqual([3072, 4096, 8192]);
+    // 1.5 vCPU x 2.5 = 3.75: four 1 vCPU tasks, two 2 vCPU tasks or two 4 vCPU tasks.
+    const [four, two, twoLarge] = [fargateHourly(4, 1024, 3072), fargateHourly(2, 2048, 4096), fargateHourly(2, 4096, 8192)];
+    expect(two).toBeLessThan(Math.min(four, twoLarge));
+    const choice = chooseTaskSize(1.5, 3000)!;
+    expect(choice).toMatchObject({ taskCpu: 2048, taskMemory: 4096, count: { tasks: 2 }, maxCount: 4 });
+    expect(choice.fargateUsdPerHour).toBeCloseTo(two, 12);
+  });
+
+  test("at equal cost the smaller task wins: 1.5 vCPU is four 1 vCPU / 2 GiB tasks or two 2 vCPU / 4 GiB ones, the same vCPU and GB", () => {
+    expect(fargateHourly(4, 1024, 2048)).toBe(fargateHourly(2, 2048, 4096));
+    expect(chooseTaskSize(1.5)).toMatchObject({ taskCpu: 1024, count: { tasks: 4 } });
+  });
+
+  test("a memory need of exactly a Fargate size takes that size, a byte more the next one", () => {
+    expect(taskMemoryMib(1024, (4096 * MIB) / MB)).toBe(4096);
+    expect(taskMemoryMib(1024, (4096 * MIB + 1) / MB)).toBe(5120);
+  });
+
   test("the database is the cheapest priced class whose connection budget (synth's own check) holds the pool", () => {
     const byPrice = Object.keys(RDS_INSTANCE_HOUR).sort((a, b) => RDS_INSTANCE_HOUR[a] - RDS_INSTANCE_HOUR[b]);
     for (const [desired, max, vcpu] of [[2, 4, 1], [3, 6, 1], [10, 20, 1], [27, 54, 1], [10, 20, 2]] as const) {
@@ -120,6 +165,37 @@ describe("capacity model: the arithmetic", () => {
       for (const cheaper of byPrice.slice(0, byPrice.indexOf(choice.dbInstanceClass))) expect([cheaper, fits(cheaper)]).toEqual([cheaper, false]);
     }
     expect(chooseDatabase(2, 4, 1)!.dbInstanceClass).toBe("db.t4g.small");
+  });
+
+  test("the database is the cheapest class by its price, whatever the order of the price table", () => {
+    const cheapestFirst = { "db.t4g.micro": 0.018, "db.t4g.small": 0.036, "db.t4g.medium": 0.072, "db.t4g.large": 0.145 };
+    const reversedOrder = Object.fromEntries(Object.entries(cheapestFirst).reverse());
+    // Two 1 vCPU tasks need 130 connections: the micro's 76 do not hold them, the small's 153 do.
+    expect(chooseDatabase(2, 4, 1, cheapestFirst)!.dbInstanceClass).toBe("db.t4g.small");
+    expect(chooseDatabase(2, 4, 1, reversedOrder)!.dbInstanceClass).toBe("db.t4g.small");
+    // The same classes priced the other way round: now the large is the cheapest that holds them.
+    const largeCheapest = { "db.t4g.micro": 0.4, "db.t4g.small": 0.3, "db.t4g.medium": 0.2, "db.t4g.large": 0.1 };
+    expect(chooseDatabase(2, 4, 1, largeCheapest)!.dbInstanceClass).toBe("db.t4g.large");
+  });
+
+  test("a class whose max_connections the worst case fills to the last connection holds it (the same <= as synth's check)", () => {
+    // A pool of 11 (0.55 vCPU x 20) on 4 tasks plus a deploy's surge of 2: 6 x 11 + 10 reserved = 76, the micro's max_connections.
+    const budget = connectionBudget({ dbInstanceClass: "db.t4g.micro", desiredCount: 2, maxCount: 4, dbPoolMaxSize: 11 });
+    expect([budget.demand.total, budget.connections]).toEqual([76, 76]);
+    expect(chooseDatabase(2, 4, 0.55)).toMatchObject({ dbInstanceClass: "db.t4g.micro", dbPoolMaxSize: 11, connectionsNeeded: 76, maxConnections: 76 });
+  });
+
+  test("a priced class whose memory we do not know is never chosen, not even as the fallback", () => {
+    const prices = { "db.zz9.large": 0.001, "db.t4g.micro": 0.018 };
+    const fits = connectionBudget({ dbInstanceClass: "db.t4g.micro", desiredCount: 2, maxCount: 4, dbPoolMaxSize: 20 }).fits;
+    expect(chooseDatabase(2, 4, 1, prices)).toMatchObject({ dbInstanceClass: "db.t4g.micro", dbPoolMaxSize: fits, poolReducedFrom: 20 });
+  });
+
+  test("the fallback takes a pool down to 5 connections a task, and below that nothing", () => {
+    const fits = (desiredCount: number, maxCount: number) => connectionBudget({ dbInstanceClass: "db.r6g.large", desiredCount, maxCount, dbPoolMaxSize: 20 }).fits;
+    expect([fits(120, 240), fits(121, 242)]).toEqual([5, 4]);
+    expect(chooseDatabase(120, 240, 1)).toMatchObject({ dbInstanceClass: "db.r6g.large", dbPoolMaxSize: 5, poolReducedFrom: 20 });
+    expect(chooseDatabase(121, 242, 1)).toBeUndefined();
   });
 
   test("when no priced class holds the pool, the largest class gets the largest pool that fits, and says so", () => {
@@ -174,6 +250,67 @@ describe("capacity model: its recommended settings synthesize and pass the confi
     expect(report).toContain("passwordLoginCpuMs = 83.60");
     const block = JSON.parse(report.slice(report.indexOf("{"))) as { prod: Record<string, unknown> };
     expect(() => testConfig(block.prod)).not.toThrow();
+  });
+
+  test("each line of the report prints the plan's own figures: load, tasks, CPU at the demand and after a loss, autoscaling, alarm, database, cost and settings", () => {
+    const demand = logins(12, 90, 30);
+    const plan = capacityPlan(demand);
+    const base = baseByHand(demand, OUR_FIGURES);
+    // 2.5 x base = 4.59: five 1 vCPU tasks for the headroom, three so that losing one leaves the base unthrottled.
+    expect(plan.task).toMatchObject({ taskCpu: 1024, taskMemory: 2048, count: { tasks: 5, forHeadroom: 5, forLosingOne: 3 }, maxCount: 10 });
+    const budget = connectionBudget({ dbInstanceClass: plan.database.dbInstanceClass, desiredCount: 5, maxCount: 10, dbPoolMaxSize: 20 });
+    const monthly = plan.costLines.reduce((sum, line) => sum + line.usd, 0);
+    const figure = (key: keyof RequestCosts) => `  ${key} = ${OUR_FIGURES[key].value.toFixed(2)} (${OUR_FIGURES[key].date}): ${OUR_FIGURES[key].source}`;
+    const report = capacityReport(plan, "staging");
+    const settingsAt = report.indexOf("{");
+    expect(report.slice(0, settingsAt).split("\n")).toEqual([
+      "Demand: 12 password logins/s, 90 refreshes/s, 30 client credentials grants/s (profile prod, figures ours)",
+      "",
+      "Figures (CPU-ms per request):",
+      figure("passwordLoginCpuMs"),
+      figure("refreshTokenCpuMs"),
+      figure("clientCredentialsCpuMs"),
+      "",
+      `Base load:    ${base.toFixed(2)} vCPU = sum of rate x CPU-seconds per request`,
+      `Provisioned:  ${(base * HEADROOM_FACTOR).toFixed(2)} vCPU = base x ${HEADROOM_FACTOR} (Keycloak's ${KEYCLOAK_FIGURES.cpuHeadroomPercent.value} % headroom)`,
+      `Tasks:        5 x 1 vCPU / 2048 MiB = max(5 for the headroom, ${MIN_TASKS} across zones, 3 so that losing one leaves the rest unthrottled)`,
+      `              CPU at this demand ${((base / 5) * 100).toFixed(0)} % (autoscaling target ${CPU_TARGET_PERCENT} %), after losing one task ${((base / 4) * 100).toFixed(0)} %`,
+      `Autoscaling:  desiredCount 5, maxCount 10 (x${SCALE_OUT_FACTOR}), CPU target ${CPU_TARGET_PERCENT} %, ${plan.settings.requestsPerTarget} requests per task per minute (the demand's mix at the CPU target)`,
+      `CPU alarm:    task-cpu at ${taskCpuAlarmPercent(CPU_TARGET_PERCENT)} % for 10 minutes (midway between the CPU target and 100 %)`,
+      `Database:     ${plan.database.dbInstanceClass}, pool 20 per task: ${budget.demand.total} connections at maxCount plus a deploy's surge, of max_connections ${budget.connections}`,
+      // Logins and refreshes only: 102 a second at 0.35-0.7 vCPU per 100.
+      `              database CPU by Keycloak's guide (not modelled): ${((0.35 * 102) / 100).toFixed(2)}-${((0.7 * 102) / 100).toFixed(2)} vCPU for 102 logins+refreshes/s; check the class's CPU`,
+      `Monthly cost: $${monthly.toFixed(2)} (npm run cost's lines for these settings; Fargate: 5 tasks x 1 vCPU / 2 GB (X86_64) at desiredCount)`,
+      "",
+      'Settings for cdktf.json, under "context" > "environments":',
+      "",
+    ]);
+    expect(JSON.parse(report.slice(settingsAt))).toEqual({ staging: plan.settings });
+    expect(report.slice(settingsAt)).toBe(JSON.stringify({ staging: plan.settings }, null, 2));
+  });
+
+  test("the report says when the pool was reduced because no priced class holds the default one, and from what", () => {
+    const reduced = capacityPlan(logins(200));
+    expect(reduced.database.poolReducedFrom).toBe(20);
+    const databaseLine = (plan: CapacityPlan) => capacityReport(plan).split("\n").find((l) => l.startsWith("Database:"));
+    expect(databaseLine(reduced)).toMatch(new RegExp(`pool ${reduced.database.dbPoolMaxSize} per task: .*, of max_connections \\d+ \\(pool reduced from 20: no priced class holds that\\)$`));
+    expect(databaseLine(capacityPlan(logins(5)))).toMatch(/of max_connections \d+$/);
+  });
+
+  test("the README's example is a real report with our figures, then what Keycloak's figures make of the same demand", () => {
+    const demand = logins(12, 90, 30);
+    const theirs = capacityPlan(demand, "keycloak");
+    expect(theirs.baseVcpu).toBeCloseTo(baseByHand(demand, KEYCLOAK_FIGURES), 12);
+    expect(capacityExampleMarkdown(demand).split("\n")).toEqual([
+      "A real run (`npm run capacity -- --logins-per-second 12 --refreshes-per-second 90 --client-credentials-per-second 30`; `npm run docs` writes it here):",
+      "",
+      "```text",
+      ...capacityReport(capacityPlan(demand, "ours")).split("\n"),
+      "```",
+      "",
+      `With \`--figures keycloak\` the same demand is ${baseByHand(demand, KEYCLOAK_FIGURES).toFixed(2)} vCPU of base load: ` +
+        `${theirs.task.count.tasks} x ${theirs.task.taskCpu / 1024} vCPU tasks, \`${theirs.database.dbInstanceClass}\`, $${theirs.monthlyUsd.toFixed(2)} a month.`,
+    ]);
   });
 
   test("a demand nothing serves, or none, is refused with the reason", () => {
