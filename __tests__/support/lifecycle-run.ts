@@ -28,7 +28,7 @@ const SETTLE_MS = 3_000;
 const BASELINE_MS = 20_000;
 /** How often the proxy's targets and the tasks' processes are sampled. */
 const SAMPLE_MS = 250;
-/** How long the request held on a stopping task stays in flight: shorter than the deregistration delay (30 s), longer than the breaks' signal comes (at once). */
+/** How long the request held on a stopping task stays in flight: shorter than the synthesized deregistration delay (judgeStop accepts a signal once that ran out), longer than the breaks take to signal (at once). */
 const HOLD_MS = 4_000;
 /**
  * What Quarkus logs once the JVM ran its shutdown on SIGTERM (from its shutdown hook, or from main
