@@ -76,7 +76,7 @@ module.exports = {
     ignoreStatic: false,
     mutate: ["modules/access/iam.ts", "modules/access/secrets.ts"],
     relatedTestsOnly: true,
-    tests: ["access/secrets.test.ts", "access/bastion.test.ts", "service/keycloak-service.test.ts", "service/jvm-options.test.ts"],
+    tests: ["access/iam.test.ts", "access/secrets.test.ts", "access/bastion.test.ts", "service/keycloak-service.test.ts", "service/jvm-options.test.ts"],
   },
   // What goes into the image, and where it is pushed.
   image: {

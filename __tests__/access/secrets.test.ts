@@ -1,3 +1,8 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { Testing } from "cdktf";
+import { KeycloakSecrets, type KeycloakSecretsProps } from "../../modules/access/secrets";
+import { REPO_ROOT } from "../../tools/keycloak-dist";
 import { keycloakContainer, ref, resourcesOf, synthStack, type TerraformJson } from "../../modules/synth";
 
 /** What the bootstrapAdmin setting decides: who gets the temporary admin's credentials. */
@@ -63,6 +68,41 @@ describe("KeycloakSecrets and the bootstrapAdmin setting", () => {
       expect(json.output?.keycloak_permanent_admin_secret_arn?.value).toBe(permanent);
       expect(secretGrants(json).filter((g) => g.resource === permanent)).toEqual([]);
       expect(JSON.stringify(keycloakContainer(json))).not.toContain(permanent);
+    }
+  });
+});
+
+describe("KeycloakSecrets on its own", () => {
+  /** The secrets one KeycloakSecrets synthesizes, by name prefix. */
+  const secretsOf = (props: KeycloakSecretsProps) => {
+    const json = JSON.parse(Testing.synthScope((scope) => new KeycloakSecrets(scope, "secrets", props))) as TerraformJson;
+    return Object.fromEntries(Object.values(resourcesOf(json, "aws_secretsmanager_secret")).map((s) => [String(s.name_prefix), s]));
+  };
+
+  test("bootstrapAdmin left unset means on: the database user's, the bootstrap admin's and the permanent admin's secrets, named under the prefix", () => {
+    expect(Object.keys(secretsOf({ namePrefix: "kc-unit" })).sort()).toEqual(["kc-unit/bootstrap-admin-", "kc-unit/db-user-", "kc-unit/permanent-admin-"]);
+  });
+
+  test("each secret's description says what it holds and which step sets its value", () => {
+    const secrets = secretsOf({ namePrefix: "kc-unit" });
+    const description = (name: string) => String(secrets[`kc-unit/${name}-`].description);
+    expect(description("db-user")).toBe("Keycloak database user (value set by the database setup)");
+    expect(description("bootstrap-admin")).toBe("Keycloak bootstrap admin (value set by the database setup)");
+    expect(description("permanent-admin")).toBe("Keycloak permanent admin (value set by tools/permanent-admin.sh)");
+    expect(existsSync(join(REPO_ROOT, "tools", "permanent-admin.sh"))).toBe(true);
+  });
+
+  test("a deleted secret can be restored for 7 days unless recoveryWindowDays says otherwise, for every secret", () => {
+    const windows = (props: KeycloakSecretsProps) => Object.values(secretsOf(props)).map((s) => s.recovery_window_in_days);
+    expect(windows({ namePrefix: "kc-unit" })).toEqual([7, 7, 7]);
+    expect(windows({ namePrefix: "kc-unit", recoveryWindowDays: 30 })).toEqual([30, 30, 30]);
+  });
+
+  test("the stack keeps the default 7-day recovery window on every secret, with or without the bootstrap admin", () => {
+    for (const json of [synthStack(), synthStack({ bootstrapAdmin: false })]) {
+      const windows = Object.values(resourcesOf(json, "aws_secretsmanager_secret")).map((s) => s.recovery_window_in_days);
+      expect(windows.length).toBeGreaterThan(1);
+      expect(new Set(windows)).toEqual(new Set([7]));
     }
   });
 });
