@@ -1,9 +1,17 @@
 import { onlyResource, onlyResourceName, ref, resourcesOf, synthStack, type TerraformJson } from "../../modules/synth";
+import { METRIC_CATALOGUE } from "../../policy/aws-rules/metric-catalogue";
+import { SIDECAR_NAME } from "../../modules/service/cluster-metrics";
+import { PORTS } from "../../modules/shared/constants";
 
 type Alarm = Record<string, unknown> & {
   alarm_name: string;
+  alarm_description: string;
+  namespace?: string;
+  metric_name?: string;
+  statistic?: string;
+  extended_statistic?: string;
   dimensions?: Record<string, string>;
-  metric_query?: { metric?: { dimensions: Record<string, string> } }[];
+  metric_query?: { label?: string; metric?: { namespace: string; metric_name: string; dimensions: Record<string, string>; stat: string } }[];
   alarm_actions: string[];
   ok_actions?: string[];
   threshold: number;
@@ -53,6 +61,49 @@ describe("Monitoring", () => {
       expect([value, m !== null]).toEqual([value, true]);
       expect(resourcesOf(json, m![1])[m![2]]).toBeDefined();
     }
+  });
+
+  test("every metric an alarm names, the autoscaling alarm's too, is one AWS documents: namespace, name, one dimension set, a meaningful statistic", () => {
+    const named = Object.values(alarmsOf(json)).flatMap((a) => [
+      ...(a.metric_name ? [{ alarm: a.alarm_name, namespace: a.namespace!, name: a.metric_name, dimensions: a.dimensions ?? {}, statistic: a.statistic ?? a.extended_statistic }] : []),
+      ...(a.metric_query ?? []).flatMap((q) => (q.metric ? [{ alarm: a.alarm_name, namespace: q.metric.namespace, name: q.metric.metric_name, dimensions: q.metric.dimensions, statistic: q.metric.stat }] : [])),
+    ]);
+    expect(new Set(named.map((m) => m.alarm)).size).toBe(Object.keys(alarmsOf(json)).length);
+    for (const m of named) {
+      const documented = METRIC_CATALOGUE[m.namespace]?.[m.name];
+      expect([m.alarm, m.namespace, m.name, documented !== undefined]).toEqual([m.alarm, m.namespace, m.name, true]);
+      const sets = documented.dimensionSets.map((set) => [...set].sort().join(","));
+      expect([m.alarm, sets]).toEqual([m.alarm, expect.arrayContaining([Object.keys(m.dimensions).sort().join(",")])]);
+      if (documented.statistics) expect([m.alarm, documented.statistics]).toEqual([m.alarm, expect.arrayContaining([m.statistic])]);
+    }
+  });
+
+  test("each alarm's description, which the notification carries, states the threshold that fired and what to check first", () => {
+    const custom = synthStack({
+      desiredCount: 3, maxCount: 3, alarmResponseTimeP99Seconds: 5, alarmUtilizationPercent: 70, cpuTargetPercent: 60,
+      alarmDbFreeStorageGb: 10, alarmDbFreeMemoryMb: 256, alarmDbConnectionsPercent: 90,
+    });
+    const says = (suffix: string, ...promises: string[]) => {
+      const alarm = byName(custom, suffix);
+      for (const promise of promises) expect([suffix, alarm.alarm_description]).toEqual([suffix, expect.stringContaining(promise)]);
+      return alarm;
+    };
+    says("-alb-5xx", "load balancer itself answers 5xx", "targets' health");
+    says("-target-5xx", "Keycloak answers 5xx", "Keycloak log group");
+    says("-unhealthy-targets", "readiness check", "aws elbv2 describe-target-health");
+    says("-healthy-below-desired", "Fewer than 3 healthy");
+    says("-response-time-p99", "longer than 5 s");
+    says("-running-below-desired", "fewer than 3", "aws ecs describe-services");
+    says("-task-cpu", `over ${byName(custom, "-task-cpu").threshold} % CPU`, "60 % scaling target", "at maxCount", "npm run capacity");
+    says("-task-memory", "over 70 %", "taskMemory");
+    says("-db-cpu", "over 70 %", "dbInstanceClass");
+    says("-db-free-storage", "10 GB", "dbMaxAllocatedStorageGb");
+    says("-db-freeable-memory", "256 MB", "dbInstanceClass");
+    says("-db-connections", "90 % of max_connections (153)");
+    says("-certificate-expiry", "less than 30 days", "DNS validation");
+    const split = says("-cluster-split", "cluster is split", "ISPN000094", `${PORTS.jgroups}/${PORTS.jgroupsFailureDetection} self-rules`, `the ${SIDECAR_NAME} sidecar reports nothing`);
+    // On the dashboard, the graph of the expression carries its label, not the id "e".
+    expect(split.metric_query![0].label).toContain("running tasks minus");
   });
 
   test("'too few' alarms follow desiredCount and treat silence as the problem", () => {

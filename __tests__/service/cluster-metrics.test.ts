@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CLUSTER_METRIC, SIDECAR_NAME } from "../../modules/service/cluster-metrics";
+import { CLUSTER_METRIC, clusterMetricsScript, SIDECAR_NAME } from "../../modules/service/cluster-metrics";
 import { PORTS } from "../../modules/shared/constants";
 import { BinDir } from "../support/command-stubs";
 import { emfMetric, metricsSidecar, splitAlarm } from "../support/cluster-metrics";
@@ -26,7 +26,7 @@ const SCRAPED = `/dev/tcp/127.0.0.1/${PORTS.management}`;
  * (null: nothing listens). The program is run as synthesized but for the port it dials (a host
  * cannot lend its own 9000 to a unit test); the e2e runs it unchanged inside the image.
  */
-async function scrapeOnce(metrics: string | null, status = 200): Promise<{ stdout: string; stderr: string }> {
+async function scrapeOnce(metrics: string | null, status = 200, scrapes = 1): Promise<{ stdout: string; stderr: string }> {
   const dir = mkdtempSync(join(tmpdir(), "cluster-metrics-"));
   const server = createServer((_request, response) => response.writeHead(status, { "content-type": "text/plain" }).end(`${metrics ?? ""}\n`));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -35,8 +35,8 @@ async function scrapeOnce(metrics: string | null, status = 200): Promise<{ stdou
   try {
     // Nothing on PATH but sleep's stand-in: the program may start no other program (the image has no curl).
     const bin = new BinDir(join(dir, "bin"))
-      // The loop's pause ends the run: one scrape is all a test needs.
-      .script("sleep", 'kill -TERM "$PPID"');
+      // The loop's pause after the last scrape wanted ends the run (builtins only: PATH has nothing else).
+      .script("sleep", `n=0; [[ -f ${dir}/sleeps ]] && read -r n < ${dir}/sleeps; echo $((n + 1)) > ${dir}/sleeps; if (( n + 1 >= ${scrapes} )); then kill -TERM "$PPID"; fi`);
     const sidecar = metricsSidecar(json);
     const program = sidecar.command.join("\n");
     expect(program.split(SCRAPED)).toHaveLength(2);
@@ -81,6 +81,19 @@ describe("cluster-metrics sidecar", () => {
       dependsOn: [{ containerName: "keycloak", condition: "START" }],
     });
     expect(sidecar.secrets).toBeUndefined();
+    // ECS ContainerDefinition name: up to 255 letters, digits, hyphens and underscores, not empty.
+    expect(sidecar.name).toMatch(/^[A-Za-z0-9_-]{1,255}$/);
+  });
+
+  test("keeps scraping: one line per scrape, the loop never ends on its own", async () => {
+    const { stdout } = await scrapeOnce(REAL_SHAPE, 200, 2);
+    expect(stdout.trim().split("\n").map((line) => emfMetric(line).value)).toEqual([2, 2]);
+  });
+
+  // The names go into a JSON string and a printf format unescaped: only plain names pass, checked at both ends.
+  test.each(['"k', 'k"', " k", "k ", "%k", "k%", "\nk", "k\n"])("refuses a cluster or service name %j", (name) => {
+    expect(() => clusterMetricsScript({ clusterName: name, serviceName: "s" })).toThrow(`'${name}' is not a plain ECS name`);
+    expect(() => clusterMetricsScript({ clusterName: "c", serviceName: name })).toThrow(`'${name}' is not a plain ECS name`);
   });
 
   test("its program holds no Terraform template sequence, so the task definition carries it unchanged", () => {

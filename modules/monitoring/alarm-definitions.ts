@@ -6,6 +6,7 @@
 
 import { CLUSTER_METRIC, SIDECAR_NAME } from "../service/cluster-metrics";
 import { taskCpuAlarmPercent } from "../service/capacity-figures";
+import { PORTS } from "../shared/constants";
 
 export type Comparison = "GreaterThanOrEqualToThreshold" | "LessThanThreshold";
 
@@ -142,7 +143,7 @@ export function alarmDefinitions(r: WatchedResources, t: AlarmThresholds): Alarm
       id: "cluster-split",
       description:
         "Some Keycloak task sees fewer cluster members than ECS runs tasks: the cluster is split (sessions and caches diverge) or a node cannot join. " +
-        "Look for ISPN000094 views and JGroups errors in the Keycloak log group, and at the security group's 7800/57800 self-rules. " +
+        `Look for ISPN000094 views and JGroups errors in the Keycloak log group, and at the security group's ${PORTS.jgroups}/${PORTS.jgroupsFailureDetection} self-rules. ` +
         `No data means the ${SIDECAR_NAME} sidecar reports nothing: see its log group.`,
       // running - fewest members any task reports. A starting task counts as running before it
       // has joined, so a deploy or a scale-out shows 1 for a minute or two: hence several minutes.

@@ -41,7 +41,10 @@ export const SCRAPE_INTERVAL_SECONDS = 60;
 
 export const SIDECAR_NAME = "cluster-metrics";
 
-/** JSON string literal content for a value the stack controls (names of the cluster and service). */
+/**
+ * JSON string literal content for a value the stack controls (names of the cluster and service),
+ * also safe as printf format text: nothing to escape, no `%`.
+ */
 function jsonText(value: string): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(value)) throw new Error(`'${value}' is not a plain ECS name`);
   return value;
@@ -92,7 +95,7 @@ export function clusterMetricsScript(dimensions: { clusterName: string; serviceN
     // stderr first: a refused connect's message goes nowhere, the reason below says it instead.
     `  size=$(scrape 2>/dev/null 3<>/dev/tcp/127.0.0.1/${PORTS.management})`,
     `  if [[ $size =~ ^[0-9]+(\\.[0-9]+)?$ ]]; then`,
-    `    printf '{"_aws":{"Timestamp":%s000,"CloudWatchMetrics":[%s]},${fixed.replace(/%/g, "%%")},"${CLUSTER_METRIC.metricName}":%s}\\n' "$(printf '%(%s)T' -1)" '${declaration}' "$size"`,
+    `    printf '{"_aws":{"Timestamp":%s000,"CloudWatchMetrics":[%s]},${fixed},"${CLUSTER_METRIC.metricName}":%s}\\n' "$(printf '%(%s)T' -1)" '${declaration}' "$size"`,
     "  else",
     `    echo "${SIDECAR_NAME}: no ${PROMETHEUS_SERIES.name}{${PROMETHEUS_SERIES.label.replace(/"/g, '\\"')}} on :${PORTS.management}/metrics yet" >&2`,
     "  fi",

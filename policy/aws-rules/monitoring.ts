@@ -1,6 +1,8 @@
 /** Alarm delivery (SNS, KMS), CloudWatch alarms and dashboards, log retention, secrets' deletion. */
-import { change, DOCS, each, forEach, isRef, type AwsRule, type Res } from "./kit";
+import { change, DOCS, each, forEach, isRef, REMOVED, type AwsRule, type Res } from "./kit";
 import { LOG_RETENTION_DAYS } from "../../modules/config/values";
+import { CLUSTER_METRIC } from "../../modules/service/cluster-metrics";
+import { metricProblem, type NamedMetric } from "./metric-catalogue";
 import type { TerraformJson } from "../../modules/synth";
 
 interface KeyStatement { Effect: string; Principal?: { Service?: string | string[] }; Action: string | string[] }
@@ -12,6 +14,15 @@ const alarmTopics = (json: TerraformJson) =>
   );
 
 const queries = (a: Res) => (a.metric_query as Res[] | undefined) ?? [];
+/** Every metric an alarm names: its own, or each of its metric_query's metrics. */
+const metricsOf = (a: Res): NamedMetric[] => [
+  ...(a.metric_name !== undefined ? [{ namespace: a.namespace, metricName: a.metric_name, dimensions: a.dimensions, statistic: a.statistic ?? a.extended_statistic }] : []),
+  ...queries(a).flatMap((q) => {
+    const m = q.metric as Res | undefined;
+    return m ? [{ namespace: m.namespace, metricName: m.metric_name, dimensions: m.dimensions, statistic: m.stat }] : [];
+  }),
+];
+const watches = (metricName: string) => (r: Res) => metricsOf(r).some((m) => m.metricName === metricName);
 const periods = (a: Res) => (a.period !== undefined ? [Number(a.period)] : queries(a).flatMap((q) => (q.metric ? [Number((q.metric as Res).period)] : [])));
 
 export const MONITORING_RULES: readonly AwsRule[] = [
@@ -105,6 +116,21 @@ export const MONITORING_RULES: readonly AwsRule[] = [
       change("aws_cloudwatch_metric_alarm", ["metric_query", 0, "return_data"], true, "two queries return data", { pick: (r) => queries(r).length > 0 && queries(r)[0].return_data !== true }),
       change("aws_cloudwatch_metric_alarm", ["metric_query", 0, "id"], "Cpu", "an id starting with a capital", { pick: (r) => queries(r).length > 0 }),
       change("aws_cloudwatch_metric_alarm", ["metric_query", 0, "metric", "period"], 300, "metrics of 300 and 60 s", { pick: (r) => queries(r).filter((x) => x.metric).length > 1 }),
+    ],
+  },
+  {
+    id: "cloudwatch-alarm-metric-documented",
+    resource: "aws_cloudwatch_metric_alarm.namespace, metric_name, dimensions, statistic (and each metric_query.metric)",
+    rule: "every metric an alarm names exists as documented: its namespace, its metric name, exactly one of its documented dimension sets (by name) and, where the page restricts them, a meaningful statistic; any other metric never has data, so the alarm never fires (policy/aws-rules/metric-catalogue.ts)",
+    source: `${DOCS.cwAlbMetrics}; ${DOCS.cwEcsMetrics}; ${DOCS.cwContainerInsightsEcs}; ${DOCS.cwRdsMetrics}; ${DOCS.cwRdsDimensions}; ${DOCS.cwAcmMetrics}`,
+    adjustable: false,
+    check: forEach("aws_cloudwatch_metric_alarm", (a) => metricsOf(a).map(metricProblem).find((p) => p !== undefined)),
+    bad: [
+      change("aws_cloudwatch_metric_alarm", ["metric_name"], "HealthyHostsCount", "a misspelt metric name", { pick: watches("HealthyHostCount") }),
+      change("aws_cloudwatch_metric_alarm", ["dimensions", "TargetGroup"], REMOVED, "the TargetGroup dimension dropped", { pick: watches("UnHealthyHostCount") }),
+      change("aws_cloudwatch_metric_alarm", ["namespace"], "AWS/ECS", "RunningTaskCount under AWS/ECS, not ECS/ContainerInsights", { pick: (r) => r.metric_name === "RunningTaskCount" }),
+      change("aws_cloudwatch_metric_alarm", ["statistic"], "Average", "an averaged 5xx count (always 1)", { pick: watches("HTTPCode_ELB_5XX_Count") }),
+      change("aws_cloudwatch_metric_alarm", ["metric_query", 2, "metric", "dimensions"], { ClusterName: "k" }, "the cluster members without the ServiceName dimension", { pick: watches(CLUSTER_METRIC.metricName) }),
     ],
   },
   {
