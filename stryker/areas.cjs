@@ -83,7 +83,7 @@ module.exports = {
     ignoreStatic: false,
     mutate: ["modules/image/image-content.ts", "modules/image/registry.ts", "modules/image/build-options.ts", "modules/image/base-image.ts"],
     relatedTestsOnly: true,
-    tests: ["image/image-content.test.ts", "image/image.test.ts", "image/base-image.test.ts"],
+    tests: ["image/image-content.test.ts", "image/image.test.ts", "image/base-image.test.ts", "image/registry.test.ts", "image/build-options.test.ts"],
   },
   tools: {
     mutate: [
