@@ -4,6 +4,7 @@
  * CIDR arithmetic the subnet defaults rest on.
  */
 import { ConfigError, cidrSubnet, dbHostName, loadConfig, parseCidr, type RawSettings } from "../../modules/config";
+import { overlaps } from "../../modules/config/values";
 
 const load = (perEnvironment: RawSettings = {}, env: Record<string, string> = {}) =>
   loadConfig({ environment: "prod", perEnvironment, env, warn: () => undefined });
@@ -48,9 +49,10 @@ describe("configuration boundaries", () => {
     refused({ albIngressCidrs: 24 });
   });
 
-  test("text settings take numbers as text and refuse objects", () => {
+  test("text settings take numbers and booleans as text and refuse objects", () => {
     expect(load({ hostedZoneId: "Z0123456789ABC", hostname: "login.example.com" }).hostedZoneId).toBe("Z0123456789ABC");
     expect(load({ mysqlVersion: 8.4 }).mysqlVersion).toBe("8.4");
+    expect(load({ namePrefix: true }).namePrefix).toBe("true");
     refused({ region: { name: "eu-west-1" } });
   });
 
@@ -96,6 +98,26 @@ describe("configuration boundaries", () => {
     expect(parseCidr("255.255.255.255/32")).toEqual({ base: 4294967295, prefix: 32 });
     expect(parseCidr("10.1.2.0/24")).toEqual({ base: (10 << 24) + (1 << 16) + (2 << 8), prefix: 24 });
     for (const bad of ["256.0.0.0/8", "10.0.0.0/33", "10.0.0.1/24", "10.0.0/24", "10.0.0.0"]) expect(parseCidr(bad)).toBeUndefined();
+    // No host bits may pass as a wider prefix: any address but 0.0.0.0 is not a /0; /33 is no prefix even for 0.0.0.0.
+    for (const bad of ["10.0.0.0/0", "0.0.0.0/33", "x10.0.0.0/16", "10.0.0.0/16x", " 10.0.0.0/16"]) expect({ bad, parsed: parseCidr(bad) }).toEqual({ bad, parsed: undefined });
+  });
+
+  test("subnets inside the VPC: one before its start is refused like one after its end; listed in any order they do not overlap", () => {
+    expect(() => load({ vpcCidr: "10.1.0.0/16", publicSubnetCidrs: ["10.0.0.0/20", "10.1.16.0/20"], privateSubnetCidrs: ["10.1.128.0/20", "10.1.144.0/20"] })).toThrow(
+      "CIDRs inside vpcCidr 10.1.0.0/16",
+    );
+    expect(load({ publicSubnetCidrs: ["10.0.16.0/20", "10.0.0.0/20"], privateSubnetCidrs: ["10.0.144.0/20", "10.0.128.0/20"] }).publicSubnetCidrs).toEqual(["10.0.16.0/20", "10.0.0.0/20"]);
+  });
+
+  test("overlaps: ranges that share only their first or last address overlap", () => {
+    expect(overlaps("10.0.0.15/32", "10.0.0.0/28")).toBe(true);
+    expect(overlaps("10.0.0.0/28", "10.0.0.15/32")).toBe(true);
+    expect(overlaps("10.0.0.0/28", "10.0.0.16/32")).toBe(false);
+  });
+
+  test("RDS windows: 30 minutes is the shortest accepted, 29 are refused with their length", () => {
+    expect(load({ dbBackupWindow: "02:00-02:30" }).dbBackupWindow).toBe("02:00-02:30");
+    expect(() => load({ dbBackupWindow: "02:00-02:29" })).toThrow('got "02:00-02:29" (29 minutes long)');
   });
 
   test("cidrSubnet counts subnets from the VPC's base, across octets", () => {
