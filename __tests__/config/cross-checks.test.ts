@@ -76,6 +76,13 @@ describe("settings checked against each other", () => {
     );
   });
 
+  test("a value the profile's preset set is named as the profile's, not as the default", () => {
+    const dev = (env: Record<string, string>) => () => loadConfig({ environment: "dev", env: { KEYCLOAK_PROFILE: "dev", ...env }, warn: () => undefined });
+    expect(dev({ KEYCLOAK_DESIRED_COUNT: "3" })).toThrow(new ConfigError("Invalid setting maxCount (profile dev): got 2; allowed: at least desiredCount (3)."));
+    expect(dev({ KEYCLOAK_TASK_CPU: "4096" })).toThrow("Invalid setting taskMemory (profile dev): got 2048; allowed: for taskCpu 4096: ");
+    expect(() => load({ desiredCount: 5 })).toThrow("Invalid setting maxCount (default): got 4; allowed: at least desiredCount (5).");
+  });
+
   test("a text value is quoted as given, not JSON-escaped", () => {
     expect(() => loadConfig({ environment: 'a"b\\c', env: {} })).toThrow('Invalid environment name "a"b\\c": ');
   });

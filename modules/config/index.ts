@@ -95,20 +95,22 @@ export function loadConfig(sources: ConfigSources): KeycloakConfig {
     ? parseOne(SETTINGS[0], profileEntry.raw, profileEntry.origin)
     : "prod";
   const preset = PROFILE_PRESETS[profile];
+  // Where each setting's value came from, for the messages: given, the profile's preset, or the default.
+  const originOf = (key: SettingKey) => given.get(key)?.origin ?? (key in preset ? `${key} (profile ${profile})` : `${key} (default)`);
 
   const config: Record<string, unknown> = { environment: sources.environment };
   const deferred: Setting<SettingKey>[] = [];
   for (const s of SETTINGS as readonly Setting<SettingKey>[]) {
     const entry = given.get(s.key);
     if (entry) config[s.key] = parseOne(s, entry.raw, entry.origin);
-    else if (s.key in preset) config[s.key] = parseOne(s, preset[s.key], `${s.key} (profile ${profile})`);
+    else if (s.key in preset) config[s.key] = parseOne(s, preset[s.key], originOf(s.key));
     else if (typeof s.default === "function") deferred.push(s);
     else config[s.key] = s.default;
   }
   for (const s of deferred) config[s.key] = (s.default as (c: KeycloakConfig) => unknown)(config as unknown as KeycloakConfig);
 
   const result = config as unknown as KeycloakConfig;
-  validateTogether(result, (key) => given.get(key)?.origin ?? `${key} (default)`);
+  validateTogether(result, originOf);
   return result;
 }
 
