@@ -1,6 +1,12 @@
 /** Policy rules on who may do what: IAM, secrets, and the admin plane behind the ALB (rules.ts lists them all). */
 import { pathPatternRegex } from "./alb-rules";
-import { ADMIN_PLANE_SAMPLES, change, each, forEach, httpsListener, named, type Res, type Rule } from "./rule-kit";
+import { ADMIN_PLANE_SAMPLES, change, each, forEach, httpListener, httpsListener, named, type Res, type Rule } from "./rule-kit";
+
+/** The shape whose stack forwards the admin plane to an allow-list, and that rule. */
+const ADMIN_LIST = "ARM64, prebuilt image, admin allow-list";
+const adminRule = (r: Res) => ((r.condition ?? []) as Res[]).some((c) => c.source_ip !== undefined);
+/** The rule that forwards the static resources from anywhere. */
+const staticRule = (r: Res) => JSON.stringify(r.condition).includes("/resources/*");
 
 export const ACCESS_RULES: readonly Rule[] = [
   {
@@ -52,9 +58,10 @@ export const ACCESS_RULES: readonly Rule[] = [
   },
   {
     id: "ALB_ADMIN_PLANE_CLOSED",
-    rationale: "The admin console, the admin API and the master realm are not forwarded from the internet: the HTTPS listener answers 404 by default, and only rules limited to adminAllowedCidrs forward them.",
+    rationale: "The admin console, the admin API and the master realm are not forwarded from the internet: no listener forwards by default (HTTPS answers 404, HTTP redirects), and only rules limited to adminAllowedCidrs forward them.",
     check: (json, shape) => [
-      ...forEach("aws_lb_listener", (r) => r.protocol === "HTTPS" && ((r.default_action ?? []) as Res[]).some((a) => a.type === "forward") && "the HTTPS listener forwards everything by default")(json, shape),
+      // Any listener: an HTTP listener that forwards by default opens the admin plane as well, in plain text.
+      ...forEach("aws_lb_listener", (r) => ((r.default_action ?? []) as Res[]).some((a) => a.type === "forward") && `the ${r.protocol} listener forwards everything by default`)(json, shape),
       ...forEach("aws_lb_listener_rule", (r) => {
         const conditions = (r.condition ?? []) as Res[];
         const valuesOf = (key: string) => conditions.flatMap((c) => ((c[key] as { values?: string[] } | undefined)?.values ?? []));
@@ -67,10 +74,18 @@ export const ACCESS_RULES: readonly Rule[] = [
     ],
     bad: [
       change("aws_lb_listener", ["default_action"], (r: Res) => [{ type: "forward", target_group_arn: (r.default_action as Res[])[0]?.target_group_arn ?? "tg" }], "the HTTPS listener forwards by default", { pick: httpsListener }),
-      change("aws_lb_listener_rule", ["condition"], (r: Res) => (r.condition as Res[]).filter((c) => c.source_ip === undefined), "an admin rule loses its source restriction", {
-        shape: "ARM64, prebuilt image, admin allow-list",
-        pick: (r: Res) => (r.condition as Res[]).some((c) => c.source_ip !== undefined),
-      }),
+      change("aws_lb_listener", ["default_action"], [{ type: "forward", target_group_arn: "tg" }], "the HTTP listener forwards by default instead of redirecting", { pick: httpListener }),
+      change("aws_lb_listener", ["default_action"], [{ type: "authenticate-oidc", order: 1 }, { type: "forward", order: 2, target_group_arn: "tg" }], "the HTTPS listener signs users in, then forwards by default", { pick: httpsListener }),
+      change("aws_lb_listener_rule", ["condition"], (r: Res) => (r.condition as Res[]).filter((c) => c.source_ip === undefined), "an admin rule loses its source restriction", { shape: ADMIN_LIST, pick: adminRule }),
+      change("aws_lb_listener_rule", ["condition", 1, "source_ip", "values"], ["198.51.100.0/24", "0.0.0.0/0"], "an admin rule adds 0.0.0.0/0 to its sources", { shape: ADMIN_LIST, pick: adminRule }),
+      change("aws_lb_listener_rule", ["condition", 1, "source_ip", "values"], ["::/0"], "an admin rule's source becomes every IPv6 address", { shape: ADMIN_LIST, pick: adminRule }),
+      change("aws_lb_listener_rule", ["condition"], [{ host_header: { values: ["*.example.com"] } }], "a forward rule matches a host, not a path", { pick: staticRule }),
+      change("aws_lb_listener_rule", ["condition", 0, "path_pattern", "values"], ["/resources/*", "/realms/master/*"], "the static rule also forwards the master realm", { pick: staticRule }),
+      change("aws_lb_listener_rule", ["condition", 0, "path_pattern", "values"], ["/admin/*"], "the static rule forwards the admin API and console", { pick: staticRule }),
+    ],
+    accepts: [
+      change("aws_lb_listener_rule", ["condition", 0, "path_pattern", "values"], ["/admin/*"], "a rule on the admin paths answers by itself, without forwarding", { pick: named("rule-100") }),
+      change("aws_lb_listener_rule", ["condition", 1, "source_ip", "values"], ["198.51.100.0/24", "203.0.113.0/24"], "an admin rule lists a second narrow source", { shape: ADMIN_LIST, pick: adminRule }),
     ],
   },
 ];
