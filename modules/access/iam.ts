@@ -6,10 +6,13 @@ export interface Statement {
   readonly conditions?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
 }
 
+/** The IAM policy language version every policy document of the stack is written in. */
+export const IAM_POLICY_VERSION = "2012-10-17";
+
 /** An identity policy that allows exactly the given statements. */
 export function policyDocument(statements: readonly Statement[]): string {
   return JSON.stringify({
-    Version: "2012-10-17",
+    Version: IAM_POLICY_VERSION,
     Statement: statements.map((s) => ({
       Effect: "Allow",
       Action: s.actions,
@@ -22,7 +25,7 @@ export function policyDocument(statements: readonly Statement[]): string {
 /** A trust policy letting one AWS service assume the role. */
 export function assumeRolePolicy(service: string): string {
   return JSON.stringify({
-    Version: "2012-10-17",
+    Version: IAM_POLICY_VERSION,
     Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
   });
 }

@@ -24,6 +24,7 @@ import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-own
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { IAM_POLICY_VERSION } from "../access/iam";
 
 export const ALB_ACCESS_LOG_SOURCES = {
   enable: "Enable access logs for your Application Load Balancer (SSE-S3 the only encryption; bucket policy per Region): https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html",
@@ -100,7 +101,7 @@ export class AlbAccessLogs extends Construct {
     this.policy = new S3BucketPolicy(this, "policy", {
       bucket: bucket.id,
       policy: JSON.stringify({
-        Version: "2012-10-17",
+        Version: IAM_POLICY_VERSION,
         Statement: [
           {
             Sid: "AlbWritesAccessLogs",

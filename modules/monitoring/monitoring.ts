@@ -15,6 +15,7 @@ import {
   type MetricAlarmDefinition,
   type WatchedResources,
 } from "./alarm-definitions";
+import { IAM_POLICY_VERSION } from "../access/iam";
 
 export interface MonitoringProps {
   readonly namePrefix: string;
@@ -42,7 +43,7 @@ export interface MonitoringProps {
  */
 export function alarmKeyPolicy(partition: string, accountId: string): string {
   return JSON.stringify({
-    Version: "2012-10-17",
+    Version: IAM_POLICY_VERSION,
     Statement: [
       {
         Sid: "AccountAdministersTheKey",
