@@ -5,6 +5,7 @@
 import type { TerraformJson } from "../modules/synth";
 import type { EgressMode, Profile } from "../modules/config";
 import type { Mutation } from "./mutation";
+import { constant } from "../modules/shared/constant";
 
 /** The configuration shape a stack was synthesized from. */
 export interface Shape {
@@ -90,7 +91,7 @@ export function albGroups(json: TerraformJson): string[] {
 }
 
 /** `${type.name.id}` references to each resource of `type`. */
-export const idRefs = (json: TerraformJson, type: string) => each(json, type).map(([resource]) => [resource, `\${${resource}.id}`] as const);
+export const idRefs = (json: TerraformJson, type: string) => each(json, type).map(([resource]) => constant([resource, `\${${resource}.id}`]));
 
 /** Port range a rule opens: protocol "-1" (all traffic) opens every port, whatever from/to say. */
 export function portRange(r: Res): [number, number] {
@@ -109,7 +110,7 @@ export const change = (type: string, path: Mutation["path"], to: unknown, clause
 export const named = (part: string) => (_r: Res, name: string) => name.includes(part);
 export const httpListener = (r: Res) => r.protocol === "HTTP";
 export const httpsListener = (r: Res) => r.protocol === "HTTPS";
-export const CONTAINER = ["container_definitions", 0] as const;
+export const CONTAINER = constant(["container_definitions", 0]);
 export const envName = (name: string, clause: string) => change("aws_ecs_task_definition", [...CONTAINER, "environment", 0, "name"], name, clause);
 /** A second, otherwise well-behaved container with `field` set to `value`: every container is checked, not just the first. */
 export const sidecar = (field: string, value: unknown, clause: string) =>

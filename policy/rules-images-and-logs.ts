@@ -28,7 +28,7 @@ function bucketProblems(json: TerraformJson, bucket: string): string[] {
   return [
     !blocks.some((b) => PUBLIC_ACCESS_FLAGS.every((f) => b[f] === true)) && "public access is not blocked on all four counts",
     !policies.some((p) => deniesPlainHttp(p.policy)) && "no policy denies requests without TLS (aws:SecureTransport false)",
-    !lifecycles.some((l) => ((l.rule ?? []) as Res[]).some((r) => r.status === "Enabled" && ((r.expiration ?? []) as Res[]).some((e) => Number(e.days) > 0))) && "no enabled lifecycle rule expires its objects",
+    !lifecycles.some((l) => (((l.rule as Res[] | undefined) ?? [])).some((r) => r.status === "Enabled" && (((r.expiration as Res[] | undefined) ?? [])).some((e) => Number(e.days) > 0))) && "no enabled lifecycle rule expires its objects",
   ].filter((p): p is string => typeof p === "string");
 }
 

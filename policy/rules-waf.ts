@@ -22,8 +22,10 @@ const forEachAcl = (bad: (rules: Res[], acl: Res, resource: string, json: Terraf
       return message ? [{ resource, message }] : [];
     });
 
-const dig = (node: unknown, ...path: string[]): unknown =>
-  path.reduce<unknown>((n, key) => (n !== null && typeof n === "object" ? (n as Res)[key] : undefined), node);
+function dig<T = unknown>(node: unknown, ...path: string[]): T | undefined {
+  const found = path.reduce<unknown>((n, key) => (n !== null && typeof n === "object" ? (n as Res)[key] : undefined), node);
+  return found as T | undefined;
+}
 
 /** The rate-based rule whose scope-down is the regex of `path`; undefined when there is none. */
 const rateRuleFor = (rules: Res[], path: string) =>
@@ -33,7 +35,7 @@ const rateRuleFor = (rules: Res[], path: string) =>
 export const changeRule = (name: string, path: (string | number)[], to: unknown, clause: string) =>
   change("aws_wafv2_web_acl", ["rule_json"], (r: Res) => {
     const rules = JSON.parse(String(r.rule_json)) as Res[];
-    let node = rules.find((rule) => rule.Name === name) as Res;
+    let node: Res = rules.find((rule) => rule.Name === name)!;
     for (const key of path.slice(0, -1)) node = node[key] as Res;
     const last = path[path.length - 1];
     if (to === REMOVED) delete node[last];
@@ -53,7 +55,7 @@ function baselineGap(rules: Res[]): string | false {
     const rule = rules.find((r) => dig(r, "Statement", "ManagedRuleGroupStatement", "Name") === name);
     if (!rule) return `${name} missing`;
     if (dig(rule, "OverrideAction", "None") === undefined) return `${name} does not block (override action ${JSON.stringify(rule.OverrideAction)})`;
-    const overrides = (dig(rule, "Statement", "ManagedRuleGroupStatement", "RuleActionOverrides") ?? []) as Res[];
+    const overrides = dig<Res[]>(rule, "Statement", "ManagedRuleGroupStatement", "RuleActionOverrides") ?? [];
     const relaxed = overrides.filter((o) => o.Name !== "SizeRestrictions_BODY").map((o) => o.Name);
     if (relaxed.length > 0) return `${name} relaxes ${relaxed.join(", ")}`;
   }
@@ -100,7 +102,7 @@ export const WAF_RULES: readonly Rule[] = [
       for (const [what, path] of Object.entries(RATE_LIMITED_PATHS)) {
         const rule = rateRuleFor(rules, path);
         if (!rule) return `no rate-based rule on ${what} (${path})`;
-        const statement = dig(rule, "Statement", "RateBasedStatement") as Res;
+        const statement = dig<Res>(rule, "Statement", "RateBasedStatement")!;
         if (statement.AggregateKeyType !== "IP") return `${what} limit keyed on ${statement.AggregateKeyType}, not the source IP`;
         if (statement.ForwardedIPConfig !== undefined || statement.CustomKeys !== undefined) return `${what} limit reads a forwarded header or custom keys`;
         if (!(Number(statement.Limit) >= WAF_MIN_RATE_LIMIT)) return `${what} limit ${statement.Limit} below WAF's minimum ${WAF_MIN_RATE_LIMIT}`;
@@ -121,10 +123,10 @@ export const WAF_RULES: readonly Rule[] = [
     rationale: "Keycloak records the leftmost X-Forwarded-For entry; requests that bring their own forwarding headers are blocked before anything else, so the only entry is the ALB's.",
     check: forEachAcl((rules) => {
       const first = [...rules].sort((a, b) => Number(a.Priority) - Number(b.Priority))[0];
-      const match = dig(first, "Statement", "RegexMatchStatement") as Res | undefined;
+      const match = dig<Res>(first, "Statement", "RegexMatchStatement");
       if (first?.Name !== HEADER_RULE || match === undefined) return `the first rule is ${first?.Name}, not ${HEADER_RULE}`;
       if (dig(first, "Action", "Block") === undefined) return `${HEADER_RULE} does not block`;
-      const included = (dig(match, "FieldToMatch", "Headers", "MatchPattern", "IncludedHeaders") ?? []) as string[];
+      const included = dig<string[]>(match, "FieldToMatch", "Headers", "MatchPattern", "IncludedHeaders") ?? [];
       const missing = CLIENT_FORWARDING_HEADERS.filter((h) => !included.includes(h) || !new RegExp(String(match.RegexString)).test(h));
       if (missing.length > 0) return `${HEADER_RULE} does not catch ${missing.join(", ")}`;
       if (dig(match, "FieldToMatch", "Headers", "MatchScope") !== "KEY") return `${HEADER_RULE} does not look at header names`;
@@ -146,11 +148,11 @@ export const WAF_RULES: readonly Rule[] = [
       const config = each(json, "aws_wafv2_web_acl_logging_configuration").find(([, c]) => c.resource_arn === `\${${resource}.arn}`)?.[1];
       if (!config) return "no logging configuration";
       const groups = each(json, "aws_cloudwatch_log_group");
-      const destinations = (config.log_destination_configs ?? []) as string[];
+      const destinations = ((config.log_destination_configs as string[] | undefined) ?? []);
       const group = groups.find(([name]) => destinations.includes(`\${${name}.arn}`))?.[1];
       if (!group) return "logs to no log group of this stack";
       if (!String(group.name).startsWith(WAF_LOG_PREFIX)) return `log group ${group.name} does not start with ${WAF_LOG_PREFIX} (WAF refuses it)`;
-      const redacted = ((config.redacted_fields ?? []) as Res[]).map((f) => String(dig(f, "single_header", "name")).toLowerCase());
+      const redacted = (((config.redacted_fields as Res[] | undefined) ?? [])).map((f) => String(dig(f, "single_header", "name")).toLowerCase());
       const shown = REDACTED_HEADERS.filter((h) => !redacted.includes(h));
       return shown.length > 0 && `logs the ${shown.join(", ")} header`;
     }),

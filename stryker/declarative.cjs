@@ -7,6 +7,7 @@ module.exports = {
   "modules/stack.ts": "wires the concerns together from the settings; the stack tests check the result",
   "modules/shared/paths.ts": "joins the project root to a path",
   "modules/shared/constants.ts": "pinned versions and names",
+  "modules/shared/constant.ts": "returns its argument: `x as const` in a form the mutator sees into (nothing of its own to mutate)",
   "modules/network/egress.ts": "one constant list of egress ports",
   "modules/network/network.ts": "VPC, subnets and endpoints declared from props",
   "modules/edge/tls-policies.ts": "the ALB's TLS policy names",

@@ -40,6 +40,7 @@ import { instanceMemoryGib } from "../modules/database/database-capacity";
 import { synthStack } from "../modules/synth";
 import { costLines, total, type CostLine } from "./cost";
 import { PRICES, RDS_INSTANCE_HOUR } from "./prices";
+import { constant } from "../modules/shared/constant";
 
 export interface Demand {
   readonly loginsPerSecond: number;
@@ -60,10 +61,11 @@ const DEFAULT_POOL_PER_VCPU = settingDefault("dbPoolMaxSize");
 const POOL_MIN = 5;
 const POOL_MAX = 500;
 /** Keycloak's guide: the database needs 0.35-0.7 vCPU per 100 login/logout/refresh requests a second (Aurora PostgreSQL). */
-export const DB_VCPU_PER_100_REQUESTS = [0.35, 0.7] as const;
+export const DB_VCPU_PER_100_REQUESTS = constant([0.35, 0.7]);
 
 function settingDefault(key: "dbPoolMaxSize"): number {
-  return SETTINGS.find((s) => s.key === key)!.default as number;
+  const setting = SETTINGS.find((s) => s.key === key)!;
+  return setting.default as number;
 }
 
 /** vCPU the demand's requests take, before any headroom. */

@@ -77,7 +77,8 @@ export function costLines(json: TerraformJson): CostLine[] {
   for (const lifecycle of all(json, "aws_s3_bucket_lifecycle_configuration")) {
     const days = Number((((lifecycle.rule as Res[])[0].expiration as Res[])[0]).days);
     // The ALB writes one file per node (one per zone) every 5 minutes; storage holds `days` of logs.
-    const puts = (all(json, "aws_lb")[0].subnets as unknown[]).length * 12 * HOURS_PER_MONTH;
+    const subnets = all(json, "aws_lb")[0].subnets;
+    const puts = (subnets as unknown[]).length * 12 * HOURS_PER_MONTH;
     const gb = (ASSUMPTIONS.albAccessLogGbPerMonth * days) / 30;
     add(`ALB access logs in S3 (~${gb.toFixed(1)} GB kept for ${days} days, ${puts} PUTs)`, gb * PRICES.s3StandardGbMonth.usd + (puts / 1000) * PRICES.s3ThousandPuts.usd);
   }

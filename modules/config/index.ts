@@ -8,6 +8,7 @@ import { maxStorageGib, minMaxAllocatedStorageGib } from "../database/engine";
 /** ACM refuses a certificate whose domain name (its common name) is longer (RequestCertificate). */
 const ACM_DOMAIN_NAME_MAX = 64;
 import { ALB_FREE_ADDRESSES, ALB_SUBNET_MAX_PREFIX, RESERVED_PER_SUBNET, SG_RULES_PER_DIRECTION, subnetNeed, usableAddresses } from "../network/subnet-budget";
+import { constant } from "../shared/constant";
 
 /**
  * The one configuration object of the stack: every setting with its default, its
@@ -61,10 +62,10 @@ export function loadConfig(sources: ConfigSources): KeycloakConfig {
       `Invalid environment name ${describe(sources.environment)}: allowed are 1-16 lowercase letters, digits or hyphens, starting with a letter.`,
     );
   }
-  for (const [where, raw] of [
+  for (const [where, raw] of constant([
     ["cdktf.json context \"keycloak\"", sources.shared],
     [`cdktf.json context "environments.${sources.environment}"`, sources.perEnvironment],
-  ] as const) {
+  ])) {
     for (const key of Object.keys(raw ?? {})) {
       if (!KNOWN_KEYS.has(key)) {
         throw new ConfigError(`Unknown setting "${key}" in ${where}: allowed are ${[...KNOWN_KEYS].join(", ")}.`);
@@ -144,7 +145,7 @@ function validateTogether(c: KeycloakConfig, origin: (key: SettingKey) => string
   }
   checkSubnetBudget(c, origin, fail);
   const subnets = [...c.publicSubnetCidrs, ...c.privateSubnetCidrs];
-  for (const key of ["publicSubnetCidrs", "privateSubnetCidrs"] as const) {
+  for (const key of constant(["publicSubnetCidrs", "privateSubnetCidrs"])) {
     if (c[key].length !== zones) {
       fail(key, c[key], `exactly ${zones} CIDRs, one per availability zone`);
     }
@@ -259,7 +260,7 @@ function checkSubnetBudget(
   fail: (key: SettingKey, value: unknown, allowed: string) => never,
 ): void {
   const surge = deploySurge(c.maxCount, oneAtATimeMaximumPercent(c.desiredCount));
-  for (const [key, kind] of [["publicSubnetCidrs", "public"], ["privateSubnetCidrs", "private"]] as const) {
+  for (const [key, kind] of constant([["publicSubnetCidrs", "public"], ["privateSubnetCidrs", "private"]])) {
     const defaulted = origin(key).endsWith("(default)");
     const need = subnetNeed(kind, c.egressMode, { maxCount: c.maxCount, surge });
     for (const cidr of c[key]) {

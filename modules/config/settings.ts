@@ -51,6 +51,7 @@ import { IMAGE_DIGEST } from "../image/image";
 import { defaultRateLimit, KEYCLOAK_PER_VCPU_PER_SECOND, RATE_WINDOW_SECONDS } from "../edge/waf";
 import { WAF_MAX_RATE_LIMIT, WAF_MIN_RATE_LIMIT } from "../edge/waf-limits";
 import { S3_BUCKET_NAME } from "../edge/s3-limits";
+import { constant } from "../shared/constant";
 
 /** S3's reserved bucket-name prefixes a namePrefix could produce (xn-- already breaks the no-two-hyphens rule). */
 const BUCKET_RESERVED = S3_BUCKET_NAME.reservedPrefixes.filter((p) => !p.includes("--"));
@@ -166,7 +167,7 @@ function setting<K extends SettingKey>(s: Setting<K>): Setting<K> {
   return s;
 }
 
-export const SETTINGS = [
+export const SETTINGS = constant([
   // ---- General: which preset, where, and what every name starts with.
   setting({
     key: "profile",
@@ -656,7 +657,7 @@ export const SETTINGS = [
     defaultDoc: "region",
     parse: matching(REGION),
   }),
-] as const;
+]);
 
 /** What the `dev` profile changes: cheap and disposable. `prod` keeps the defaults. */
 export const PROFILE_PRESETS: Readonly<Record<Profile, Partial<Record<SettingKey, unknown>>>> = {

@@ -3,22 +3,23 @@
  * and checks the settings table (settings.ts) is built from.
  */
 import { MIN_WINDOW_MINUTES, type Window } from "../database/rds-windows";
+import { constant } from "../shared/constant";
 
 export { EGRESS_MODES, NAT_GATEWAY_MODES, type EgressMode, type NatGatewayMode } from "../network/egress";
 export { CPU_ARCHITECTURES, FARGATE_SIZES, type CpuArchitecture } from "../service/fargate";
 export { MYSQL_INSTANCE_FAMILIES, MYSQL_VERSIONS, type MysqlVersion } from "../database/engine";
 export { MAX_ADMIN_CIDRS, MAX_PUBLIC_REALMS } from "../edge/listener-routes";
 export { TLS_POLICIES } from "../edge/tls-policies";
-export const PROFILES = ["prod", "dev"] as const;
+export const PROFILES = constant(["prod", "dev"]);
 /** Tasks with highAvailability (one per zone), and the most desiredCount and maxCount allow. */
 export const HA_MIN_TASKS = 2;
 export const MAX_TASKS = 100;
 export type Profile = (typeof PROFILES)[number];
 
 /** CloudWatch Logs accepts only these retention periods (days). */
-export const LOG_RETENTION_DAYS = [
+export const LOG_RETENTION_DAYS = constant([
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+]);
 /** Our ceiling for the ALB access logs' retention: S3 expiration takes any positive day count; ten years, as CloudWatch's longest retention. */
 export const MAX_ACCESS_LOG_RETENTION_DAYS = 3653;
 

@@ -1,3 +1,4 @@
+import { constant } from "../shared/constant";
 /**
  * RDS's two recurring windows, both in UTC: the daily backup window (`hh24:mi-hh24:mi`) and the
  * weekly maintenance window (`ddd:hh24:mi-ddd:hh24:mi`). RDS refuses windows shorter than 30
@@ -5,7 +6,7 @@
  * apply-time API error into a synth-time error that names the setting.
  */
 
-export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+export const WEEKDAYS = constant(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
 export const MIN_WINDOW_MINUTES = 30;
 const DAY = 24 * 60;
 const WEEK = 7 * DAY;

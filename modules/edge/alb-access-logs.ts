@@ -25,11 +25,12 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { IAM_POLICY_VERSION } from "../access/iam";
+import { constant } from "../shared/constant";
 
-export const ALB_ACCESS_LOG_SOURCES = {
+export const ALB_ACCESS_LOG_SOURCES = constant({
   enable: "Enable access logs for your Application Load Balancer (SSE-S3 the only encryption; bucket policy per Region): https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html",
   logs: "Access logs for your Application Load Balancer (no charge but S3 storage; a file per node every 5 minutes): https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html",
-} as const;
+});
 
 /** Key prefix of the logs in the bucket; AWS appends /AWSLogs/<account-id>/... (it must not contain AWSLogs). */
 export const ALB_ACCESS_LOG_PREFIX = "alb";
@@ -42,12 +43,12 @@ export const ELB_LOG_DELIVERY_PRINCIPAL = "logdelivery.elasticloadbalancing.amaz
  * table behind aws_elb_service_account (internal/service/elb, the Regions available before
  * August 2022). The data source fails in any other Region, so those get the service principal.
  */
-export const ELB_ACCOUNT_REGIONS = [
+export const ELB_ACCOUNT_REGIONS = constant([
   "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1",
   "ap-southeast-2", "ap-southeast-3", "ca-central-1", "cn-north-1", "cn-northwest-1", "eu-central-1", "eu-north-1",
   "eu-south-1", "eu-west-1", "eu-west-2", "eu-west-3", "me-south-1", "sa-east-1", "us-east-1", "us-east-2",
   "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
-] as const;
+]);
 /** Days after which an upload the ALB never finished is aborted (its parts cost storage too). */
 export const ABORT_INCOMPLETE_UPLOAD_DAYS = 1;
 

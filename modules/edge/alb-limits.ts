@@ -1,3 +1,4 @@
+import { constant } from "../shared/constant";
 /**
  * The Application Load Balancer's documented limits, each defined once with its AWS source. The
  * listener routes are built within them (listener-routes.ts), the AWS rules table checks every
@@ -6,7 +7,7 @@
  */
 
 /** Where each limit is written down. */
-export const ALB_SOURCES = {
+export const ALB_SOURCES = constant({
   quotas: "Quotas for your Application Load Balancers, https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html",
   listenerRules: "Listener rules for your Application Load Balancer, https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-rules.html",
   createRule: "ELB API reference, CreateRule, https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateRule.html",
@@ -21,7 +22,7 @@ export const ALB_SOURCES = {
   /** AWS documents no such error; the API's own message, quoted in these threads. */
   intervalOverTimeout:
     "not in the AWS documentation; the API's error \"Health check interval must be greater than the timeout\": https://github.com/hashicorp/terraform-provider-aws/issues/2366, https://github.com/aws/aws-cdk/issues/3703",
-} as const;
+});
 
 /**
  * Condition values per rule, over all its conditions (quotas; not adjustable). The API's error is
@@ -38,31 +39,31 @@ export const ALB_WILDCARDS_PER_RULE = 5;
 /** Rules per load balancer, default rules not counted (quotas; adjustable, we assume the default). */
 export const ALB_RULES_PER_LOAD_BALANCER = 100;
 /** Rule priorities (createRule); unique per listener. */
-export const ALB_PRIORITY = { min: 1, max: 50000 } as const;
+export const ALB_PRIORITY = constant({ min: 1, max: 50000 });
 /** Path pattern length (pathPattern). */
 export const ALB_PATH_PATTERN_MAX_LENGTH = 128;
 /** Path pattern characters (pathPattern): A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & and the wildcards * and ?. */
 export const ALB_PATH_PATTERN_CHARACTERS = /^[A-Za-z0-9_\-.$/~"'@:+&*?]+$/;
 /** A fixed response (fixedResponse): body length, content types, status codes 2XX, 4XX, 5XX. */
-export const ALB_FIXED_RESPONSE = {
+export const ALB_FIXED_RESPONSE = constant({
   maxBodyLength: 1024,
   contentTypes: ["text/plain", "text/css", "text/html", "application/javascript", "application/json"],
   statusCode: /^[245]\d\d$/,
-} as const;
+});
 /** Load balancer and target group names (createLoadBalancer, createTargetGroup). */
-export const ALB_NAME = { maxLength: 32, characters: /^[A-Za-z0-9-]+$/, noEdgeHyphen: /^[^-].*[^-]$|^[^-]$/, reservedPrefix: "internal-" } as const;
+export const ALB_NAME = constant({ maxLength: 32, characters: /^[A-Za-z0-9-]+$/, noEdgeHyphen: /^[^-].*[^-]$|^[^-]$/, reservedPrefix: "internal-" });
 /** Target group health check (createTargetGroup); the interval must exceed the timeout (intervalOverTimeout). */
-export const ALB_HEALTH_CHECK = {
+export const ALB_HEALTH_CHECK = constant({
   intervalSeconds: { min: 5, max: 300 },
   timeoutSeconds: { min: 2, max: 120 },
   threshold: { min: 2, max: 10 },
   /** HTTP codes an HTTP(S) target group's matcher may name (matcher): single, list or range. */
   matcherCodes: { min: 200, max: 499 },
-} as const;
+});
 /** `deregistration_delay.timeout_seconds` (targetGroupAttribute). */
-export const ALB_DEREGISTRATION_DELAY_SECONDS = { min: 0, max: 3600 } as const;
+export const ALB_DEREGISTRATION_DELAY_SECONDS = constant({ min: 0, max: 3600 });
 /** `idle_timeout.timeout_seconds` (loadBalancerAttribute). */
-export const ALB_IDLE_TIMEOUT_SECONDS = { min: 1, max: 4000 } as const;
+export const ALB_IDLE_TIMEOUT_SECONDS = constant({ min: 1, max: 4000 });
 
 /** The wildcards of one condition value, as the quota counts them. */
 export const wildcardsIn = (value: string) => [...value].filter((ch) => ch === "*" || ch === "?").length;

@@ -34,12 +34,13 @@ import {
   ruleProblems,
   wildcardsIn,
 } from "./alb-limits";
+import { constant } from "../shared/constant";
 
 /** What the ALB answers for a path it does not forward: clearly the load balancer, not Keycloak. */
-export const NOT_ROUTED = { statusCode: "404", contentType: "text/plain", body: "Not found: not routed by the load balancer" } as const;
+export const NOT_ROUTED = constant({ statusCode: "404", contentType: "text/plain", body: "Not found: not routed by the load balancer" });
 
 /** What the ALB answers for a path with dot segments (literal or percent-encoded). */
-export const REFUSED_PATH = { statusCode: "400", contentType: "text/plain", body: "Bad request: dot segments are not accepted" } as const;
+export const REFUSED_PATH = constant({ statusCode: "400", contentType: "text/plain", body: "Bad request: dot segments are not accepted" });
 
 /**
  * Paths with a dot segment: `/./`, `/.` at the end, a segment starting with `..` (`..;` too), and
@@ -47,17 +48,17 @@ export const REFUSED_PATH = { statusCode: "400", contentType: "text/plain", body
  * segment. `?` stands for the `%`, so a segment that is one character and `2e` (a realm named
  * `x2e`), or starts with `X2eY2e`, is refused as well; config refuses such public realm names.
  */
-export const DOT_SEGMENT_PATTERNS = [
+export const DOT_SEGMENT_PATTERNS = constant([
   "*/./*", "*/.", "*/..*",
   ...["?2e", "?2E"].flatMap((dot) => [`*/${dot}/*`, `*/${dot}`, `*/.${dot}*`, `*/${dot}.*`]),
   ...["?2e?2e", "?2e?2E", "?2E?2e", "?2E?2E"].map((dots) => `*/${dots}*`),
-] as const;
+]);
 
 /** Public realm names that the encoded-dot patterns above would refuse. */
 export const REALM_NAMES_LIKE_ENCODED_DOTS = /^.2[eE]/;
 
 /** Paths every realm's login and account pages load: themes, scripts, styles. */
-export const STATIC_PATTERNS = ["/resources/*"] as const;
+export const STATIC_PATTERNS = constant(["/resources/*"]);
 
 /** Everything, for the admin sources: they get the whole of Keycloak (still without dot segments). */
 export const EVERYTHING_PATTERN = "/*";

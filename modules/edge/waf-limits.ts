@@ -1,3 +1,4 @@
+import { constant } from "../shared/constant";
 /**
  * AWS WAF's documented limits, each defined once with its AWS source. The web ACL is built within
  * them (waf.ts), the configuration refuses settings outside them (wafTokenRateLimit,
@@ -6,7 +7,7 @@
  */
 
 /** Where each limit is written down. */
-export const WAF_SOURCES = {
+export const WAF_SOURCES = constant({
   createWebAcl: "WAFV2 API Reference, CreateWebACL (Name, Description, Scope): https://docs.aws.amazon.com/waf/latest/APIReference/API_CreateWebACL.html",
   rule: "WAFV2 API Reference, Rule (Name, Priority, Action or OverrideAction): https://docs.aws.amazon.com/waf/latest/APIReference/API_Rule.html",
   visibility: "WAFV2 API Reference, VisibilityConfig (MetricName): https://docs.aws.amazon.com/waf/latest/APIReference/API_VisibilityConfig.html",
@@ -22,40 +23,40 @@ export const WAF_SOURCES = {
   loggingDestination: "AWS WAF developer guide, sending logs to a CloudWatch Logs log group (name starts with aws-waf-logs-): https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html",
   loggingConfiguration: "WAFV2 API Reference, LoggingConfiguration (LoggingFilter, RedactedFields): https://docs.aws.amazon.com/waf/latest/APIReference/API_LoggingConfiguration.html",
   associate: "WAFV2 API Reference, AssociateWebACL (an ALB takes a REGIONAL web ACL of its own Region): https://docs.aws.amazon.com/waf/latest/APIReference/API_AssociateWebACL.html",
-} as const;
+});
 
 /** Smallest rate-based limit (rateSettings; lowered from 100 on 2024-08-30). */
 export const WAF_MIN_RATE_LIMIT = 10;
 /** Largest rate-based limit (rateBased: Limit's valid range; UNCONFIRMED by a fetched copy of the page). */
 export const WAF_MAX_RATE_LIMIT = 2_000_000_000;
 /** Evaluation windows of a rate-based rule, in seconds (rateSettings). */
-export const WAF_RATE_WINDOWS = [60, 120, 300, 600] as const;
+export const WAF_RATE_WINDOWS = constant([60, 120, 300, 600]);
 /** WAF only delivers logs to a CloudWatch log group whose name starts with this (loggingDestination). */
 export const WAF_LOG_PREFIX = "aws-waf-logs-";
 
 /** Web ACL, rule and managed rule group names (createWebAcl, rule): 1-128 of A-Z a-z 0-9 _ -. */
-export const WAF_NAME = { maxLength: 128, characters: /^[\w-]+$/ } as const;
+export const WAF_NAME = constant({ maxLength: 128, characters: /^[\w-]+$/ });
 /** Web ACL description (createWebAcl). */
-export const WAF_DESCRIPTION = { maxLength: 256, pattern: /^[\w+=:#@/\-,.][\w+=:#@/\-,.\s]+[\w+=:#@/\-,.]$/ } as const;
+export const WAF_DESCRIPTION = constant({ maxLength: 256, pattern: /^[\w+=:#@/\-,.][\w+=:#@/\-,.\s]+[\w+=:#@/\-,.]$/ });
 /**
  * CloudWatch metric names of the web ACL and its rules (visibility): the prose says 1-128 of
  * A-Z a-z 0-9 - _ and none of WAF's reserved names; the API pattern is looser (255, # : . /). We
  * take the prose, the stricter of the two.
  */
-export const WAF_METRIC_NAME = { maxLength: 128, characters: /^[\w-]+$/, reserved: ["All", "Default_Action"] } as const;
+export const WAF_METRIC_NAME = constant({ maxLength: 128, characters: /^[\w-]+$/, reserved: ["All", "Default_Action"] });
 /** A regex match statement's regex (regexMatch). */
 export const WAF_REGEX_MAX_LENGTH = 512;
 /** A label match statement's key and scope (labelMatch): components separated by colons. */
-export const WAF_LABEL_MATCH = { maxLength: 1024, characters: /^[0-9A-Za-z_\-:]+$/, scopes: ["LABEL", "NAMESPACE"] } as const;
+export const WAF_LABEL_MATCH = constant({ maxLength: 1024, characters: /^[0-9A-Za-z_\-:]+$/, scopes: ["LABEL", "NAMESPACE"] });
 /** The scope a web ACL on an Application Load Balancer has (associate). */
 export const WAF_ALB_SCOPE = "REGIONAL";
 /** Logging filter values (loggingConfiguration). */
-export const WAF_LOGGING_FILTER = {
+export const WAF_LOGGING_FILTER = constant({
   behaviors: ["KEEP", "DROP"],
   requirements: ["MEETS_ALL", "MEETS_ANY"],
   actions: ["ALLOW", "BLOCK", "COUNT", "CAPTCHA", "CHALLENGE", "EXCLUDED_AS_COUNT"],
   maxRedactedFields: 100,
-} as const;
+});
 
 /**
  * WCUs of a web ACL in the base price (capacity). AWS now lets a web ACL reach 5,000 at extra
@@ -69,7 +70,7 @@ export const MANAGED_RULE_GROUP_WCU: Readonly<Record<string, number>> = {
   AWSManagedRulesAmazonIpReputationList: 25,
 };
 /** Statement costs (matchWcu, rateWcu). */
-export const WAF_WCU = { regex: 3, label: 1, perTextTransformation: 10, allQueryArguments: 10, rateBase: 2, perCustomKey: 30 } as const;
+export const WAF_WCU = constant({ regex: 3, label: 1, perTextTransformation: 10, allQueryArguments: 10, rateBase: 2, perCustomKey: 30 });
 
 type Json = Record<string, unknown>;
 type Cost = { wcu: number; unknown: string[] };
@@ -94,7 +95,7 @@ export function statementWcu(statement: Json): Cost {
       return { wcu: WAF_WCU.rateBase + WAF_WCU.perCustomKey * ((body.CustomKeys as unknown[] | undefined)?.length ?? 0) + scope.wcu, unknown: scope.unknown };
     }
     case "RegexMatchStatement": {
-      const field = (body.FieldToMatch ?? {}) as Json;
+      const field = ((body.FieldToMatch as Json | undefined) ?? {});
       const base = "JsonBody" in field ? 2 * WAF_WCU.regex : WAF_WCU.regex;
       const all = "AllQueryArguments" in field ? WAF_WCU.allQueryArguments : 0;
       return { wcu: base + all + WAF_WCU.perTextTransformation * ((body.TextTransformations as unknown[] | undefined)?.length ?? 0), unknown: [] };

@@ -28,6 +28,7 @@ import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-as
 import { Wafv2WebAclLoggingConfiguration } from "@cdktf/provider-aws/lib/wafv2-web-acl-logging-configuration";
 import { KEYCLOAK_FIGURES } from "../service/capacity-figures";
 import { WAF_ALB_SCOPE, WAF_LOG_PREFIX, WAF_MIN_RATE_LIMIT } from "./waf-limits";
+import { constant } from "../shared/constant";
 
 /** Our window: five minutes smooths a browser's burst of retries without forgetting a stuffer. */
 export const RATE_WINDOW_SECONDS = 300;
@@ -36,10 +37,10 @@ export const RATE_WINDOW_SECONDS = 300;
  * vCPU serves 15 password-based logins a second, or 120 client-credentials or refresh-token
  * requests a second (the figures live in modules/service/capacity-figures.ts).
  */
-export const KEYCLOAK_PER_VCPU_PER_SECOND = {
+export const KEYCLOAK_PER_VCPU_PER_SECOND = constant({
   logins: Math.round(1000 / KEYCLOAK_FIGURES.passwordLoginCpuMs.value),
   tokenRequests: Math.round(1000 / KEYCLOAK_FIGURES.clientCredentialsCpuMs.value),
-} as const;
+});
 /** What one address may take by default: a twentieth of one vCPU, whatever the cluster's size. */
 export const ADDRESS_SHARE_OF_ONE_VCPU = 1 / 20;
 
@@ -58,13 +59,13 @@ export function defaultRateLimit(perVcpuPerSecond: number): number {
  * `forwarded`). The ALB overwrites X-Forwarded-Proto and -Port itself. Lowercase: every one
  * contains "forwarded", which the rule's regex looks for in the (lowercased) header names.
  */
-export const CLIENT_FORWARDING_HEADERS = ["x-forwarded-for", "x-forwarded-host", "x-forwarded-prefix", "forwarded"] as const;
+export const CLIENT_FORWARDING_HEADERS = constant(["x-forwarded-for", "x-forwarded-host", "x-forwarded-prefix", "forwarded"]);
 
 /** Paths the rate limits cover, as regular expressions over the URI path (WAF RegexMatchStatement). */
-export const RATE_LIMITED_PATHS = {
+export const RATE_LIMITED_PATHS = constant({
   token: "^/realms/[^/]+/protocol/openid-connect/token(/|$)",
   loginActions: "^/realms/[^/]+/login-actions/",
-} as const;
+});
 
 /**
  * Paths where Keycloak's own forms legitimately send bodies past the common rule set's 8 KB
@@ -75,7 +76,7 @@ export const RATE_LIMITED_PATHS = {
 export const LARGE_BODY_PATHS = "^/realms/[^/]+/(login-actions/|protocol/saml)";
 
 /** Headers whose values never reach the WAF log: bearer tokens, client secrets, session cookies. */
-export const REDACTED_HEADERS = ["authorization", "cookie"] as const;
+export const REDACTED_HEADERS = constant(["authorization", "cookie"]);
 
 export interface WafProps {
   readonly namePrefix: string;

@@ -1,3 +1,4 @@
+import { constant } from "../shared/constant";
 /**
  * What the official Keycloak image (quay.io/keycloak/keycloak, the Dockerfile's BASE_IMAGE) holds
  * on its PATH: every program a task-definition command (the container health check, the
@@ -19,7 +20,7 @@
 export const REAL_BASE_SOURCE = "https://github.com/keycloak/keycloak/blob/26.8.1/quarkus/container/Dockerfile (ubi9-micro + ubi-null.sh java-21-openjdk-headless glibc-langpack-en findutils)";
 
 /** Programs per RPM of the real base's root filesystem, as they appear on PATH (/usr/bin, /usr/sbin). */
-export const REAL_BASE_PACKAGES = {
+export const REAL_BASE_PACKAGES = constant({
   /** ubi-null.sh's keep list; /bin/sh is bash there (kc.sh is `#!/bin/sh`). */
   bash: ["bash", "sh"],
   /** ubi-null.sh's keep list: one multi-call binary, no kill, hostname or uptime (procps, hostname). */
@@ -42,7 +43,7 @@ export const REAL_BASE_PACKAGES = {
   "java-21-openjdk-headless": ["java", "keytool", "jfr", "rmiregistry"],
   /** glibc's requirement. */
   "glibc-common": ["getconf", "getent", "iconv", "ldd", "locale", "localedef", "pldd", "zdump"],
-} as const;
+});
 
 /** Every program on the real base's PATH. */
 export const REAL_BASE_PROGRAMS: readonly string[] = Object.values(REAL_BASE_PACKAGES).flat();
@@ -51,13 +52,13 @@ export const REAL_BASE_PROGRAMS: readonly string[] = Object.values(REAL_BASE_PAC
  * Bash's builtins and keywords: no program needed. `kill` is one (procps' kill is absent), so is
  * `read -t` and the /dev/tcp redirection the health check and the sidecar use.
  */
-export const BASH_BUILTINS = [
+export const BASH_BUILTINS = constant([
   ".", ":", "[", "[[", "]]", "alias", "bg", "bind", "break", "builtin", "caller", "cd", "command", "compgen", "complete",
   "compopt", "continue", "declare", "dirs", "disown", "echo", "enable", "eval", "exec", "exit", "export", "false", "fc", "fg",
   "getopts", "hash", "help", "history", "jobs", "kill", "let", "local", "logout", "mapfile", "popd", "printf", "pushd", "pwd",
   "read", "readarray", "readonly", "return", "set", "shift", "shopt", "source", "suspend", "test", "times", "trap", "true",
   "type", "typeset", "ulimit", "umask", "unalias", "unset", "wait",
-] as const;
+]);
 
 /** What the project's image adds on PATH (docker/Dockerfile: ENV PATH=/opt/keycloak/bin:$PATH). */
-export const IMAGE_ADDED_PROGRAMS = ["kc.sh", "kcadm.sh", "kcreg.sh", "entrypoint.sh"] as const;
+export const IMAGE_ADDED_PROGRAMS = constant(["kc.sh", "kcadm.sh", "kcreg.sh", "entrypoint.sh"]);

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { projectPath } from "../shared/paths";
+import { constant } from "../shared/constant";
 
 /**
  * What the project adds to the Keycloak image besides the server itself: realm exports imported
@@ -22,10 +23,10 @@ export const REALM_IMPORT_DIR = "/opt/keycloak/data/import";
  * The container's command. `--import-realm` imports every `*.json` in REALM_IMPORT_DIR with the
  * IGNORE_EXISTING strategy: a realm that already exists in the database is left as it is.
  */
-export const KEYCLOAK_START_COMMAND = ["start", "--optimized", "--import-realm"] as const;
+export const KEYCLOAK_START_COMMAND = constant(["start", "--optimized", "--import-realm"]);
 
 /** Theme types Keycloak's folder theme provider knows. */
-export const THEME_TYPES = ["account", "admin", "common", "email", "login", "welcome"] as const;
+export const THEME_TYPES = constant(["account", "admin", "common", "email", "login", "welcome"]);
 
 /**
  * Keys whose value is a credential. A realm export made with `kc.sh export` holds client secrets,
@@ -92,7 +93,7 @@ export function realmProblems(dir: string = REALMS_DIR): string[] {
 }
 
 /** Events a realm must save so failed and successful logins can be traced (README: Brute-force detection). */
-export const LOGIN_EVENT_TYPES = ["LOGIN", "LOGIN_ERROR"] as const;
+export const LOGIN_EVENT_TYPES = constant(["LOGIN", "LOGIN_ERROR"]);
 
 /**
  * What a realm we ship must have against password guessing: Keycloak's brute-force detection on,
@@ -103,7 +104,7 @@ export function realmProtectionProblems(dir: string = REALMS_DIR): string[] {
   return entries(dir)
     .filter((name) => !isPlaceholder(name) && name.endsWith(".json"))
     .flatMap((name) => {
-      const realm = JSON.parse(readFileSync(join(dir, name), "utf8")) as Record<string, unknown>;
+      const realm: Record<string, unknown> = JSON.parse(readFileSync(join(dir, name), "utf8"));
       const problems: string[] = [];
       if (realm.bruteForceProtected !== true) problems.push("bruteForceProtected is not true");
       if (realm.permanentLockout === true) problems.push("permanentLockout is true (anyone can lock a user out for good)");

@@ -7,6 +7,7 @@
 import { CLUSTER_METRIC, SIDECAR_NAME } from "../service/cluster-metrics";
 import { taskCpuAlarmPercent } from "../service/capacity-figures";
 import { PORTS } from "../shared/constants";
+import { constant } from "../shared/constant";
 
 export type Comparison = "GreaterThanOrEqualToThreshold" | "LessThanThreshold";
 
@@ -90,18 +91,18 @@ const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
 
 /** Alarms on the task count: they start once autoscaling holds the count (see Monitoring). */
-export const COUNT_ALARMS = ["healthy-below-desired", "running-below-desired"] as const;
+export const COUNT_ALARMS = constant(["healthy-below-desired", "running-below-desired"]);
 
 export function alarmDefinitions(r: WatchedResources, t: AlarmThresholds): AlarmDefinition[] {
   const alb = { LoadBalancer: r.loadBalancerArnSuffix };
   const targets = { LoadBalancer: r.loadBalancerArnSuffix, TargetGroup: r.targetGroupArnSuffix };
   const service = { ClusterName: r.clusterName, ServiceName: r.serviceName };
   const db = { DBInstanceIdentifier: r.dbInstanceIdentifier };
-  const often = { periodSeconds: MINUTE, evaluationPeriods: 5 } as const;
-  const sustained = { periodSeconds: 5 * MINUTE, evaluationPeriods: 2 } as const;
+  const often = constant({ periodSeconds: MINUTE, evaluationPeriods: 5 });
+  const sustained = constant({ periodSeconds: 5 * MINUTE, evaluationPeriods: 2 });
   // A task ECS (or autoscaling) starts has the grace period, plus a minute for its image pull, to
   // become healthy: only a count still short after that means the redundancy is really gone.
-  const countWindow = { periodSeconds: MINUTE, evaluationPeriods: Math.max(3, Math.ceil(t.taskStartSeconds / MINUTE) + 1) } as const;
+  const countWindow = constant({ periodSeconds: MINUTE, evaluationPeriods: Math.max(3, Math.ceil(t.taskStartSeconds / MINUTE) + 1) });
   return [
     {
       id: "alb-5xx",

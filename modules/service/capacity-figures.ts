@@ -1,3 +1,4 @@
+import { constant } from "../shared/constant";
 /**
  * What one request costs a Keycloak task, and how much CPU to leave free: the one table the
  * capacity model (`npm run capacity`, tools/capacity-model.ts), the autoscaling CPU target and
@@ -38,7 +39,7 @@ const perVcpu = (perSecond: number, what: string): Figure => ({
 });
 
 /** Keycloak's published figures. */
-export const KEYCLOAK_FIGURES = {
+export const KEYCLOAK_FIGURES = constant({
   passwordLoginCpuMs: perVcpu(15, "password-based user logins"),
   clientCredentialsCpuMs: perVcpu(120, "client credential grants"),
   refreshTokenCpuMs: perVcpu(120, "refresh token requests"),
@@ -54,14 +55,14 @@ export const KEYCLOAK_FIGURES = {
     source: `Keycloak's sizing guide: "leave 150% extra head-room for CPU usage" for spikes, start-up and failover; its example requests 3 vCPU and limits at 7.5 (${KEYCLOAK_SIZING_GUIDE})`,
     date: KEYCLOAK_DATE,
   },
-} as const satisfies RequestCosts & Record<string, Figure>;
+}) satisfies RequestCosts & Record<string, Figure>;
 
 const STAND =
   "npm run bench:capacity on our stand: one node (the image's Keycloak 26.7.3, JDK 21, kc.sh's G1 and 70 % heap) in its 1 vCPU / 2 GiB cgroup, database and load generator in cgroups of their own, CPU from the node's cgroup over 40 s phases at 52-69 % of the quota, argon2 defaults, x86 (AMD EPYC, 2 shared cores)";
 const STAND_DATE = "2026-12-06";
 
 /** Ours, from the benchmark's recorded run (README "Capacity, from a real run"). */
-export const OUR_FIGURES = {
+export const OUR_FIGURES = constant({
   passwordLoginCpuMs: {
     value: 83.6,
     unit: "CPU-ms per request",
@@ -78,9 +79,9 @@ export const OUR_FIGURES = {
     source: `${STAND}: first start with the schema migration, 41-55 s in the quieter runs, upper end (87.2 s on the crowded machine)`,
     date: STAND_DATE,
   },
-} as const satisfies RequestCosts & Record<string, Figure>;
+}) satisfies RequestCosts & Record<string, Figure>;
 
-export const FIGURE_SETS = { ours: OUR_FIGURES, keycloak: KEYCLOAK_FIGURES } as const;
+export const FIGURE_SETS = constant({ ours: OUR_FIGURES, keycloak: KEYCLOAK_FIGURES });
 export type FigureSet = keyof typeof FIGURE_SETS;
 
 /** HTTP requests to Keycloak per password login (login page GET, password POST, code exchange POST). */

@@ -1,4 +1,5 @@
 import { PORTS } from "../shared/constants";
+import { constant } from "../shared/constant";
 
 /**
  * The Keycloak cluster's size as a CloudWatch metric, for the cluster-split alarm (fewer cluster
@@ -26,15 +27,15 @@ import { PORTS } from "../shared/constants";
  */
 
 /** Where the sidecar publishes; the alarm (alarm-definitions.ts) reads exactly this. */
-export const CLUSTER_METRIC = {
+export const CLUSTER_METRIC = constant({
   namespace: "Keycloak",
   metricName: "ClusterMembers",
   /** The same dimension names as Container Insights' RunningTaskCount, which the alarm compares with. */
   dimensionNames: ["ClusterName", "ServiceName"],
-} as const;
+});
 
 /** What the sidecar reads from Keycloak's /metrics: Infinispan's view size of Keycloak's cache manager. */
-export const PROMETHEUS_SERIES = { name: "vendor_cluster_size", label: 'cache_manager="keycloak"' } as const;
+export const PROMETHEUS_SERIES = constant({ name: "vendor_cluster_size", label: 'cache_manager="keycloak"' });
 
 /** One scrape a minute: the alarm's period. */
 export const SCRAPE_INTERVAL_SECONDS = 60;

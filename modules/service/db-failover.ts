@@ -7,6 +7,7 @@
  * failover RDS performs for maintenance and minor-version updates.
  */
 import { DNS_CACHE_TTL_SECONDS, RDS_ENDPOINT_DNS_TTL_SECONDS } from "./jvm-options";
+import { constant } from "../shared/constant";
 
 /**
  * "Failover times are typically 60-120 seconds" (Amazon RDS User Guide, Failing over a Multi-AZ DB
@@ -35,7 +36,7 @@ export const DB_CONNECT_TIMEOUT_SECONDS = 10;
  * - background: every idle connection is validated this often (Agroal's housekeeping thread).
  * - timeout: how long one validation may take before the connection counts as dead.
  */
-export const DB_POOL_VALIDATION = { foregroundSeconds: 2, backgroundSeconds: 10, timeoutSeconds: 2 } as const;
+export const DB_POOL_VALIDATION = constant({ foregroundSeconds: 2, backgroundSeconds: 10, timeoutSeconds: 2 });
 
 /** DB_POOL_VALIDATION as the task's environment variables. */
 export const DB_POOL_VALIDATION_ENVIRONMENT: Readonly<Record<string, string>> = {

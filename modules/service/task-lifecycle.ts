@@ -10,6 +10,7 @@
  * exits; only if that takes longer than the stop timeout does SIGKILL cut it short.
  */
 import { failoverNotReadySeconds, RDS_MULTI_AZ_FAILOVER_SECONDS } from "./db-failover";
+import { constant } from "../shared/constant";
 
 export interface HealthCheckTimings {
   readonly intervalSeconds: number;
@@ -67,7 +68,7 @@ export const TASK_LIFECYCLE: TaskLifecycle = {
  * measured 9.8 s to 56.8 s). Values of Keycloak 26.7.3 (`staleness_timeout`,
  * `HEALTH_CHECK_INTERVAL_SECONDS`).
  */
-export const KEYCLOAK_CLUSTER_CHECK = { stalenessTimeoutSeconds: 60, checkPeriodSeconds: 10 } as const;
+export const KEYCLOAK_CLUSTER_CHECK = constant({ stalenessTimeoutSeconds: 60, checkPeriodSeconds: 10 });
 
 /** The longest a crash's survivor reports "not ready" through no fault of its own. */
 export function survivorNotReadySeconds(): number {

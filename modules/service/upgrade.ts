@@ -1,3 +1,4 @@
+import { constant } from "../shared/constant";
 /**
  * How a new Keycloak image reaches a running service: a rolling update or a recreate, decided by
  * Keycloak's own `kc.sh update-compatibility check` (Keycloak's "Checking if rolling updates are
@@ -16,7 +17,7 @@
 export type UpgradeStrategy = "rolling" | "recreate";
 
 /** `kc.sh update-compatibility check` exit codes, as the guide documents them. */
-export const CHECK_EXIT_CODES = {
+export const CHECK_EXIT_CODES = constant({
   /** A rolling update is possible. */
   rolling: 0,
   /** Unexpected error, e.g. a missing or corrupt metadata file. */
@@ -27,7 +28,7 @@ export const CHECK_EXIT_CODES = {
   recreate: 3,
   /** A rolling update is not possible because the `rolling-updates` feature is disabled. */
   rollingUpdatesDisabled: 4,
-} as const;
+});
 
 /** The line the check prints when it allows a rolling update. */
 export const ROLLING_OK_LINE = "[OK] Rolling Update is available.";
