@@ -140,12 +140,12 @@ export interface Setting<K extends SettingKey> {
   readonly parse: (raw: Raw, fail: (extra?: string) => never) => KeycloakConfig[K];
 }
 
-/** Environment variable of a setting: KEYCLOAK_ + upper snake case. */
 /** A setting as users see it in messages: its key and the environment variable that sets it. */
 export function settingLabel(key: SettingKey): string {
   return `${key} (env ${envVarName(key)})`;
 }
 
+/** Environment variable of a setting: KEYCLOAK_ + upper snake case. */
 export function envVarName(key: string): string {
   return "KEYCLOAK_" + key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 }

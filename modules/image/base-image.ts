@@ -16,9 +16,6 @@ import { constant } from "../shared/constant";
  * Keycloak itself"; no curl or wget (keycloak#39373: "There are no plans to add it").
  */
 
-/** Source of the list below, for the README and the stand-in's label. */
-export const REAL_BASE_SOURCE = "https://github.com/keycloak/keycloak/blob/26.8.1/quarkus/container/Dockerfile (ubi9-micro + ubi-null.sh java-21-openjdk-headless glibc-langpack-en findutils)";
-
 /** Programs per RPM of the real base's root filesystem, as they appear on PATH (/usr/bin, /usr/sbin). */
 export const REAL_BASE_PACKAGES = constant({
   /** ubi-null.sh's keep list; /bin/sh is bash there (kc.sh is `#!/bin/sh`). */
