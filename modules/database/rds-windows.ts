@@ -1,10 +1,10 @@
-import { constant } from "../shared/constant";
 /**
  * RDS's two recurring windows, both in UTC: the daily backup window (`hh24:mi-hh24:mi`) and the
  * weekly maintenance window (`ddd:hh24:mi-ddd:hh24:mi`). RDS refuses windows shorter than 30
  * minutes and a backup window that overlaps the maintenance window; checking both here turns an
  * apply-time API error into a synth-time error that names the setting.
  */
+import { constant } from "../shared/constant";
 
 export const WEEKDAYS = constant(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
 export const MIN_WINDOW_MINUTES = 30;

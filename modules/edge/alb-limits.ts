@@ -1,10 +1,10 @@
-import { constant } from "../shared/constant";
 /**
  * The Application Load Balancer's documented limits, each defined once with its AWS source. The
  * listener routes are built within them (listener-routes.ts), the AWS rules table checks every
  * synthesized shape against them (policy/aws-rules/alb.ts) and the e2e proxy's translator refuses
  * what they refuse (policy/alb-rules.ts). `terraform plan` checks none of them: AWS refuses at apply.
  */
+import { constant } from "../shared/constant";
 
 /** Where each limit is written down. */
 export const ALB_SOURCES = constant({

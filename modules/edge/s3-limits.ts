@@ -1,9 +1,9 @@
-import { constant } from "../shared/constant";
 /**
  * Amazon S3's rules for the ALB's access-log bucket (alb-access-logs.ts), each defined once with
  * its AWS source: the configuration refuses a namePrefix that would break them, and the AWS rules
  * table (policy/aws-rules/s3.ts) checks every synthesized shape against them.
  */
+import { constant } from "../shared/constant";
 
 export const S3_SOURCES = constant({
   bucketNames: "General purpose bucket naming rules: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html",

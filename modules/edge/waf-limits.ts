@@ -1,10 +1,10 @@
-import { constant } from "../shared/constant";
 /**
  * AWS WAF's documented limits, each defined once with its AWS source. The web ACL is built within
  * them (waf.ts), the configuration refuses settings outside them (wafTokenRateLimit,
  * wafLoginActionsRateLimit), and the AWS rules table checks every synthesized shape against them
  * (policy/aws-rules/waf.ts). `terraform plan` checks none of them: WAF refuses at apply.
  */
+import { constant } from "../shared/constant";
 
 /** Where each limit is written down. */
 export const WAF_SOURCES = constant({

@@ -1,4 +1,3 @@
-import { constant } from "../shared/constant";
 /**
  * What the official Keycloak image (quay.io/keycloak/keycloak, the Dockerfile's BASE_IMAGE) holds
  * on its PATH: every program a task-definition command (the container health check, the
@@ -15,6 +14,7 @@ import { constant } from "../shared/constant";
  * Keycloak's docs: "very few packages are available, only enough for a bash shell, and to run
  * Keycloak itself"; no curl or wget (keycloak#39373: "There are no plans to add it").
  */
+import { constant } from "../shared/constant";
 
 /** Programs per RPM of the real base's root filesystem, as they appear on PATH (/usr/bin, /usr/sbin). */
 export const REAL_BASE_PACKAGES = constant({

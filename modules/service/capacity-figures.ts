@@ -1,4 +1,3 @@
-import { constant } from "../shared/constant";
 /**
  * What one request costs a Keycloak task, and how much CPU to leave free: the one table the
  * capacity model (`npm run capacity`, tools/capacity-model.ts), the autoscaling CPU target and
@@ -10,6 +9,7 @@ import { constant } from "../shared/constant";
  * other machines. Ours: one node in its 1 vCPU / 2 GiB cgroup on our stand, CPU read from the
  * cgroup (`npm run bench:capacity`, issue #26).
  */
+import { constant } from "../shared/constant";
 
 export const KEYCLOAK_SIZING_GUIDE = "https://www.keycloak.org/high-availability/single-cluster/concepts-memory-and-cpu-sizing";
 

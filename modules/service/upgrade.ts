@@ -1,4 +1,3 @@
-import { constant } from "../shared/constant";
 /**
  * How a new Keycloak image reaches a running service: a rolling update or a recreate, decided by
  * Keycloak's own `kc.sh update-compatibility check` (Keycloak's "Checking if rolling updates are
@@ -13,6 +12,7 @@ import { constant } from "../shared/constant";
  * migrates the schema), and the rest follow once it is up. Downtime: from the last old task
  * gone until the first new one is ready.
  */
+import { constant } from "../shared/constant";
 
 export type UpgradeStrategy = "rolling" | "recreate";
 
