@@ -5,7 +5,6 @@
  * list. `npm run docs` writes them; a unit test fails when either is out of date.
  */
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
-import { SETTINGS, envVarName, PROFILE_PRESETS } from "../modules/config";
 import { KEYCLOAK_VERSION } from "../modules/shared/constants";
 import { projectPath } from "../modules/shared/paths";
 import { synthStack } from "../modules/synth";
@@ -15,29 +14,12 @@ import { awsRulesMarkdown } from "./aws-rules-table";
 import { costMarkdown } from "../tools/cost";
 import { capacityExampleMarkdown } from "../tools/capacity-model";
 import { commandsMarkdown, helpScript } from "./commands";
+import { configTable } from "./config-table";
 
 /** `./help`, written with the README from the same command list. */
 export const HELP_PATH = projectPath("help");
 
 export const README_PATH = projectPath("README.md");
-
-const escapeCell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
-
-function defaultText(s: (typeof SETTINGS)[number]): string {
-  if ("defaultDoc" in s && s.defaultDoc) return s.defaultDoc;
-  const value = s.default as unknown;
-  if (Array.isArray(value)) return value.length === 0 ? "(empty)" : value.join(", ");
-  return value === "" ? "(empty)" : String(value);
-}
-
-export function configTable(): string {
-  const rows = SETTINGS.map((s) => {
-    const dev = (PROFILE_PRESETS.dev as Record<string, unknown>)[s.key];
-    const devText = dev === undefined ? "" : ` (dev: ${Array.isArray(dev) ? dev.join(", ") : String(dev)})`;
-    return `| \`${s.key}\` | \`${envVarName(s.key)}\` | ${escapeCell(defaultText(s) + devText)} | ${escapeCell(s.allowed)} | ${escapeCell(s.doc)} |`;
-  });
-  return ["| setting | env var | default | allowed | what it does |", "| --- | --- | --- | --- | --- |", ...rows].join("\n");
-}
 
 export function diagram(): string {
   const json = synthStack({ bastionAllowedCidrs: ["198.51.100.7/32"] }, "prod");
