@@ -98,6 +98,7 @@ describe("a load balancer's rules and priorities", () => {
       { limit: "priority", message: "priority 1.5 (an integer 1-50000)" },
     ]);
     expect(listenerProblems([[10, 20, 10]])).toEqual([{ limit: "priority", message: "priority 10 used twice on one listener" }]);
+    expect(listenerProblems([[10, 20, 10, 20]])).toEqual([{ limit: "priority", message: "priority 10, 20 used twice on one listener" }]);
     expect(listenerProblems([[10], [10]])).toEqual([]);
   });
 });

@@ -9,6 +9,12 @@ import { DOT_SEGMENT_PATTERNS, EVERYTHING_PATTERN, listenerRoutes, REFUSED_PATH,
 const forwardsEverything = (routes: ReturnType<typeof listenerRoutes>) => routes.filter((r) => r.action === "forward" && r.paths.includes(EVERYTHING_PATTERN));
 
 describe("listener routes", () => {
+  test("routes the ALB would refuse stop the synth, with every limit they break named", () => {
+    expect(() => listenerRoutes({ adminAllowedCidrs: [], publicRealms: ["x".repeat(120), "a%b"] })).toThrow(
+      /^listener rules the ALB would refuse: path pattern of 130 characters \(at most 128\): \/realms\/x+\/\*; path pattern "\/realms\/a%b\/\*" holds a character outside /,
+    );
+  });
+
   test("with no admin source, no rule forwards every path: the admin plane stays closed to everyone", () => {
     const routes = listenerRoutes({ adminAllowedCidrs: [], publicRealms: ["example"] });
     expect(forwardsEverything(routes)).toEqual([]);
