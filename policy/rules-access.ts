@@ -4,7 +4,7 @@ import { ADMIN_PLANE_SAMPLES, change, each, forEach, httpListener, httpsListener
 
 /** The shape whose stack forwards the admin plane to an allow-list, and that rule. */
 const ADMIN_LIST = "ARM64, prebuilt image, admin allow-list";
-const adminRule = (r: Res) => (((r.condition as Res[] | undefined) ?? [])).some((c) => c.source_ip !== undefined);
+const adminRule = (r: Res) => ((r.condition as Res[] | undefined) ?? []).some((c) => c.source_ip !== undefined);
 /** The rule that forwards the static resources from anywhere. */
 const staticRule = (r: Res) => JSON.stringify(r.condition).includes("/resources/*");
 
@@ -61,14 +61,14 @@ export const ACCESS_RULES: readonly Rule[] = [
     rationale: "The admin console, the admin API and the master realm are not forwarded from the internet: no listener forwards by default (HTTPS answers 404, HTTP redirects), and only rules limited to adminAllowedCidrs forward them.",
     check: (json, shape) => [
       // Any listener: an HTTP listener that forwards by default opens the admin plane as well, in plain text.
-      ...forEach("aws_lb_listener", (r) => (((r.default_action as Res[] | undefined) ?? [])).some((a) => a.type === "forward") && `the ${r.protocol} listener forwards everything by default`)(json, shape),
+      ...forEach("aws_lb_listener", (r) => ((r.default_action as Res[] | undefined) ?? []).some((a) => a.type === "forward") && `the ${r.protocol} listener forwards everything by default`)(json, shape),
       ...forEach("aws_lb_listener_rule", (r) => {
-        const conditions = ((r.condition as Res[] | undefined) ?? []);
+        const conditions = (r.condition as Res[] | undefined) ?? [];
         const valuesOf = (key: string) => conditions.flatMap((c) => ((c[key] as { values?: string[] } | undefined)?.values ?? []));
         const paths = valuesOf("path_pattern");
         const reachesAdmin = paths.length === 0 || paths.some((p) => ADMIN_PLANE_SAMPLES.some((sample) => new RegExp(pathPatternRegex(p)).test(sample)));
         const fromAnywhere = valuesOf("source_ip").length === 0 || valuesOf("source_ip").some((cidr) => cidr.endsWith("/0"));
-        const forwards = (((r.action as Res[] | undefined) ?? [])).some((a) => a.type === "forward");
+        const forwards = ((r.action as Res[] | undefined) ?? []).some((a) => a.type === "forward");
         return forwards && reachesAdmin && fromAnywhere && `forwards the admin plane from anywhere (${paths.join(" ")})`;
       })(json, shape),
     ],

@@ -50,7 +50,7 @@ export const COMPUTE_RULES: readonly Rule[] = [
     id: "ECS_NO_SECRETS_IN_ENVIRONMENT",
     rationale: "Anything named like a password, secret, token or key comes through `secrets` (Secrets Manager), never `environment`.",
     check: forEach("aws_ecs_task_definition", (r, _shape, resource) => {
-      const names = containers(r, resource).flatMap((c) => (((c.environment as Res[] | undefined) ?? [])).map((e) => String(e.name)));
+      const names = containers(r, resource).flatMap((c) => ((c.environment as Res[] | undefined) ?? []).map((e) => String(e.name)));
       const leaked = names.filter((n) => SECRET_NAME.test(n) || /USERNAME$/.test(n));
       return leaked.length > 0 && `secret-like variables in environment: ${leaked.join(", ")}`;
     }),
@@ -118,7 +118,7 @@ export const COMPUTE_RULES: readonly Rule[] = [
     id: "ECS_CONTAINER_INSIGHTS",
     checkov: { id: "CKV_AWS_65", source: "resource/aws/ECSClusterContainerInsights.py" },
     rationale: "Cluster metrics per task, for capacity and failover analysis.",
-    check: forEach("aws_ecs_cluster", (r) => !(((r.setting as Res[] | undefined) ?? [])).some((s) => s.name === "containerInsights" && s.value !== "disabled") && "container insights off"),
+    check: forEach("aws_ecs_cluster", (r) => !((r.setting as Res[] | undefined) ?? []).some((s) => s.name === "containerInsights" && s.value !== "disabled") && "container insights off"),
     bad: [
       change("aws_ecs_cluster", ["setting", 0, "value"], "disabled", "insights disabled"),
       change("aws_ecs_cluster", ["setting", 0, "name"], "otherSetting", "no insights setting"),

@@ -32,7 +32,7 @@ export const EDGE_RULES: readonly Rule[] = [
     rationale: "Plain HTTP never reaches Keycloak: the HTTP listener only answers 301 to HTTPS.",
     check: forEach("aws_lb_listener", (r) => {
       if (r.protocol === "HTTPS") return false;
-      const actions = ((r.default_action as Res[] | undefined) ?? []);
+      const actions = (r.default_action as Res[] | undefined) ?? [];
       const ok = actions.length === 1 && actions[0].type === "redirect" &&
         (actions[0].redirect as Res)?.protocol === "HTTPS" && (actions[0].redirect as Res)?.status_code === "HTTP_301";
       return !ok && `${r.protocol} listener does not only redirect to HTTPS with 301`;
@@ -66,7 +66,7 @@ export const EDGE_RULES: readonly Rule[] = [
     id: "TG_HEALTH_ON_MANAGEMENT_READY",
     rationale: "Health checks on 8080 / or /health restart-loop Keycloak 25+; readiness lives on 9000 /health/ready.",
     check: forEach("aws_lb_target_group", (r) => {
-      const hc = ((r.health_check as Res | undefined) ?? {});
+      const hc = (r.health_check as Res | undefined) ?? {};
       return (hc.port !== String(PORTS.management) || hc.path !== HEALTH_READY_PATH) && `health check ${hc.port}${hc.path}`;
     }),
     bad: [

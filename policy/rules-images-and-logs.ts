@@ -28,7 +28,7 @@ function bucketProblems(json: TerraformJson, bucket: string): string[] {
   return [
     !blocks.some((b) => PUBLIC_ACCESS_FLAGS.every((f) => b[f] === true)) && "public access is not blocked on all four counts",
     !policies.some((p) => deniesPlainHttp(p.policy)) && "no policy denies requests without TLS (aws:SecureTransport false)",
-    !lifecycles.some((l) => (((l.rule as Res[] | undefined) ?? [])).some((r) => r.status === "Enabled" && (((r.expiration as Res[] | undefined) ?? [])).some((e) => Number(e.days) > 0))) && "no enabled lifecycle rule expires its objects",
+    !lifecycles.some((l) => ((l.rule as Res[] | undefined) ?? []).some((r) => r.status === "Enabled" && ((r.expiration as Res[] | undefined) ?? []).some((e) => Number(e.days) > 0))) && "no enabled lifecycle rule expires its objects",
   ].filter((p): p is string => typeof p === "string");
 }
 
@@ -69,8 +69,11 @@ export const IMAGES_AND_LOGS_RULES: readonly Rule[] = [
       ...PUBLIC_ACCESS_FLAGS.map((f) => change("aws_s3_bucket_public_access_block", [f], false, `${f} false`, { shape: ALB_ACCESS_LOGS_SHAPE })),
       change("aws_s3_bucket_policy", ["policy", "Statement", 1, "Condition", "Bool", "aws:SecureTransport"], "true", "the TLS deny turned around", { shape: ALB_ACCESS_LOGS_SHAPE }),
       change("aws_s3_bucket_policy", ["policy", "Statement", 1, "Effect"], "Allow", "the TLS statement allows", { shape: ALB_ACCESS_LOGS_SHAPE }),
+      change("aws_s3_bucket_policy", ["policy", "Statement", 1, "Principal"], { AWS: "arn:aws:iam::123456789012:root" }, "the TLS deny binds one account, not everyone", { shape: ALB_ACCESS_LOGS_SHAPE }),
+      change("aws_s3_bucket_policy", ["policy", "Statement", 1, "Action"], "s3:GetObject", "the TLS deny covers reads only", { shape: ALB_ACCESS_LOGS_SHAPE }),
       change("aws_s3_bucket_lifecycle_configuration", ["rule", 0, "status"], "Disabled", "the expiry disabled", { shape: ALB_ACCESS_LOGS_SHAPE }),
       change("aws_s3_bucket_lifecycle_configuration", ["rule", 0, "expiration"], REMOVED, "no expiration", { shape: ALB_ACCESS_LOGS_SHAPE }),
+      change("aws_s3_bucket_lifecycle_configuration", ["rule", 0, "expiration", 0, "days"], 0, "an expiration of 0 days (none)", { shape: ALB_ACCESS_LOGS_SHAPE }),
       change("aws_s3_bucket_lifecycle_configuration", ["bucket"], "another-bucket", "the expiry is another bucket's", { shape: ALB_ACCESS_LOGS_SHAPE }),
     ],
   },

@@ -116,7 +116,9 @@ export const WAF_RULES: readonly Rule[] = [
       changeRule(LOGIN_RULE, ["Statement", "RateBasedStatement", "ScopeDownStatement", "RegexMatchStatement", "RegexString"], "^/realms/[^/]+/account", "login limit on another path"),
       changeRule(TOKEN_RULE, ["Statement", "RateBasedStatement", "Limit"], 5, "a limit WAF refuses"),
       changeRule(TOKEN_RULE, ["Action"], { Count: {} }, "token limit only counts"),
+      changeRule(TOKEN_RULE, ["Statement", "RateBasedStatement", "CustomKeys"], [{ Header: { Name: "x-client", TextTransformations: [{ Priority: 0, Type: "NONE" }] } }], "token limit keyed on a header the client writes"),
     ],
+    accepts: [changeRule(TOKEN_RULE, ["Statement", "RateBasedStatement", "Limit"], WAF_MIN_RATE_LIMIT, "the limit is WAF's minimum")],
   },
   {
     id: "WAF_REFUSES_CLIENT_FORWARDING_HEADERS",
@@ -148,11 +150,11 @@ export const WAF_RULES: readonly Rule[] = [
       const config = each(json, "aws_wafv2_web_acl_logging_configuration").find(([, c]) => c.resource_arn === `\${${resource}.arn}`)?.[1];
       if (!config) return "no logging configuration";
       const groups = each(json, "aws_cloudwatch_log_group");
-      const destinations = ((config.log_destination_configs as string[] | undefined) ?? []);
+      const destinations = (config.log_destination_configs as string[] | undefined) ?? [];
       const group = groups.find(([name]) => destinations.includes(`\${${name}.arn}`))?.[1];
       if (!group) return "logs to no log group of this stack";
       if (!String(group.name).startsWith(WAF_LOG_PREFIX)) return `log group ${group.name} does not start with ${WAF_LOG_PREFIX} (WAF refuses it)`;
-      const redacted = (((config.redacted_fields as Res[] | undefined) ?? [])).map((f) => String(dig(f, "single_header", "name")).toLowerCase());
+      const redacted = ((config.redacted_fields as Res[] | undefined) ?? []).map((f) => String(dig(f, "single_header", "name")).toLowerCase());
       const shown = REDACTED_HEADERS.filter((h) => !redacted.includes(h));
       return shown.length > 0 && `logs the ${shown.join(", ")} header`;
     }),

@@ -95,7 +95,7 @@ export function statementWcu(statement: Json): Cost {
       return { wcu: WAF_WCU.rateBase + WAF_WCU.perCustomKey * ((body.CustomKeys as unknown[] | undefined)?.length ?? 0) + scope.wcu, unknown: scope.unknown };
     }
     case "RegexMatchStatement": {
-      const field = ((body.FieldToMatch as Json | undefined) ?? {});
+      const field = (body.FieldToMatch as Json | undefined) ?? {};
       const base = "JsonBody" in field ? 2 * WAF_WCU.regex : WAF_WCU.regex;
       const all = "AllQueryArguments" in field ? WAF_WCU.allQueryArguments : 0;
       return { wcu: base + all + WAF_WCU.perTextTransformation * ((body.TextTransformations as unknown[] | undefined)?.length ?? 0), unknown: [] };
