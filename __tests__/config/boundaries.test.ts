@@ -171,3 +171,64 @@ describe("configuration boundaries", () => {
     expect(warnings).toEqual(["Warning: environment variable KEYCLOAK_ADMIN is not a setting of this stack and is ignored."]);
   });
 });
+
+/** Settings whose parse rules sat inside `as const` until 8e94a24, out of the mutation benchmark's sight. */
+describe("settings with rules of their own", () => {
+  const message = (perEnvironment: RawSettings) => {
+    try {
+      load(perEnvironment);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error(`accepted: ${JSON.stringify(perEnvironment)}`);
+  };
+
+  test("namePrefix defaults to keycloak-<environment>: cut to 20 characters, no hyphen at the end, never two in a row", () => {
+    const prefix = (environment: string) => loadConfig({ environment, perEnvironment: {}, env: {}, warn: () => undefined }).namePrefix;
+    expect(prefix("prod")).toBe("keycloak-prod");
+    expect(prefix("abcdefghijklmnop")).toBe("keycloak-abcdefghijk");
+    expect(prefix("abcdefghij-k")).toBe("keycloak-abcdefghij");
+    expect(prefix("abcdefghi--x")).toBe("keycloak-abcdefghi");
+    expect(prefix("a--b")).toBe("keycloak-a-b");
+  });
+
+  test("namePrefix: one letter to 20 characters, starting with a letter, ending with a letter or digit; two hyphens in a row and reserved starts are refused by name", () => {
+    for (const ok of ["a", "a1", `a${"b".repeat(18)}c`, "kc-prod"]) expect(load({ namePrefix: ok }).namePrefix).toBe(ok);
+    for (const bad of [`a${"b".repeat(19)}c`, "1abc", "abc-", "Abc", "-abc", "ab_c", "xx/abc"]) refused({ namePrefix: bad });
+    expect(message({ namePrefix: "ab--cd" })).toContain('got "ab--cd" (two hyphens in a row)');
+    expect(message({ namePrefix: "sg" })).toContain('got "sg" (its names would start with sg-)');
+    expect(message({ namePrefix: "sg-a" })).toContain("(its names would start with sg-)");
+    expect(message({ namePrefix: "internal" })).toContain("(its names would start with internal-)");
+    expect(load({ namePrefix: "sgx" }).namePrefix).toBe("sgx");
+  });
+
+  test("vpcCidr: an IPv4 CIDR from /16 to /24; wider, narrower or not a CIDR is refused", () => {
+    expect(load({ vpcCidr: "10.1.0.0/16" }).vpcCidr).toBe("10.1.0.0/16");
+    for (const bad of ["10.0.0.0/15", "10.0.0.0/25", "10.0.0.0", "ten"]) refused({ vpcCidr: bad });
+  });
+
+  test("hostnameAdmin: empty or https://<DNS name> with a port from 1 to 65535; anything around it, another scheme or a bad name is refused", () => {
+    for (const ok of ["", "https://admin.example.com", "https://admin.example.com:1", "https://admin.example.com:8443", "https://admin.example.com:65535"]) {
+      expect(load({ hostnameAdmin: ok }).hostnameAdmin).toBe(ok);
+    }
+    for (const bad of [
+      "http://admin.example.com", "https://admin.example.com/", "xhttps://admin.example.com", "https://admin.example.com:0",
+      "https://admin.example.com:65536", "https://admin.example.com:123456", "https://admin.example.com:", "https://:443", "https://-admin.example.com",
+    ]) refused({ hostnameAdmin: bad });
+  });
+
+  test("dbInstanceClass: exactly db.<family>.<size>, nothing before or after it", () => {
+    expect(load({ dbInstanceClass: "db.r6g.large" }).dbInstanceClass).toBe("db.r6g.large");
+    for (const bad of ["xdb.t4g.small", "db.t4g.small.x", "db.t4g.small-", "db.t4g"]) refused({ dbInstanceClass: bad });
+  });
+
+  test("a setting that must match a pattern refuses the empty text (region)", () => {
+    expect(message({ region: "" })).toContain('region (cdktf.json context environments.prod.region): got ""');
+  });
+
+  test("an unknown setting in the shared context is named with where it came from", () => {
+    expect(() => loadConfig({ environment: "prod", shared: { nope: 1 }, perEnvironment: {}, env: {}, warn: () => undefined })).toThrow(
+      'Unknown setting "nope" in cdktf.json context "keycloak": allowed are ',
+    );
+  });
+});
