@@ -7,13 +7,16 @@
  * `--survivors` lists each surviving mutant; `--markdown` prints README's table, one row per area
  * with its run (ignoreStatic, seconds, date, commit: .cache/stryker/runs/, which scripts/mutation.sh
  * writes), then the per-file table. A static survivor is an unproven gap only in an area run with
- * ignoreStatic; without it, every test of the area ran against it.
+ * ignoreStatic; without it, every test of the area ran against it. An area with slow tests
+ * (areas.cjs `confirmTests`) counts a mutant its fast tests let through as killed when the slow
+ * tests turned it red (.cache/stryker/confirm/, scripts/mutation-confirm.ts), in a column of its own.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectPath } from "../modules/shared/paths";
 
 interface Mutant {
+  readonly id?: string;
   readonly status: string;
   readonly mutatorName: string;
   readonly replacement?: string;
@@ -26,6 +29,8 @@ export interface FileScore {
   readonly area: string;
   readonly file: string;
   readonly detected: number;
+  /** Of the detected, those the area's slow confirmTests killed after Stryker's fast stage let them through. */
+  readonly confirmedKilled: number;
   readonly undetected: number;
   /** Mutants Stryker did not test (ignoreStatic, ignorers): outside the score. */
   readonly ignored: number;
@@ -41,19 +46,32 @@ export interface FileScore {
 const DETECTED = new Set(["Killed", "Timeout"]);
 const UNDETECTED = new Set(["Survived", "NoCoverage"]);
 
-export function fileScores(reports: readonly { area: string; files: Record<string, { mutants: Mutant[] }> }[]): FileScore[] {
+/** A report, and for an area with confirmTests the second stage's status per mutant id (scripts/mutation-confirm.ts). */
+export interface AreaReport {
+  readonly area: string;
+  readonly files: Record<string, { mutants: Mutant[] }>;
+  readonly confirmed?: Readonly<Record<string, { status: string }>>;
+}
+
+export function fileScores(reports: readonly AreaReport[]): FileScore[] {
   return reports.flatMap((report) =>
-    Object.entries(report.files).map(([file, { mutants }]) => ({
-      area: report.area,
-      file,
-      detected: mutants.filter((m) => DETECTED.has(m.status)).length,
-      undetected: mutants.filter((m) => UNDETECTED.has(m.status)).length,
-      ignored: mutants.filter((m) => m.status === "Ignored").length,
-      undetectedStatic: mutants.filter((m) => UNDETECTED.has(m.status) && m.static === true).length,
-      survivors: mutants
-        .filter((m) => UNDETECTED.has(m.status))
-        .map((m) => `${file}:${m.location.start.line} ${m.mutatorName} ${m.status}${m.static ? " (static)" : ""}: ${(m.replacement ?? "").replace(/\s+/g, " ").slice(0, 100)}`),
-    })),
+    Object.entries(report.files).map(([file, { mutants: reported }]) => {
+      // A mutant the slow tests killed takes their status; the rest keep Stryker's.
+      const confirmedStatus = (m: Mutant) => (UNDETECTED.has(m.status) && m.id !== undefined ? report.confirmed?.[m.id]?.status : undefined);
+      const mutants = reported.map((m) => ({ ...m, status: confirmedStatus(m) ?? m.status }));
+      return {
+        area: report.area,
+        file,
+        detected: mutants.filter((m) => DETECTED.has(m.status)).length,
+        confirmedKilled: reported.filter((m) => DETECTED.has(confirmedStatus(m) ?? "")).length,
+        undetected: mutants.filter((m) => UNDETECTED.has(m.status)).length,
+        ignored: mutants.filter((m) => m.status === "Ignored").length,
+        undetectedStatic: mutants.filter((m) => UNDETECTED.has(m.status) && m.static === true).length,
+        survivors: mutants
+          .filter((m) => UNDETECTED.has(m.status))
+          .map((m) => `${file}:${m.location.start.line} ${m.mutatorName} ${m.status}${m.static ? " (static)" : ""}: ${(m.replacement ?? "").replace(/\s+/g, " ").slice(0, 100)}`),
+      };
+    }),
   );
 }
 
@@ -90,15 +108,15 @@ const runTime = (seconds: number) => (seconds < 90 ? `${seconds} s` : `${Math.ro
 export function markdownTable(scores: readonly FileScore[], runs: Readonly<Record<string, AreaRun>>): string {
   const areas = [...new Set(scores.map((s) => s.area))];
   const recorded = areas.filter((area) => area in runs);
-  const sum = (rows: readonly FileScore[], key: "detected" | "undetected" | "undetectedStatic" | "ignored") => rows.reduce((total, s) => total + s[key], 0);
+  const sum = (rows: readonly FileScore[], key: "detected" | "confirmedKilled" | "undetected" | "undetectedStatic" | "ignored") => rows.reduce((total, s) => total + s[key], 0);
   const row = (label: string, rows: readonly FileScore[], run: string) => {
     const [detected, undetected] = [sum(rows, "detected"), sum(rows, "undetected")];
-    return `| ${label} | ${rows.length} | ${detected + undetected} | ${detected} | ${undetected} | ${sum(rows, "undetectedStatic")} | ${sum(rows, "ignored")} | ${percent(detected, undetected)} | ${run} |`;
+    return `| ${label} | ${rows.length} | ${detected + undetected} | ${detected} | ${sum(rows, "confirmedKilled")} | ${undetected} | ${sum(rows, "undetectedStatic")} | ${sum(rows, "ignored")} | ${percent(detected, undetected)} | ${run} |`;
   };
   const inRecorded = scores.filter((s) => recorded.includes(s.area));
   const lines = [
-    "| area | files | mutants tested | killed | survived | of them static | Ignored | score | ignoreStatic | run time | date | commit |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |",
+    "| area | files | mutants tested | killed | of them by the slow tests | survived | of them static | Ignored | score | ignoreStatic | run time | date | commit |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |",
     ...recorded.map((area) => {
       const { seconds, date, commit, ignoreStatic } = runs[area];
       return row(area, scores.filter((s) => s.area === area), `${ignoreStatic === false ? "no" : "yes"} | ${runTime(seconds)} | ${date} | ${commit}`);
@@ -117,7 +135,16 @@ if (require.main === module) {
     console.error("no reports in .cache/stryker: run `npm run test:mutation` first");
     process.exit(1);
   }
-  const scores = fileScores(files.map((f) => ({ area: f.replace(/\.json$/, ""), ...JSON.parse(readFileSync(join(dir, f), "utf8")) })));
+  const confirmed = (area: string) => {
+    const file = join(dir, "confirm", `${area}.json`);
+    return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as AreaReport["confirmed"]) : undefined;
+  };
+  const scores = fileScores(
+    files.map((f) => {
+      const area = f.replace(/\.json$/, "");
+      return { area, ...JSON.parse(readFileSync(join(dir, f), "utf8")), confirmed: confirmed(area) };
+    }),
+  );
   const runsDir = join(dir, "runs");
   const runs: Record<string, AreaRun> = Object.fromEntries(
     (existsSync(runsDir) ? readdirSync(runsDir) : []).map((f) => [f.replace(/\.json$/, ""), JSON.parse(readFileSync(join(runsDir, f), "utf8")) as AreaRun]),

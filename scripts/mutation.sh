@@ -18,6 +18,10 @@ run_area() {
   commit="$(git rev-parse --short HEAD)"
   git diff --quiet HEAD -- || commit+="+changes"
   MUTATION_AREA="${area}" npx stryker run stryker/stryker.config.cjs
+  # An area with slow tests runs them only against the mutants its fast tests let through.
+  if [[ "$(node -p "Boolean(require('./stryker/areas.cjs')['${area}'].confirmTests)")" == true ]]; then
+    node --import tsx scripts/mutation-confirm.ts "${area}"
+  fi
   mkdir -p .cache/stryker/runs
   ignore_static="$(node -p "require('./stryker/areas.cjs')['${area}'].ignoreStatic ?? true")"
   printf '{"seconds": %d, "date": "%s", "commit": "%s", "ignoreStatic": %s}\n' "$(( SECONDS - start ))" "${date}" "${commit}" "${ignore_static}" >".cache/stryker/runs/${area}.json"

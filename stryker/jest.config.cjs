@@ -1,4 +1,5 @@
-// Jest for one mutation area (MUTATION_AREA): the unit project's settings, only the area's tests.
+// Jest for one mutation area (MUTATION_AREA): the unit project's settings, only the area's tests
+// (with MUTATION_STAGE=confirm its slow confirmTests, which scripts/mutation-confirm.ts runs).
 const { projects } = require("../jest.config");
 const areas = require("./areas.cjs");
 
@@ -11,5 +12,5 @@ module.exports = {
   rootDir: "..",
   displayName: undefined,
   testPathIgnorePatterns: ["/node_modules/"],
-  testMatch: area.tests.map((file) => `<rootDir>/__tests__/${file}`),
+  testMatch: (process.env.MUTATION_STAGE === "confirm" ? area.confirmTests : area.tests).map((file) => `<rootDir>/__tests__/${file}`),
 };
