@@ -10,13 +10,13 @@
 module.exports = {
   config: {
     mutate: ["modules/config/index.ts", "modules/config/settings.ts", "modules/config/values.ts", "modules/network/subnet-budget.ts"],
-    tests: ["config/config.test.ts", "config/bad-input.test.ts", "config/boundaries.test.ts", "config/aws-limits.test.ts", "config/cross-checks.test.ts", "config/settings-table.test.ts", "network/subnet-budget.test.ts"],
+    tests: ["config/config.test.ts", "config/bad-input.test.ts", "config/boundaries.test.ts", "config/aws-limits.test.ts", "config/cross-checks.test.ts", "config/settings-table.test.ts", "config/patterns.test.ts", "network/subnet-budget.test.ts"],
   },
   // The same settings without ignoreStatic: the module-level validation patterns and allowed-value
   // lists run while the module loads, so each such mutant runs every test of the area (slow).
   "config-static": {
     mutate: ["modules/config/settings.ts", "modules/config/values.ts"],
-    tests: ["config/config.test.ts", "config/bad-input.test.ts", "config/boundaries.test.ts", "config/settings-table.test.ts"],
+    tests: ["config/config.test.ts", "config/bad-input.test.ts", "config/boundaries.test.ts", "config/settings-table.test.ts", "config/patterns.test.ts"],
     ignoreStatic: false,
   },
   policy: {

@@ -4,16 +4,22 @@
  * generated from SETTINGS; config.ts loads and validates a configuration from it.
  */
 import {
+  AMI_ID,
   asString,
   AZ_NAME,
   bool,
+  BUCKET_NAME,
   cidrSubnet,
   CPU_ARCHITECTURES,
+  DB_INSTANCE_CLASS,
   DNS_NAME,
+  EC2_INSTANCE_TYPE,
   EGRESS_MODES,
   EMAIL,
   FARGATE_SIZES,
   HA_MIN_TASKS,
+  HOSTED_ZONE_ID,
+  HTTPS_ORIGIN,
   IMAGE_URI,
   integer,
   isCidr,
@@ -26,11 +32,13 @@ import {
   MAX_TASKS,
   MYSQL_INSTANCE_FAMILIES,
   MYSQL_VERSIONS,
+  NAME_PREFIX,
   NAT_GATEWAY_MODES,
   oneOf,
   parseCidr,
   PROFILES,
   rdsWindow,
+  REALM_NAME,
   REGION,
   TLS_POLICIES,
   type CpuArchitecture,
@@ -193,7 +201,7 @@ export const SETTINGS = constant([
     default: (c) => `keycloak-${c.environment}`.slice(0, 20).replace(/-+$/, "").replace(/-{2,}/g, "-"),
     defaultDoc: "keycloak-<environment>",
     parse: (raw, fail) => {
-      const text = matching(/^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/)(raw, fail);
+      const text = matching(NAME_PREFIX)(raw, fail);
       if (text.includes("--")) fail("two hyphens in a row");
       // Every group is <prefix>-<part>: "sg" alone gives sg-alb, as "internal" gives internal-alb.
       for (const reserved of ["sg-", "internal-", ...BUCKET_RESERVED]) if (`${text}-`.startsWith(reserved)) fail(`its names would start with ${reserved}`);
@@ -279,7 +287,7 @@ export const SETTINGS = constant([
     default: "",
     parse: (raw, fail) => {
       const text = asString(raw, fail);
-      const m = /^https:\/\/([^:/]+)(?::(\d{1,5}))?$/.exec(text);
+      const m = HTTPS_ORIGIN.exec(text);
       if (text !== "" && (!m || !DNS_NAME.test(m[1]) || Number(m[2] ?? 443) < 1 || Number(m[2] ?? 443) > 65535)) fail();
       return text;
     },
@@ -289,7 +297,7 @@ export const SETTINGS = constant([
     doc: "Route53 public zone of `hostname`: gets a DNS-validated ACM certificate and an alias record instead of the self-signed certificate.",
     allowed: "empty or a Route53 zone id (Z followed by capitals and digits); needs hostname",
     default: "",
-    parse: matching(/^Z[A-Z0-9]{4,32}$/, true),
+    parse: matching(HOSTED_ZONE_ID, true),
   }),
   setting({
     key: "albIngressCidrs",
@@ -317,7 +325,7 @@ export const SETTINGS = constant([
     doc: "Realms the ALB forwards from everyone (`/realms/<name>/*`, plus `/resources/*` for their pages). Realms not listed answer 404 outside adminAllowedCidrs.",
     allowed: `up to ${MAX_PUBLIC_REALMS} realm names of letters, digits, _ and -, not ${MASTER_REALM} in any case, not starting with one character and 2e (the ALB cannot tell that from an encoded dot)`,
     default: [],
-    parse: list((s) => /^[A-Za-z0-9_-]{1,64}$/.test(s) && s.toLowerCase() !== MASTER_REALM && !REALM_NAMES_LIKE_ENCODED_DOTS.test(s)),
+    parse: list((s) => REALM_NAME.test(s) && s.toLowerCase() !== MASTER_REALM && !REALM_NAMES_LIKE_ENCODED_DOTS.test(s)),
   }),
   setting({
     key: "wafEnabled",
@@ -377,7 +385,7 @@ export const SETTINGS = constant([
     default: "db.t4g.small",
     parse: (raw, fail) => {
       const text = asString(raw, fail);
-      const m = /^db\.([a-z0-9]+)\.([a-z0-9]+)$/.exec(text);
+      const m = DB_INSTANCE_CLASS.exec(text);
       if (!m || !(MYSQL_INSTANCE_FAMILIES as readonly string[]).includes(m[1])) return fail();
       const sizes = MYSQL_INSTANCE_SIZES[m[1] as keyof typeof MYSQL_INSTANCE_SIZES];
       if (!sizes.includes(m[2])) fail(`sizes of db.${m[1]}: ${sizes.join(", ")}`);
@@ -470,14 +478,14 @@ export const SETTINGS = constant([
     doc: "Bastion EC2 instance type; a Graviton type (with `g`) gets the arm64 AMI.",
     allowed: "an EC2 instance type such as t4g.nano or t3.micro",
     default: "t4g.nano",
-    parse: matching(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/),
+    parse: matching(EC2_INSTANCE_TYPE),
   }),
   setting({
     key: "bastionAmiId",
     doc: "Bastion AMI. Empty: the latest Amazon Linux 2023 from the public SSM parameter.",
     allowed: "empty or ami- followed by 8 or 17 hex digits",
     default: "",
-    parse: matching(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, true),
+    parse: matching(AMI_ID, true),
   }),
   // ---- Service (modules/service, modules/image): task size, scaling, the image.
   setting({
@@ -647,7 +655,7 @@ export const SETTINGS = constant([
     doc: "S3 bucket for remote state (key `keycloak/<environment>.tfstate`, encrypted, S3 lock file). Empty: local state.",
     allowed: "empty or an S3 bucket name",
     default: "",
-    parse: matching(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, true),
+    parse: matching(BUCKET_NAME, true),
   }),
   setting({
     key: "stateRegion",

@@ -78,8 +78,11 @@ export const matching =
     return re.test(text) ? text : fail();
   };
 
+/** An IPv4 CIDR's shape: four octets and a prefix (parseCidr checks their ranges). */
+export const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
 export function parseCidr(text: string): { base: number; prefix: number } | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
+  const m = IPV4_CIDR.exec(text);
   if (!m) return undefined;
   const octets = m.slice(1, 5).map(Number);
   const prefix = Number(m[5]);
@@ -136,3 +139,22 @@ export const AZ_NAME = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
 export const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 export const IMAGE_URI =
   /^[a-z0-9]+([.-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+
+// The settings' own patterns (settings.ts); __tests__/config/patterns.test.ts holds examples each
+// one must accept and refuse, and shows every mutant of each pattern misjudges one of them.
+/** namePrefix: 1-20 lowercase letters, digits and hyphens, a letter first and no hyphen last. */
+export const NAME_PREFIX = /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
+/** hostnameAdmin: https://<host>[:port]; the host must then be a DNS name and the port in range. */
+export const HTTPS_ORIGIN = /^https:\/\/([^:/]+)(?::(\d{1,5}))?$/;
+/** hostedZoneId: a Route53 zone id. */
+export const HOSTED_ZONE_ID = /^Z[A-Z0-9]{4,32}$/;
+/** publicRealms: a realm name the listener can route. */
+export const REALM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** dbInstanceClass: db.<family>.<size> (both then looked up in the engine's tables). */
+export const DB_INSTANCE_CLASS = /^db\.([a-z0-9]+)\.([a-z0-9]+)$/;
+/** bastionInstanceType: <family>.<size>. */
+export const EC2_INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+/** bastionAmiId: ami- and 8 (older) or 17 hex digits. */
+export const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
+/** stateBucket: 3-63 lowercase letters, digits, dots and hyphens, a letter or digit at each end. */
+export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
