@@ -132,8 +132,8 @@ export const PATTERNS: Record<string, PatternCase> = {
   },
   HOSTED_ZONE_ID: {
     pattern: HOSTED_ZONE_ID,
-    accepts: ["Z1D633PJN98FT9", "Z0123", `Z${"A".repeat(32)}`],
-    refuses: ["", "Z012", "z1D633PJN98FT9", "Z1d633PJN98FT9", "X1D633PJN98FT9", `Z${"A".repeat(33)}`, "1D633PJN98FT9", "Z1D633-JN98FT9", " Z1D633PJN98FT9", "Z1D633PJN98FT9 ", "/hostedzone/Z1D633PJN98FT9"],
+    accepts: ["Z1D633PJN98FT9", "Z0123", `Z${"A".repeat(31)}`],
+    refuses: ["", "Z012", "z1D633PJN98FT9", "Z1d633PJN98FT9", "X1D633PJN98FT9", `Z${"A".repeat(32)}`, "1D633PJN98FT9", "Z1D633-JN98FT9", " Z1D633PJN98FT9", "Z1D633PJN98FT9 ", "/hostedzone/Z1D633PJN98FT9"],
     settings: ["hostedZoneId"],
   },
   REALM_NAME: {

@@ -295,7 +295,7 @@ export const SETTINGS = constant([
   setting({
     key: "hostedZoneId",
     doc: "Route53 public zone of `hostname`: gets a DNS-validated ACM certificate and an alias record instead of the self-signed certificate.",
-    allowed: "empty or a Route53 zone id (Z followed by capitals and digits); needs hostname",
+    allowed: "empty or a Route53 zone id (Z and 4 to 31 capitals or digits: 32 characters at most); needs hostname",
     default: "",
     parse: matching(HOSTED_ZONE_ID, true),
   }),

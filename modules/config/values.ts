@@ -146,8 +146,11 @@ export const IMAGE_URI =
 export const NAME_PREFIX = /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
 /** hostnameAdmin: https://<host>[:port]; the host must then be a DNS name and the port in range. */
 export const HTTPS_ORIGIN = /^https:\/\/([^:/]+)(?::(\d{1,5}))?$/;
-/** hostedZoneId: a Route53 zone id. */
-export const HOSTED_ZONE_ID = /^Z[A-Z0-9]{4,32}$/;
+/**
+ * hostedZoneId: a Route53 zone id, at most 32 characters with its Z (Route 53 API Reference,
+ * HostedZone, Id: "Maximum length of 32", https://docs.aws.amazon.com/Route53/latest/APIReference/API_HostedZone.html).
+ */
+export const HOSTED_ZONE_ID = /^Z[A-Z0-9]{4,31}$/;
 /** publicRealms: a realm name the listener can route. */
 export const REALM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** dbInstanceClass: db.<family>.<size> (both then looked up in the engine's tables). */
