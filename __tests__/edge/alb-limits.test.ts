@@ -1,8 +1,10 @@
 import {
   ALB_FIXED_RESPONSE,
+  ALB_NAME,
   ALB_PATH_PATTERN_MAX_LENGTH,
   ALB_PRIORITY,
   ALB_RULES_PER_LOAD_BALANCER,
+  ALB_SOURCES,
   ALB_VALUES_PER_RULE,
   fixedResponseProblems,
   isAlbSourceCidr,
@@ -80,6 +82,24 @@ describe("fixed responses at their limits", () => {
       { limit: "fixed-response", message: "fixed response with content type text/xml (one of text/plain, text/css, text/html, application/javascript, application/json)" },
     ]);
     expect(fixedResponseProblems({ ...ok, statusCode: "302" })).toEqual([{ limit: "fixed-response", message: "fixed response with status code 302 (2XX, 4XX or 5XX)" }]);
+  });
+
+  test("a status code is three digits: 200, 400 and 599 pass; 4040, 1404 and 40 are refused", () => {
+    for (const statusCode of ["200", "400", "599"]) expect(fixedResponseProblems({ ...ok, statusCode })).toEqual([]);
+    for (const statusCode of ["4040", "1404", "40"]) expect(limits(fixedResponseProblems({ ...ok, statusCode }))).toEqual(["fixed-response"]);
+  });
+});
+
+describe("load balancer and target group names", () => {
+  test("no hyphen at either end: one character or a hyphen inside passes; a lone hyphen or one at an end is refused", () => {
+    expect(["a", "ab", "a-b", "kc-prod-alb"].filter((n) => !ALB_NAME.noEdgeHyphen.test(n))).toEqual([]);
+    expect(["-", "-a", "a-", "-a-"].filter((n) => ALB_NAME.noEdgeHyphen.test(n))).toEqual([]);
+  });
+});
+
+describe("the limits' sources", () => {
+  test("every limit's source names the page it comes from", () => {
+    expect(Object.entries(ALB_SOURCES).filter(([, source]) => !/^\S.*https:\/\/\S+$/.test(source))).toEqual([]);
   });
 });
 

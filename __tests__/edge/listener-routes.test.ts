@@ -1,4 +1,15 @@
-import { DOT_SEGMENT_PATTERNS, EVERYTHING_PATTERN, listenerRoutes, REFUSED_PATH, STATIC_PATTERNS } from "../../modules/edge/listener-routes";
+import { ALB_RULES_PER_LOAD_BALANCER, ALB_WILDCARDS_PER_RULE } from "../../modules/edge/alb-limits";
+import {
+  DOT_SEGMENT_PATTERNS,
+  EVERYTHING_PATTERN,
+  listenerRoutes,
+  NOT_ROUTED,
+  packPatterns,
+  REALM_NAMES_LIKE_ENCODED_DOTS,
+  REFUSED_PATH,
+  routeProblems,
+  STATIC_PATTERNS,
+} from "../../modules/edge/listener-routes";
 
 /**
  * The listener's routes on their own, for what the stack's tests (one set of admin CIDRs) do not
@@ -36,5 +47,41 @@ describe("listener routes", () => {
     const cidrs = Array.from({ length: count }, (_, i) => `198.51.100.${i}/32`);
     const admin = forwardsEverything(listenerRoutes({ adminAllowedCidrs: cidrs, publicRealms: [] }));
     expect(admin.map((r) => r.sourceCidrs)).toEqual(Array.from({ length: Math.ceil(count / 3) }, (_, i) => cidrs.slice(3 * i, 3 * i + 3)));
+  });
+
+  test("the safety net finds what the ALB would refuse in hand-made rules: values over all conditions, a fixed response, a priority twice", () => {
+    const route = { priority: 10, paths: ["/a", "/b", "/c"], sourceCidrs: ["198.51.100.1/32", "198.51.100.2/32", "198.51.100.3/32"], action: "forward" as const, purpose: "test" };
+    expect(routeProblems([route]).map((p) => p.message)).toEqual(["6 condition values (at most 5 per rule)"]);
+    expect(routeProblems([{ ...route, sourceCidrs: [] }])).toEqual([]);
+    expect(routeProblems([{ ...route, sourceCidrs: [], action: { ...NOT_ROUTED, statusCode: "302" } }]).map((p) => p.message)).toEqual(["fixed response with status code 302 (2XX, 4XX or 5XX)"]);
+    expect(routeProblems([{ ...route, sourceCidrs: [] }, { ...route, sourceCidrs: [] }]).map((p) => p.message)).toEqual(["priority 10 used twice on one listener"]);
+  });
+
+  test(`more public realms than ${ALB_RULES_PER_LOAD_BALANCER} rules can hold stop the synth with the count`, () => {
+    const realms = Array.from({ length: 3 * ALB_RULES_PER_LOAD_BALANCER }, (_, i) => `realm${i}`);
+    expect(() => listenerRoutes({ adminAllowedCidrs: [], publicRealms: realms })).toThrow(/rules \(at most 100 per load balancer\)/);
+  });
+
+  test(`a path pattern with exactly ${ALB_WILDCARDS_PER_RULE} wildcards gets a rule of its own; patterns with as many wildcards keep their order`, () => {
+    expect(packPatterns(["*/*/*/*/*"], 3)).toEqual([["*/*/*/*/*"]]);
+    expect(packPatterns(["/d", "/c", "/b", "/a"], 3)).toEqual([["/d", "/c", "/b"], ["/a"]]);
+    expect(packPatterns(["/x/*", "/w/*", "/v"], 3)).toEqual([["/x/*", "/w/*", "/v"]]);
+  });
+
+  test("the ALB's own answers say who answered: the 404 names the load balancer, the 400 the dot segments", () => {
+    expect(NOT_ROUTED).toEqual({ statusCode: "404", contentType: "text/plain", body: "Not found: not routed by the load balancer" });
+    expect(REFUSED_PATH).toEqual({ statusCode: "400", contentType: "text/plain", body: "Bad request: dot segments are not accepted" });
+  });
+
+  test("every realm name the dot-segment rules would refuse is one config refuses (one character and 2e first); longer names with 2e later are not", () => {
+    // The ALB's path patterns: * any characters, ? exactly one, case-sensitive.
+    const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+    const refusedByListener = (realm: string) => DOT_SEGMENT_PATTERNS.some((p) => glob(p).test(`/realms/${realm}/account`));
+    const alphabet = ["a", "2", "e", "E", "_"];
+    const names = alphabet.flatMap((a) => [a, ...alphabet.flatMap((b) => [a + b, ...alphabet.flatMap((c) => [a + b + c, ...alphabet.map((d) => a + b + c + d)])])]);
+    expect(names.filter(refusedByListener)).toEqual(expect.arrayContaining(["a2e", "a2E", "_2e", "22E"]));
+    expect(names.filter((n) => refusedByListener(n) && !REALM_NAMES_LIKE_ENCODED_DOTS.test(n))).toEqual([]);
+    expect(["a2e", "22E", "a2eb", "x2e2e"].filter((n) => !REALM_NAMES_LIKE_ENCODED_DOTS.test(n))).toEqual([]);
+    expect(["ab2e", "a2f", "a2", "customers2e", "2e"].filter((n) => REALM_NAMES_LIKE_ENCODED_DOTS.test(n))).toEqual([]);
   });
 });

@@ -32,6 +32,7 @@ import {
   fixedResponseProblems,
   listenerProblems,
   ruleProblems,
+  type LimitProblem,
   wildcardsIn,
 } from "./alb-limits";
 import { constant } from "../shared/constant";
@@ -117,13 +118,19 @@ export function listenerRoutes(props: ListenerRoutesProps): ListenerRoute[] {
   add(DOT_SEGMENT_PATTERNS, [], REFUSED_PATH, "refuse dot segments");
   if (props.adminAllowedCidrs.length > 0) add([EVERYTHING_PATTERN], props.adminAllowedCidrs, "forward", "admin sources");
   add([...STATIC_PATTERNS, ...props.publicRealms.flatMap(realmPatterns)], [], "forward", "public realms");
-  const problems = [
-    ...routes.flatMap((r) => ruleProblems({ conditions: [r.paths, ...(r.sourceCidrs.length > 0 ? [r.sourceCidrs] : [])], pathPatterns: r.paths, sourceCidrs: r.sourceCidrs })),
+  const problems = routeProblems(routes);
+  if (problems.length > 0) throw new Error(`listener rules the ALB would refuse: ${problems.map((p) => p.message).join("; ")}`);
+  return routes;
+}
+
+/** What the ALB would refuse in these rules of one listener: each rule's conditions and fixed response, their priorities. */
+export function routeProblems(routes: readonly ListenerRoute[]): LimitProblem[] {
+  return [
+    // A rule without sources has no source condition; an empty one adds no value to count.
+    ...routes.flatMap((r) => ruleProblems({ conditions: [r.paths, r.sourceCidrs], pathPatterns: r.paths, sourceCidrs: r.sourceCidrs })),
     ...routes.flatMap((r) => (r.action === "forward" ? [] : fixedResponseProblems(r.action))),
     ...listenerProblems([routes.map((r) => r.priority)]),
   ];
-  if (problems.length > 0) throw new Error(`listener rules the ALB would refuse: ${problems.map((p) => p.message).join("; ")}`);
-  return routes;
 }
 
 /**
@@ -133,7 +140,8 @@ export function listenerRoutes(props: ListenerRoutesProps): ListenerRoute[] {
  */
 export function packPatterns(patterns: readonly string[], values: number): string[][] {
   const groups: { paths: string[]; wildcards: number }[] = [];
-  const byWildcards = [...patterns].map((p, i) => ({ p, i, w: wildcardsIn(p) })).sort((a, b) => b.w - a.w || a.i - b.i);
+  // Array.prototype.sort is stable: patterns with as many wildcards keep their order.
+  const byWildcards = patterns.map((p) => ({ p, w: wildcardsIn(p) })).sort((a, b) => b.w - a.w);
   for (const { p, w } of byWildcards) {
     if (w > ALB_WILDCARDS_PER_RULE) throw new Error(`path pattern ${p} holds ${w} wildcards; an ALB rule holds at most ${ALB_WILDCARDS_PER_RULE}`);
     const group = groups.find((g) => g.paths.length < values && g.wildcards + w <= ALB_WILDCARDS_PER_RULE);
