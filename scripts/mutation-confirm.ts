@@ -67,12 +67,14 @@ const TIMEOUT_MS = 10 * 60 * 1000;
 
 function main(area: string): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const areas = require("../stryker/areas.cjs") as Record<string, { confirmTests?: string[] }>;
+  const areas = require("../stryker/areas.cjs") as Record<string, { confirmTests?: string[]; relatedTestsOnly?: boolean }>;
   if (!areas[area]?.confirmTests) throw new Error(`area ${area} has no confirmTests in stryker/areas.cjs`);
+  const relatedOnly = areas[area].relatedTestsOnly ?? false;
   const report = JSON.parse(readFileSync(projectPath(".cache", "stryker", `${area}.json`), "utf8")) as Report;
   const todo = undetected(report, (file) => readFileSync(projectPath(file), "utf8"));
-  const runSlowTests = () =>
-    spawnSync("npx", ["jest", "--config", "stryker/jest.config.cjs", "--bail", "--silent"], {
+  // As Stryker does for a relatedTestsOnly area: only the test files that import the mutated file.
+  const runSlowTests = (file?: string) =>
+    spawnSync("npx", ["jest", "--config", "stryker/jest.config.cjs", "--bail", "--silent", ...(relatedOnly && file ? ["--findRelatedTests", file] : [])], {
       cwd: projectPath(),
       env: { ...process.env, MUTATION_AREA: area, MUTATION_STAGE: "confirm" },
       stdio: "ignore",
@@ -86,7 +88,7 @@ function main(area: string): void {
     writeFileSync(projectPath(file), applyMutant(source, mutant));
     let status: Confirmation["status"];
     try {
-      const run = runSlowTests();
+      const run = runSlowTests(file);
       status = run.error ? "Timeout" : run.status === 0 ? "Survived" : "Killed";
     } finally {
       writeFileSync(projectPath(file), source);
