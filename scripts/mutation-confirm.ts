@@ -4,10 +4,12 @@
  * file here, one at a time, and the slow tests run once against it (a test file that synthesizes
  * stacks in a describe block costs 20-30 s per mutant: every static mutant under Stryker would pay
  * that). A mutant the slow tests turn red counts as killed in mutation-summary.ts, named apart.
- * `node --import tsx scripts/mutation-confirm.ts AREA` after Stryker's run of the area
+ * `node --import tsx scripts/mutation-confirm.ts AREA [K/N]` after Stryker's run of the area
  * (scripts/mutation.sh runs it for such an area); it reads .cache/stryker/AREA.json and writes
- * .cache/stryker/confirm/AREA.json. A report whose source differs from today's file is refused:
- * its locations would point at other code.
+ * .cache/stryker/confirm/AREA.json after each mutant, so a stopped run keeps what it did. `K/N`
+ * takes every N-th mutant from the K-th: N worktrees share the work, and their result files merge
+ * key by key. A report whose source differs from today's file is refused: its locations would
+ * point at other code.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -65,13 +67,22 @@ export function undetected(report: Report, readSource: (file: string) => string)
 /** A slow test file takes 20-30 s; ten minutes is a mutant that hangs (detected, as Stryker counts a timeout). */
 const TIMEOUT_MS = 10 * 60 * 1000;
 
-function main(area: string): void {
+/** The mutants of shard K of N (1-based): every N-th, from the K-th. */
+export function shard<T>(items: readonly T[], spec: string | undefined): T[] {
+  if (spec === undefined) return [...items];
+  const m = /^(\d+)\/(\d+)$/.exec(spec);
+  const [k, n] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  if (k < 1 || k > n) throw new Error(`shard ${spec}: K/N with 1 <= K <= N`);
+  return items.filter((_, i) => i % n === k - 1);
+}
+
+function main(area: string, shardSpec?: string): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const areas = require("../stryker/areas.cjs") as Record<string, { confirmTests?: string[]; relatedTestsOnly?: boolean }>;
   if (!areas[area]?.confirmTests) throw new Error(`area ${area} has no confirmTests in stryker/areas.cjs`);
   const relatedOnly = areas[area].relatedTestsOnly ?? false;
   const report = JSON.parse(readFileSync(projectPath(".cache", "stryker", `${area}.json`), "utf8")) as Report;
-  const todo = undetected(report, (file) => readFileSync(projectPath(file), "utf8"));
+  const todo = shard(undetected(report, (file) => readFileSync(projectPath(file), "utf8")), shardSpec);
   // As Stryker does for a relatedTestsOnly area: only the test files that import the mutated file.
   const runSlowTests = (file?: string) =>
     spawnSync("npx", ["jest", "--config", "stryker/jest.config.cjs", "--bail", "--silent", ...(relatedOnly && file ? ["--findRelatedTests", file] : [])], {
@@ -82,9 +93,20 @@ function main(area: string): void {
     });
   // A red run on today's code would count every mutant as killed.
   if (todo.length > 0 && runSlowTests().status !== 0) throw new Error(`the confirmTests of ${area} fail without a mutant: fix them first`);
+  const out = projectPath(".cache", "stryker", "confirm", `${area}.json`);
+  mkdirSync(dirname(out), { recursive: true });
   const results: Record<string, Confirmation> = {};
+  // Stopped in the middle (Ctrl-C, kill), the mutated file gets its source back first.
+  let applied: { file: string; source: string } | undefined;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (applied) writeFileSync(projectPath(applied.file), applied.source);
+      process.exit(130);
+    });
+  }
   for (const [index, { file, source, mutant }] of todo.entries()) {
     const started = Date.now();
+    applied = { file, source };
     writeFileSync(projectPath(file), applyMutant(source, mutant));
     let status: Confirmation["status"];
     try {
@@ -92,14 +114,13 @@ function main(area: string): void {
       status = run.error ? "Timeout" : run.status === 0 ? "Survived" : "Killed";
     } finally {
       writeFileSync(projectPath(file), source);
+      applied = undefined;
     }
     const seconds = Math.round((Date.now() - started) / 1000);
     results[mutant.id] = { file, line: mutant.location.start.line, mutatorName: mutant.mutatorName, status, seconds };
+    writeFileSync(out, `${JSON.stringify(results, null, 1)}\n`);
     console.log(`${index + 1}/${todo.length} ${file}:${mutant.location.start.line} ${mutant.mutatorName} ${status} (${seconds} s)`);
   }
-  const out = projectPath(".cache", "stryker", "confirm", `${area}.json`);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 1)}\n`);
   const killed = Object.values(results).filter((r) => r.status !== "Survived").length;
   console.log(`mutation confirm ${area}: ${killed} of ${todo.length} killed by the slow tests`);
 }
@@ -107,8 +128,8 @@ function main(area: string): void {
 if (require.main === module) {
   const area = process.argv[2];
   if (!area) {
-    console.error("usage: node --import tsx scripts/mutation-confirm.ts AREA");
+    console.error("usage: node --import tsx scripts/mutation-confirm.ts AREA [K/N]");
     process.exit(2);
   }
-  main(area);
+  main(area, process.argv[3]);
 }

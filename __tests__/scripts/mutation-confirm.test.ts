@@ -1,4 +1,4 @@
-import { applyMutant, undetected, type ReportMutant } from "../../scripts/mutation-confirm";
+import { applyMutant, shard, undetected, type ReportMutant } from "../../scripts/mutation-confirm";
 
 const SOURCE = "const a = 1;\nif (a <= limit) {\n  run();\n}\n";
 const mutant = (id: string, status: string, start: [number, number], end: [number, number], replacement?: string): ReportMutant => ({
@@ -31,5 +31,12 @@ describe("mutation confirm (the slow tests' second stage)", () => {
     };
     expect(undetected(report, () => SOURCE).map(({ file, mutant: m }) => `${file} ${m.id}`)).toEqual(["a.ts 2", "a.ts 3"]);
     expect(() => undetected(report, (file) => (file === "a.ts" ? `${SOURCE}// edited\n` : "old"))).toThrow("a.ts changed since the report: run the area again");
+  });
+
+  test("shard K of N takes every N-th mutant from the K-th, so N runs share them without overlap; a wrong spec is refused", () => {
+    const items = [1, 2, 3, 4, 5];
+    expect([shard(items, "1/2"), shard(items, "2/2"), shard(items, undefined)]).toEqual([[1, 3, 5], [2, 4], items]);
+    expect(shard(items, "3/3")).toEqual([3]);
+    for (const bad of ["0/2", "3/2", "x", "1/0"]) expect(() => shard(items, bad)).toThrow(`shard ${bad}: K/N with 1 <= K <= N`);
   });
 });
