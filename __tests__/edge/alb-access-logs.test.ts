@@ -2,8 +2,8 @@ import { onlyResource, onlyResourceName, ref, resourcesOf, synthStack, testConfi
 import {
   ABORT_INCOMPLETE_UPLOAD_DAYS,
   ALB_ACCESS_LOG_PREFIX,
+  ALB_ACCESS_LOG_SOURCES,
   ELB_ACCOUNT_REGIONS,
-  ELB_LOG_DELIVERY_PRINCIPAL,
 } from "../../modules/edge/alb-access-logs";
 import { MAX_ACCESS_LOG_RETENTION_DAYS } from "../../modules/config/values";
 
@@ -37,6 +37,7 @@ describe("ALB access logs", () => {
   test("on: the bucket is private, owner-enforced, SSE-S3 encrypted, and expires logs after the setting's days", () => {
     const bucket = onlyResource(on, "aws_s3_bucket");
     expect(bucket.bucket_prefix).toBe(`${testConfig().namePrefix}-alb-logs-`);
+    expect(bucket.tags).toEqual({ Name: `${testConfig().namePrefix}-alb-logs` });
     // Logs are kept through a destroy, unless the stack is throw-away.
     expect(bucket.force_destroy).toBe(false);
     expect(onlyResource(synthStack({ albAccessLogs: true, throwAway: true }), "aws_s3_bucket").force_destroy).toBe(true);
@@ -50,6 +51,7 @@ describe("ALB access logs", () => {
     });
     const [rule] = onlyResource(on, "aws_s3_bucket_lifecycle_configuration").rule as Res[];
     expect(rule).toMatchObject({
+      id: "expire-access-logs",
       status: "Enabled",
       filter: [{ prefix: "" }],
       expiration: [{ days: 45 }],
@@ -64,7 +66,7 @@ describe("ALB access logs", () => {
     const [write, tls] = statements(on);
     const account = Object.keys(on.data?.aws_elb_service_account ?? {});
     expect(account).toHaveLength(1);
-    expect(write).toMatchObject({ Effect: "Allow", Principal: { AWS: `\${data.aws_elb_service_account.${account[0]}.arn}` }, Action: "s3:PutObject" });
+    expect(write).toMatchObject({ Sid: "AlbWritesAccessLogs", Effect: "Allow", Principal: { AWS: `\${data.aws_elb_service_account.${account[0]}.arn}` }, Action: "s3:PutObject" });
     expect(write.Resource).toMatch(new RegExp(`^\\$\\{aws_s3_bucket\\.[^}]+\\.arn\\}/${ALB_ACCESS_LOG_PREFIX}/AWSLogs/\\$\\{local\\.[^}]+\\}/\\*$`));
     const local = /\$\{local\.([^}]+)\}/.exec(String(write.Resource))![1];
     expect(on.locals?.[local]).toMatch(/^\$\{element\(split\(":", aws_security_group\.[^.]+\.arn\), 4\)\}$/);
@@ -77,8 +79,28 @@ describe("ALB access logs", () => {
 
   test("on, in a Region opened since August 2022: the log delivery service principal writes, and no ELB account is read", () => {
     const zurich = synthStack({ region: "eu-central-2", albAccessLogs: true });
-    expect(statements(zurich)[0]).toMatchObject({ Effect: "Allow", Principal: { Service: ELB_LOG_DELIVERY_PRINCIPAL }, Action: "s3:PutObject" });
+    // The principal AWS names for these Regions (ALB_ACCESS_LOG_SOURCES.enable).
+    expect(statements(zurich)[0]).toMatchObject({ Effect: "Allow", Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" }, Action: "s3:PutObject" });
     expect(zurich.data?.aws_elb_service_account).toBeUndefined();
+  });
+
+  test("the policy grants exactly where the ALB writes: <bucket>/<prefix>/AWSLogs/<account>/..., or <bucket>/AWSLogs/... with no prefix (AWS's layout)", () => {
+    const prefix = String((onlyResource(on, "aws_lb").access_logs as Res).prefix);
+    const [write] = statements(on);
+    const account = /\$\{local\.[^}]+\}/.exec(String(write.Resource))![0];
+    expect(write.Resource).toBe(`${bucketRef(on, "arn")}/${prefix === "" ? "" : `${prefix}/`}AWSLogs/${account}/*`);
+  });
+
+  test("the Regions with an ELB account are the 26 keys of terraform-provider-aws's table behind aws_elb_service_account (those opened before August 2022)", () => {
+    expect([...ELB_ACCOUNT_REGIONS].sort()).toEqual([
+      "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+      "ca-central-1", "cn-north-1", "cn-northwest-1", "eu-central-1", "eu-north-1", "eu-south-1", "eu-west-1", "eu-west-2", "eu-west-3",
+      "me-south-1", "sa-east-1", "us-east-1", "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
+    ]);
+  });
+
+  test("every source names the AWS page it comes from", () => {
+    expect(Object.entries(ALB_ACCESS_LOG_SOURCES).filter(([, source]) => !/^\S.*https:\/\/\S+$/.test(source))).toEqual([]);
   });
 
   test("the retention is refused outside 1 to the ceiling, naming setting, value and what is allowed", () => {
