@@ -41,6 +41,9 @@ describe("Bastion", () => {
   test("Graviton instance types are recognised by the g after the generation", () => {
     expect(["t4g.nano", "m7g.large", "c7gn.xlarge"].map(isArmInstanceType)).toEqual([true, true, true]);
     expect(["t3.micro", "m5.large", "c6i.large"].map(isArmInstanceType)).toEqual([false, false, false]);
+    // A family of two letters (im4gn), a generation of two digits, and the g of the family itself (g5) or of a later part.
+    expect(["im4gn.large", "x2gd.medium", "ab12g.large"].map(isArmInstanceType)).toEqual([true, true, true]);
+    expect(["g5.xlarge", "u-t4g.large", "inf2.xlarge"].map(isArmInstanceType)).toEqual([false, false, false]);
   });
 
   test("a configured AMI is used as is, without the SSM lookup", () => {

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keycloakContainer, resourcesOf, synthStack } from "../../modules/synth";
-import { DOCKER_DIR, contextHash } from "../../modules/image/image";
+import { DOCKER_DIR, contextHash, filesDigest } from "../../modules/image/image";
 import { REALMS_DIR } from "../../modules/image/image-content";
 import { KEYCLOAK_VERSION, PORTS } from "../../modules/shared/constants";
 
@@ -35,6 +35,13 @@ describe("KeycloakImage", () => {
     const arm = synthStack({ cpuArchitecture: "ARM64" });
     const armBuild = Object.values(resourcesOf(arm, "null_resource")).find((r) => JSON.stringify(r).includes("build-and-push"))!;
     expect(JSON.stringify(armBuild)).toContain("linux/arm64");
+  });
+
+  test("a base image digest pins the official image of KEYCLOAK_VERSION by digest; without one the build passes no BASE_IMAGE", () => {
+    const digest = `sha256:${"ab".repeat(32)}`;
+    const pinned = Object.values(resourcesOf(synthStack({ baseImageDigest: digest }), "null_resource")).find((r) => JSON.stringify(r).includes("build-and-push")) as typeof imageBuild;
+    expect(pinned.provisioner[0]["local-exec"].environment.BASE_IMAGE).toBe(`quay.io/keycloak/keycloak:${KEYCLOAK_VERSION}@${digest}`);
+    expect(localExec.environment).not.toHaveProperty("BASE_IMAGE");
   });
 
   test("the task definition runs exactly the pushed tag", () => {
@@ -83,6 +90,22 @@ describe("KeycloakImage", () => {
       expect(themed).not.toBe(original());
       writeFileSync(join(dir, "providers", "extension.jar"), "PK");
       expect(copy()).not.toBe(themed);
+    });
+
+    test("files digest: a name and its content, or one file and the next, never run together; a renamed file changes it; folder order and a missing folder do not", () => {
+      const tree = (files: Record<string, string>) => {
+        const root = mkdtempSync(join(dir, "tree-"));
+        for (const [name, content] of Object.entries(files)) writeFileSync(join(root, name), content);
+        return root;
+      };
+      // Without the separator after the path, "x" + "yz" reads as "xy" + "z".
+      expect(filesDigest({ a: tree({ x: "yz" }) })).not.toBe(filesDigest({ a: tree({ xy: "z" }) }));
+      // Without the separator after the content, two files read as one whose content holds the second.
+      expect(filesDigest({ a: tree({ f1: "ab", f2: "c" }) })).not.toBe(filesDigest({ a: tree({ f1: "aba/f2\0c" }) }));
+      expect(filesDigest({ a: tree({ f1: "ab" }) })).not.toBe(filesDigest({ a: tree({ f2: "ab" }) }));
+      const [one, two] = [tree({ f: "1" }), tree({ g: "2" })];
+      expect(filesDigest({ a: one, b: two })).toBe(filesDigest({ b: two, a: one }));
+      expect(filesDigest({ a: one, missing: join(dir, "no-such-folder") })).toBe(filesDigest({ a: one }));
     });
 
     test("tells a file moved between docker/ and realms/ apart", () => {

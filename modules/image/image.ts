@@ -15,9 +15,9 @@ export const OFFICIAL_IMAGE = "quay.io/keycloak/keycloak";
 /** A content digest, as registries give it. */
 export const IMAGE_DIGEST = /^sha256:[0-9a-f]{64}$/;
 
-/** The base image pinned by digest; "" (no digest) keeps the Dockerfile's tag. */
+/** The base image pinned by digest (with no digest the build keeps the Dockerfile's tag: no BASE_IMAGE). */
 export function baseImage(digest: string): string {
-  return digest === "" ? "" : `${OFFICIAL_IMAGE}:${KEYCLOAK_VERSION}@${digest}`;
+  return `${OFFICIAL_IMAGE}:${KEYCLOAK_VERSION}@${digest}`;
 }
 
 /** The image's build context. */
