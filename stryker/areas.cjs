@@ -7,7 +7,7 @@
 // against the few tests that synthesize inside a test, and survives unproven. Without it a static
 // mutant runs every test of its area (an area's tests take 5-20 s). config and policy keep
 // ignoreStatic (their static code is documentation; config-static runs the settings without it).
-const TOOLS_TESTS = ["tools/cost.test.ts", "scripts/readme.test.ts", "database/database-setup.test.ts", "image/image.test.ts", "access/bastion.test.ts", "service/keycloak-service.test.ts", "service/jvm-options.test.ts"];
+const TOOLS_TESTS = ["tools/cost.test.ts", "scripts/readme.test.ts", "scripts/diagram.test.ts", "database/database-setup.test.ts", "image/image.test.ts", "access/bastion.test.ts", "service/keycloak-service.test.ts", "service/jvm-options.test.ts"];
 
 module.exports = {
   config: {

@@ -1,4 +1,5 @@
 import { onlyResource, onlyResourceName, resourcesOf, synthStack, ref } from "../../modules/synth";
+import { escapeTerraformTemplate } from "../../modules/database/setup";
 import { REMOTE_SCRIPT_PATH, setupCommands, setupScript, shellQuote } from "../../modules/database/setup/commands";
 import { readFileSync } from "node:fs";
 import { projectPath } from "../../modules/shared/paths";
@@ -89,5 +90,16 @@ describe("DatabaseSetup", () => {
   test("shellQuote keeps values with quotes and spaces as one word", () => {
     expect(shellQuote("a b'c")).toBe(`'a b'\\''c'`);
     expect(setupCommands({ dbHost: "h", dbPort: 1, caBundleUrl: "c", masterSecretArn: "m", userSecretArn: "u", adminSecretArn: "a", region: "r" })).toHaveLength(2);
+  });
+
+  test("the setup command passes each argument as a flag and a quoted value; the admin secret only when there is one", () => {
+    const args = { dbHost: "h", dbPort: 1, caBundleUrl: "c", masterSecretArn: "m", userSecretArn: "u", region: "r" };
+    const flags = `--db-host 'h' --db-port '1' --ca-bundle-url 'c' --master-secret-arn 'm' --user-secret-arn 'u'`;
+    expect(setupCommands(args)[1]).toBe(`bash ${REMOTE_SCRIPT_PATH} ${flags} --region 'r'`);
+    expect(setupCommands({ ...args, adminSecretArn: "a" })[1]).toBe(`bash ${REMOTE_SCRIPT_PATH} ${flags} --admin-secret-arn 'a' --region 'r'`);
+  });
+
+  test("Terraform template syntax in the script is escaped: ${ and %{ reach the bastion as written", () => {
+    expect(escapeTerraformTemplate('echo "${HOME}" %{if} $x %')).toBe('echo "$${HOME}" %%{if} $x %');
   });
 });

@@ -20,4 +20,8 @@ describe("the task's JVM options", () => {
     expect(DNS_CACHE_TTL_SECONDS).toBeLessThanOrEqual(RDS_DNS_TTL_SECONDS);
     expect(DNS_CACHE_TTL_SECONDS).toBeGreaterThan(0);
   });
+
+  test("several options reach kc.sh as separate words (it splits JAVA_OPTS_APPEND on whitespace)", () => {
+    expect(javaOptsAppend(["-Da=1", "-Db=2"])).toBe("-Da=1 -Db=2");
+  });
 });

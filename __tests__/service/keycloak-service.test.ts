@@ -43,6 +43,8 @@ describe("KeycloakService", () => {
       ...readBuildOptions(),
     });
     expect(env.KC_HOSTNAME).toBe(`https://${ref("aws_lb", onlyResourceName(json, "aws_lb"), "dns_name")}`);
+    // Keycloak reads the trusted proxies as a comma-separated list: the ALB's subnets, one per zone.
+    expect(env.KC_PROXY_TRUSTED_ADDRESSES.split(",")).toEqual(["10.0.0.0/20", "10.0.16.0/20"]);
   });
 
   test("the JDBC driver requires TLS and verifies chain and host name (sslMode=VERIFY_IDENTITY), against the RDS endpoint the certificate names", () => {

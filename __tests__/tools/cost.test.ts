@@ -14,6 +14,25 @@ describe("cost", () => {
     const json = synthStack();
     json.resource!.aws_elasticache_cluster = { x: {} };
     expect(() => costLines(json)).toThrow(/no price for resource types: aws_elasticache_cluster/);
+    json.resource!.aws_mq_broker = { y: {} };
+    expect(() => costLines(json)).toThrow("no price for resource types: aws_elasticache_cluster, aws_mq_broker (add them to tools/cost.ts)");
+  });
+
+  test("a metric math alarm is billed per metric in it, not per expression", () => {
+    const alarms = (lines: ReturnType<typeof costLines>) => Number(/^Alarms: (\d+) alarm metrics/.exec(lines.find((l) => l.item.startsWith("Alarms:"))!.item)![1]);
+    const json = synthStack();
+    const before = alarms(costLines(json));
+    json.resource!.aws_cloudwatch_metric_alarm.math = { metric_query: [{ id: "m1", metric: {} }, { id: "m2", metric: {} }, { id: "e1", expression: "m1 + m2" }] };
+    expect(alarms(costLines(json))).toBe(before + 2);
+  });
+
+  test("a database class or bastion type without a price stops it, naming the class and where prices live", () => {
+    const json = synthStack();
+    Object.values(json.resource!.aws_db_instance)[0].instance_class = "db.x9.huge";
+    expect(() => costLines(json)).toThrow("no price for RDS class db.x9.huge (add it to tools/prices.ts)");
+    const bastion = synthStack();
+    Object.values(bastion.resource!.aws_instance)[0].instance_type = "x9.huge";
+    expect(() => costLines(bastion)).toThrow("no price for EC2 type x9.huge (add it to tools/prices.ts)");
   });
 
   test("the cluster-split metric costs one custom metric plus one EMF line a minute per task, and nothing without the sidecar", () => {
@@ -49,12 +68,18 @@ describe("cost", () => {
     expect(logsLine({ albAccessLogs: true, azCount: 3 })!.item).toContain(`${3 * 12 * 730} PUTs`);
   });
 
-  test("Multi-AZ doubles the database instance line", () => {
-    expect(line(cost({ dbMultiAz: true }), "RDS MySQL")).toBeCloseTo(2 * line(cost({ dbMultiAz: false }), "RDS MySQL"), 5);
+  test("Multi-AZ doubles the database instance line, and only a Multi-AZ database's lines say so", () => {
+    const [multi, single] = [cost({ dbMultiAz: true }), cost({ dbMultiAz: false })];
+    expect(line(multi, "RDS MySQL")).toBeCloseTo(2 * line(single, "RDS MySQL"), 5);
+    expect(multi.filter((l) => l.item.startsWith("RDS")).map((l) => l.item.endsWith(" Multi-AZ"))).toEqual([true, true]);
+    expect(single.filter((l) => l.item.startsWith("RDS")).map((l) => l.item)).toEqual([expect.stringMatching(/^RDS MySQL db\.[a-z0-9]+\.[a-z0-9]+$/), expect.stringMatching(/^RDS gp3 \d+ GB$/)]);
   });
 
-  test("ARM64 lowers the Fargate line", () => {
-    expect(line(cost({ cpuArchitecture: "ARM64" }), "Fargate")).toBeLessThan(line(cost(), "Fargate"));
+  test("ARM64 lowers the Fargate line, which names the architecture", () => {
+    const arm = cost({ cpuArchitecture: "ARM64" });
+    expect(line(arm, "Fargate")).toBeLessThan(line(cost(), "Fargate"));
+    expect(arm.find((l) => l.item.startsWith("Fargate"))!.item).toMatch(/\(ARM64\)$/);
+    expect(cost().find((l) => l.item.startsWith("Fargate"))!.item).toMatch(/\(X86_64\)$/);
   });
 
   test("NAT egress pays NAT gateways; public-ip pays task addresses and no NAT; endpoints pay 4 endpoints per zone", () => {
@@ -62,6 +87,10 @@ describe("cost", () => {
     const publicIp = cost({ egressMode: "public-ip" });
     expect(line(publicIp, "NAT gateway")).toBe(0);
     expect(publicIp.find((l) => l.item.startsWith("Public IPv4"))!.item).toContain("2 tasks");
+    expect(publicIp.find((l) => l.item.startsWith("Public IPv4"))!.item).not.toContain("NAT");
+    // Counts of two digits are read whole: 12 task addresses, 2 for the ALB, 1 for the bastion.
+    const twelve = cost({ egressMode: "public-ip", desiredCount: 12, maxCount: 12, dbInstanceClass: "db.r7g.large" }).find((l) => l.item.startsWith("Public IPv4"))!.item;
+    expect(twelve).toMatch(/^Public IPv4 addresses x15 \(/);
     expect(cost({ egressMode: "endpoints" }).find((l) => l.item.startsWith("Interface endpoints"))!.item).toContain("x4 in 2 zones");
   });
 });
